@@ -1,0 +1,69 @@
+# Two commands for a new machine: `make run` and `make test`. Every step installs only what is
+# missing, so the second run skips straight to the build. See shared TOOLCHAIN notes in README.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+CARGO_LEPTOS_VERSION := 0.3.10
+# wasm-bindgen-cli must be exactly the wasm-bindgen version in Cargo.lock.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3; exit }' Cargo.lock)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test deps test-deps build build-release unit e2e lint fmt sim clean
+
+## make run: install what is missing, build (release), serve on http://127.0.0.1:3000
+run: deps
+	cargo leptos serve --release
+
+## make test: install test needs, then every Rust test, lints and the Playwright suite
+test: deps test-deps lint unit e2e
+
+deps:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+	  || { echo "==> installing the wasm32 target"; rustup target add wasm32-unknown-unknown; }
+	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" \
+	  || { echo "==> installing cargo-leptos $(CARGO_LEPTOS_VERSION) (about 15 minutes, once)"; \
+	       cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked; }
+	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" \
+	  || { echo "==> installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
+	       cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; }
+	@[ node_modules/.package-lock.json -nt package-lock.json ] \
+	  || { echo "==> installing Tailwind and wasm-opt from npm"; npm ci --no-audit --no-fund; }
+
+test-deps:
+	@[ -x /usr/bin/chromium ] \
+	  || { echo "==> installing Debian chromium"; $(SUDO) apt-get update; $(SUDO) apt-get install -y chromium; }
+	@[ end2end/node_modules/.package-lock.json -nt end2end/package-lock.json ] \
+	  || { echo "==> installing the Playwright runner"; cd end2end && npm ci --no-audit --no-fund; }
+
+build: deps
+	cargo leptos build
+
+build-release: deps
+	cargo leptos build --release
+
+## Rust unit and integration tests: server side (real SQLite files, real HTTP on loopback),
+## then the browser-side unit tests. cargo-leptos reuses the build's artifacts.
+unit: deps
+	cargo leptos test
+
+## Playwright against the debug build (three servers, see end2end/playwright.config.ts)
+e2e: build test-deps
+	cd end2end && npx playwright test
+
+lint: deps
+	cargo fmt --all --check
+	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+## The simulator on its own: make sim ARGS="--devices 10000"
+sim:
+	cargo run --features ssr --bin exo-sim -- $(ARGS)
+
+clean:
+	cargo clean
+	rm -rf end2end/.data end2end/test-results end2end/playwright-report

@@ -1,0 +1,88 @@
+import { defineConfig, devices } from "@playwright/test";
+
+// Three real servers (the debug build made by `cargo leptos build`), each with its own SQLite
+// file under end2end/.data:
+//   3100: embedded simulator (demo tenant)             -> the hydrated set-up flow
+//   3101: Exchange configured at a closed port           -> the readable error
+//   3102: embedded simulator                             -> the page with JavaScript off
+import { SIM_DEVICES } from "./tests/helpers";
+const PORTS = { setUp: 3100, unreachable: 3101, noJs: 3102 };
+
+function server(port: number, name: string, env: Record<string, string>) {
+  return {
+    command: `rm -f end2end/.data/${name}.db* && exec ./target/debug/exchange-connector`,
+    cwd: "..",
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "pipe" as const,
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: "target/site",
+      LEPTOS_ENV: "PROD",
+      DATABASE_URL: `sqlite://end2end/.data/${name}.db`,
+      RUST_LOG: "info",
+      ...env,
+    },
+  };
+}
+
+const simulated = { EXO_SIM_DEVICES: String(SIM_DEVICES), EXO_SIM_MAILBOXES: "90", EXO_PAGE_SIZE: "50" };
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: 1,
+  reporter: [["list"]],
+  use: {
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  projects: [
+    {
+      name: "no-js",
+      testMatch: /no-js\.spec\.ts/,
+      use: { ...devices["Desktop Chrome"], javaScriptEnabled: false, baseURL: `http://127.0.0.1:${PORTS.noJs}` },
+    },
+    {
+      name: "set-up",
+      testMatch: /set-up\.spec\.ts/,
+      use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.setUp}` },
+    },
+    {
+      name: "unreachable",
+      testMatch: /unreachable\.spec\.ts/,
+      use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.unreachable}` },
+    },
+  ],
+  webServer: [
+    server(PORTS.setUp, "set-up", simulated),
+    server(PORTS.noJs, "no-js", simulated),
+    server(PORTS.unreachable, "unreachable", {
+      EXO_TENANT_ID: "unreachable.onmicrosoft.com",
+      EXO_CLIENT_ID: "00000000-0000-0000-0000-000000000001",
+      EXO_CLIENT_SECRET: "not-used-because-nothing-answers",
+      EXO_AUTHORITY_URL: "http://127.0.0.1:9",
+      EXO_ADMIN_API_URL: "http://127.0.0.1:9/adminapi/beta",
+    }),
+  ],
+});
+
+

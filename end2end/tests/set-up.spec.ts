@@ -1,0 +1,31 @@
+import { test, expect } from "@playwright/test";
+import { SIM_DEVICES, isSameDocument, markDocument, waitForHydration } from "./helpers";
+
+test.describe.configure({ mode: "serial" });
+
+test("a click sets up the connector and shows Connected without a reload", async ({ page }) => {
+  await page.goto("/");
+  await waitForHydration(page);
+  await markDocument(page);
+  await expect(page.getByTestId("connection-status")).toContainText("Not set up");
+
+  await page.getByRole("button", { name: "Set Up Service to Service Connector" }).click();
+
+  const status = page.getByTestId("connection-status");
+  await expect(status).toHaveAttribute("data-status", "connected");
+  await expect(status).toHaveText("Connected");
+  await expect(page.getByTestId("device-count")).toHaveText(String(SIM_DEVICES));
+  await expect(page.getByTestId("last-sync")).toContainText("just now");
+  const info = page.getByRole("region", { name: "Exchange Connector Server information" });
+  await expect(info).toContainText("serviceToService");
+  await expect(info).toContainText("/adminapi/beta");
+  await expect(page.getByRole("button", { name: "Set Up Service to Service Connector" })).toHaveCount(0);
+  expect(await isSameDocument(page), "the page must not have been reloaded").toBe(true);
+});
+
+test("a reload shows the same connector, read from the database", async ({ page }) => {
+  await page.goto("/");
+  await expect(page.getByTestId("connection-status")).toHaveAttribute("data-status", "connected");
+  await expect(page.getByTestId("device-count")).toHaveText(String(SIM_DEVICES));
+  await expect(page.getByTestId("last-sync").locator("time")).toHaveAttribute("datetime", /^\d{4}-\d{2}-\d{2}T/);
+});

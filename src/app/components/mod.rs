@@ -1,0 +1,5 @@
+//! Small reusable pieces of the UI.
+
+pub mod icons;
+pub mod status;
+pub mod time;

@@ -1,0 +1,58 @@
+//! The UI: the HTML shell, the router and the pages. Talks to the server only through `api`.
+
+pub mod components;
+pub mod format;
+pub mod layout;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+use pages::connector::ConnectorPage;
+use pages::not_found::NotFound;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="description" content="Exchange service connector for Exchange Online"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: routes to the pages.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/exchange-connector.css"/>
+        <Title formatter=|page: String| format!("{page} – Exchange Connector")/>
+        <Router>
+            <Routes fallback=NotFound>
+                // Async: the server sends the finished page, so it reads right without JavaScript.
+                <Route path=path!("/") view=ConnectorPage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/conditional-access/exchange-connector")
+                    view=ConnectorPage
+                    ssr=SsrMode::Async
+                />
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,4 @@
+//! One module per page.
+
+pub mod connector;
+pub mod not_found;

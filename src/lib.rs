@@ -1,0 +1,24 @@
+//! exchange-connector: the Intune "Exchange service connector" page for Exchange Online,
+//! self-hosted. `app` is the UI, `api` the server functions, `server` everything that only runs
+//! on the server, `sim` the Exchange Online simulator (the other side of the wire).
+
+pub mod api;
+pub mod app;
+pub mod error;
+pub mod model;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod sim;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+    // A marker for end-to-end tests and support: the page is interactive from here on.
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}

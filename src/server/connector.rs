@@ -1,0 +1,63 @@
+//! The connector's life: set-up (the first sync) and the overview the page shows.
+
+use chrono::Utc;
+
+use crate::model::{ConnectionStatus, ConnectorOverview, SyncTrigger};
+
+use super::db::connectors;
+use super::error::AppError;
+use super::state::AppState;
+use super::sync;
+
+/// The connector page's data, read from the database.
+pub(crate) async fn overview(state: &AppState) -> Result<ConnectorOverview, AppError> {
+    let connector = connectors::current(state.db.pool()).await?;
+    Ok(ConnectorOverview {
+        connector,
+        now: Utc::now(),
+        simulated: state.simulated,
+        endpoint: state.exchange.endpoint().to_owned(),
+    })
+}
+
+/// Sets up the Service to Service connector: records it as pending, runs the first full sync
+/// and leaves it `connected`, or `disconnected` with the reason (and no device data) when
+/// Exchange cannot be reached or refuses. One set-up at a time.
+pub(crate) async fn set_up(state: &AppState) -> Result<ConnectorOverview, AppError> {
+    let Ok(_running) = state.setup_lock.try_lock() else {
+        return Err(AppError::Conflict(
+            "A set-up is already running. Wait for it to finish.".into(),
+        ));
+    };
+    let existing = connectors::current(state.db.pool()).await?;
+    if let Some(c) = existing
+        .as_ref()
+        .filter(|c| c.status == ConnectionStatus::Connected)
+    {
+        return Err(AppError::Conflict(format!(
+            "The connector is already set up and connected to {}.",
+            c.organization.as_deref().unwrap_or(&c.tenant_id)
+        )));
+    }
+    let id = existing
+        .map(|c| c.id)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let account = state.exchange.account();
+    {
+        let mut conn = state.db.pool().acquire().await?;
+        connectors::begin_setup(
+            &mut conn,
+            &connectors::NewConnector {
+                id: &id,
+                endpoint: state.exchange.endpoint(),
+                tenant_id: state.exchange.tenant_id(),
+                account: &account,
+                now: Utc::now(),
+            },
+        )
+        .await?;
+    }
+    tracing::info!(connector_id = id, "set-up started");
+    sync::full_sync(&state.exchange, &state.db, &id, SyncTrigger::Setup).await?;
+    overview(state).await
+}

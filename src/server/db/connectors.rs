@@ -1,0 +1,126 @@
+//! The `connectors` table: one row per Exchange organization the product connects to.
+
+use chrono::{DateTime, Utc};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+use crate::model::{ConnectionStatus, ConnectorInfo};
+
+/// What set-up knows before it has talked to Exchange.
+pub(crate) struct NewConnector<'a> {
+    pub id: &'a str,
+    pub endpoint: &'a str,
+    pub tenant_id: &'a str,
+    pub account: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// The connector (there is at most one until the tenants page arrives), with its live device
+/// count.
+pub(crate) async fn current(pool: &SqlitePool) -> Result<Option<ConnectorInfo>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT c.id, c.status, c.status_reason, c.endpoint, c.tenant_id, c.organization, \
+                c.account, c.connector_type, c.set_up_at, c.last_sync_at, \
+                (SELECT COUNT(*) FROM devices d \
+                  WHERE d.connector_id = c.id AND d.removed_at IS NULL) AS device_count \
+           FROM connectors c ORDER BY c.set_up_at LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let status: String = row.try_get("status")?;
+    let device_count: i64 = row.try_get("device_count")?;
+    Ok(Some(ConnectorInfo {
+        id: row.try_get("id")?,
+        // A value this build does not know reads as disconnected rather than failing the page.
+        status: ConnectionStatus::parse(&status).unwrap_or(ConnectionStatus::Disconnected),
+        status_reason: row.try_get("status_reason")?,
+        endpoint: row.try_get("endpoint")?,
+        tenant_id: row.try_get("tenant_id")?,
+        organization: row.try_get("organization")?,
+        account: row.try_get("account")?,
+        connector_type: row.try_get("connector_type")?,
+        set_up_at: row.try_get("set_up_at")?,
+        last_sync_at: row.try_get("last_sync_at")?,
+        device_count: u64::try_from(device_count).unwrap_or(0),
+    }))
+}
+
+/// Records a set-up in progress: a new connector, or an existing one being set up again.
+pub(crate) async fn begin_setup(
+    conn: &mut SqliteConnection,
+    new: &NewConnector<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO connectors (id, status, status_reason, endpoint, tenant_id, account, \
+                                 set_up_at, updated_at) \
+         VALUES (?1, 'connectionPending', NULL, ?2, ?3, ?4, ?5, ?5) \
+         ON CONFLICT (id) DO UPDATE SET status = 'connectionPending', status_reason = NULL, \
+             endpoint = excluded.endpoint, tenant_id = excluded.tenant_id, \
+             account = excluded.account, set_up_at = excluded.set_up_at, \
+             updated_at = excluded.updated_at",
+    )
+    .bind(new.id)
+    .bind(new.endpoint)
+    .bind(new.tenant_id)
+    .bind(new.account)
+    .bind(new.now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks the connector connected after a successful sync.
+pub(crate) async fn mark_connected(
+    conn: &mut SqliteConnection,
+    id: &str,
+    organization: Option<&str>,
+    synced_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE connectors SET status = 'connected', status_reason = NULL, \
+             organization = COALESCE(?2, organization), last_sync_at = ?3, updated_at = ?3 \
+         WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(organization)
+    .bind(synced_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks the connector disconnected with a plain-language reason.
+pub(crate) async fn mark_disconnected(
+    conn: &mut SqliteConnection,
+    id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE connectors SET status = 'disconnected', status_reason = ?2, updated_at = ?3 \
+         WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(reason)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// At start-up: a set-up still pending was cut off by a stop of the server.
+pub(crate) async fn fail_interrupted_setups(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE connectors SET status = 'disconnected', \
+             status_reason = 'Set-up was interrupted because the connector server stopped. Set it up again.', \
+             updated_at = ?1 \
+         WHERE status = 'connectionPending'",
+    )
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,195 @@
+//! Everything that runs only on the server. `Application::build` wires configuration,
+//! database, Exchange client and (by default) the embedded simulator; tests build it on port 0.
+
+pub mod config;
+pub(crate) mod connector;
+pub(crate) mod db;
+pub(crate) mod error;
+pub(crate) mod exchange;
+pub(crate) mod routes;
+pub mod state;
+pub(crate) mod sync;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use chrono::Utc;
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+
+use crate::sim::{self, RunningSimulator};
+use config::{Config, ExchangeSettings, ExchangeTarget};
+use db::Db;
+use exchange::ExchangeClient;
+use state::AppState;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("{0}")]
+    LeptosConfig(String),
+    #[error(transparent)]
+    Database(#[from] db::DbOpenError),
+    #[error("cannot start the embedded Exchange Online simulator: {0}")]
+    Simulator(std::io::Error),
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(#[from] reqwest::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A built, bound, not yet serving application.
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: AppState,
+    simulator: Option<RunningSimulator>,
+}
+
+impl Application {
+    /// Opens the database (creating and migrating it), starts the embedded simulator when no
+    /// real Exchange is configured, and binds `options.site_addr` (port 0 picks a free port).
+    pub async fn build(config: Config, options: LeptosOptions) -> Result<Self, StartError> {
+        let db = Db::open(&config.database_url).await?;
+        let now = Utc::now();
+        let interrupted = db::connectors::fail_interrupted_setups(db.pool(), now)
+            .await
+            .map_err(|e| StartError::Database(db::DbOpenError::Connect(e)))?
+            + db::sync_runs::fail_interrupted(db.pool(), now)
+                .await
+                .map_err(|e| StartError::Database(db::DbOpenError::Connect(e)))?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "work cut off by the last stop was marked failed"
+            );
+        }
+
+        let (settings, simulator) = match config.exchange {
+            ExchangeTarget::Remote(settings) => (settings, None),
+            ExchangeTarget::Simulator(sim_config) => {
+                let running = sim::start(sim_config, SocketAddr::from(([127, 0, 0, 1], 0)))
+                    .await
+                    .map_err(StartError::Simulator)?;
+                let c = running.config();
+                let settings = ExchangeSettings {
+                    admin_api_url: parse_local(&running.admin_api_url())?,
+                    authority_url: parse_local(&running.authority_url())?,
+                    tenant_id: c.tenant_id.clone(),
+                    client_id: c.client_id.clone(),
+                    client_secret: c.client_secret.clone().into(),
+                };
+                tracing::info!(
+                    url = running.base_url(),
+                    devices = running.device_count(),
+                    "embedded Exchange Online simulator started (demo tenant)"
+                );
+                (settings, Some(running))
+            }
+        };
+        let exchange = ExchangeClient::new(&settings, &config.client)?;
+
+        let addr = options.site_addr;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Listen { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Listen { addr, source })?;
+        let mut options = options;
+        options.site_addr = addr;
+        let state = AppState {
+            leptos_options: options,
+            db,
+            exchange,
+            simulated: simulator.is_some(),
+            setup_lock: Arc::new(tokio::sync::Mutex::new(())),
+        };
+        Ok(Self {
+            listener,
+            addr,
+            state,
+            simulator,
+        })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Serves until `shutdown` completes, then stops the simulator.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let router = routes::router(self.state);
+        let served = axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        if let Some(sim) = self.simulator {
+            sim.shutdown().await;
+        }
+        served
+    }
+}
+
+fn parse_local(raw: &str) -> Result<url::Url, StartError> {
+    url::Url::parse(raw).map_err(|e| {
+        StartError::Simulator(std::io::Error::other(format!(
+            "bad simulator URL {raw}: {e}"
+        )))
+    })
+}
+
+/// Reads the configuration, builds the application and serves until Ctrl-C or SIGTERM.
+pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_env()?;
+    let options = leptos::config::get_configuration(None)
+        .map_err(|e| StartError::LeptosConfig(e.to_string()))?
+        .leptos_options;
+    let app = Application::build(config, options).await?;
+    tracing::info!("serving on http://{}", app.addr());
+    app.run_until_stopped(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

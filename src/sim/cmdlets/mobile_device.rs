@@ -1,0 +1,218 @@
+//! `Get-MobileDevice`: every device partnership of the tenant (or of one mailbox, or one device),
+//! in creation order, with the spec §7 output fields.
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use super::{Cmdlet, Request, Row};
+use crate::sim::filter::{Filter, Kind, Prop};
+use crate::sim::tenant::{ClientType, Device, Tenant};
+use crate::sim::wire::{date_entry, guid_entry, list_entry, ExoError};
+
+pub(crate) const GET: Cmdlet = Cmdlet {
+    name: "Get-MobileDevice",
+    params: &[
+        "Identity",
+        "Mailbox",
+        "ActiveSync",
+        "OWAforDevices",
+        "RestApi",
+        "UniversalOutlook",
+        "Filter",
+        "ResultSize",
+        "SortBy",
+    ],
+    run: get,
+};
+
+/// Properties `-Filter` accepts.
+const FILTERABLE: &[(&str, Kind)] = &[
+    ("FriendlyName", Kind::Text),
+    ("DeviceId", Kind::Text),
+    ("DeviceImei", Kind::Text),
+    ("DeviceMobileOperator", Kind::Text),
+    ("DeviceOS", Kind::Text),
+    ("DeviceOSLanguage", Kind::Text),
+    ("DeviceTelephoneNumber", Kind::Text),
+    ("DeviceType", Kind::Text),
+    ("DeviceUserAgent", Kind::Text),
+    ("DeviceModel", Kind::Text),
+    ("FirstSyncTime", Kind::Date),
+    ("UserDisplayName", Kind::Text),
+    ("DeviceAccessState", Kind::Text),
+    ("DeviceAccessStateReason", Kind::Text),
+    ("DeviceAccessControlRule", Kind::Text),
+    ("ClientVersion", Kind::Text),
+    ("ClientType", Kind::Text),
+    ("IsManaged", Kind::Bool),
+    ("IsCompliant", Kind::Bool),
+    ("IsDisabled", Kind::Bool),
+    ("Name", Kind::Text),
+    ("Guid", Kind::Text),
+    ("ExchangeObjectId", Kind::Text),
+    ("WhenChanged", Kind::Date),
+    ("WhenChangedUTC", Kind::Date),
+    ("WhenCreated", Kind::Date),
+    ("WhenCreatedUTC", Kind::Date),
+];
+
+fn property<'a>(tenant: &'a Tenant, d: &'a Device, name: &str) -> Prop<'a> {
+    let opt = |v: Option<&'a str>| v.map_or(Prop::Null, Prop::Text);
+    match name {
+        "FriendlyName" => Prop::Text(d.friendly_name),
+        "DeviceId" => Prop::Text(&d.device_id),
+        "DeviceImei" => opt(d.imei.as_deref()),
+        "DeviceMobileOperator" => opt(d.operator),
+        "DeviceOS" => Prop::Text(d.device_os),
+        "DeviceOSLanguage" => Prop::Text(d.os_language),
+        "DeviceTelephoneNumber" => opt(d.phone.as_deref()),
+        "DeviceType" => Prop::Text(d.device_type),
+        "DeviceUserAgent" => Prop::Text(&d.user_agent),
+        "DeviceModel" => Prop::Text(d.model),
+        "UserDisplayName" => opt(tenant.mailbox(d.mailbox).map(|m| m.display_name.as_str())),
+        "DeviceAccessState" => Prop::Text(d.access_state.as_str()),
+        "DeviceAccessStateReason" => Prop::Text(d.access_reason.as_str()),
+        "DeviceAccessControlRule" => opt(d.access_rule.as_deref()),
+        "ClientVersion" => Prop::Text(d.client_version),
+        "ClientType" => Prop::Text(d.client_type.as_str()),
+        "IsManaged" => Prop::Bool(d.is_managed),
+        "IsCompliant" => Prop::Bool(d.is_compliant),
+        "IsDisabled" => Prop::Bool(d.is_disabled),
+        "Name" => Prop::Owned(d.name()),
+        "Guid" | "ExchangeObjectId" => Prop::Owned(d.guid.to_string()),
+        "FirstSyncTime" => Prop::Date(d.first_sync),
+        "WhenChanged" | "WhenChangedUTC" => Prop::Date(d.when_changed),
+        "WhenCreated" | "WhenCreatedUTC" => Prop::Date(d.when_created),
+        _ => Prop::Null,
+    }
+}
+
+/// Which client types the switches select (`None`: no switch given, all of them).
+fn client_types(req: &Request<'_>) -> Result<Option<Vec<ClientType>>, ExoError> {
+    let p = req.params;
+    let mut types = Vec::new();
+    for (switch, t) in [
+        ("ActiveSync", ClientType::Eas),
+        ("OWAforDevices", ClientType::Mowa),
+        ("RestApi", ClientType::Rest),
+        ("UniversalOutlook", ClientType::Outlook),
+    ] {
+        if p.switch(switch)? {
+            types.push(t);
+        }
+    }
+    Ok((!types.is_empty()).then_some(types))
+}
+
+fn get(tenant: &Tenant, req: &Request<'_>) -> Result<Vec<Row>, ExoError> {
+    let p = req.params;
+    let identity = p.string("Identity")?;
+    let mailbox = p.string("Mailbox")?;
+    if identity.is_some() && mailbox.is_some() {
+        return Err(ExoError::parameter(
+            "Parameter set cannot be resolved using the specified named parameters.",
+        ));
+    }
+    if p.get("SortBy").is_some_and(|v| !v.is_null()) {
+        return Err(ExoError::parameter(
+            "The exo-sim simulator does not implement SortBy yet; results come in creation order.",
+        ));
+    }
+    let types = client_types(req)?;
+    let filter = p
+        .string("Filter")?
+        .map(|f| Filter::parse(f, FILTERABLE))
+        .transpose()?;
+    let dc = &tenant.org.domain_controller;
+
+    let candidates: Box<dyn Iterator<Item = &Device>> = match (identity, mailbox) {
+        (Some(id), _) => {
+            let device = tenant
+                .find_device(id)
+                .ok_or_else(|| ExoError::not_found(id, dc))?;
+            Box::new(std::iter::once(device).filter(move |d| req.after.is_none_or(|a| d.seq > a)))
+        }
+        (None, Some(m)) => {
+            let index = tenant
+                .find_mailbox(m)
+                .ok_or_else(|| ExoError::not_found(m, dc))?;
+            Box::new(tenant.mailbox_devices_after(index, req.after))
+        }
+        (None, None) => Box::new(tenant.devices_after(req.after)),
+    };
+    candidates
+        .filter(|d| types.as_ref().is_none_or(|t| t.contains(&d.client_type)))
+        .filter(|d| {
+            filter
+                .as_ref()
+                .is_none_or(|f| f.matches(&|name| property(tenant, d, name)))
+        })
+        .take(req.limit)
+        .map(|d| Row::new(d.seq, &DeviceView { tenant, device: d }))
+        .collect()
+}
+
+/// A device as the flat property bag Exchange returns.
+struct DeviceView<'a> {
+    tenant: &'a Tenant,
+    device: &'a Device,
+}
+
+impl Serialize for DeviceView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (t, d) = (self.tenant, self.device);
+        let org = &t.org;
+        let user = t.mailbox(d.mailbox).map(|m| m.display_name.as_str());
+        let identity = t.device_identity(d);
+        let mut m = serializer.serialize_map(None)?;
+        m.serialize_entry("FriendlyName", d.friendly_name)?;
+        m.serialize_entry("DeviceId", &*d.device_id)?;
+        m.serialize_entry("DeviceImei", &d.imei.as_deref())?;
+        m.serialize_entry("DeviceMobileOperator", &d.operator)?;
+        m.serialize_entry("DeviceOS", d.device_os)?;
+        m.serialize_entry("DeviceOSLanguage", d.os_language)?;
+        m.serialize_entry("DeviceTelephoneNumber", &d.phone.as_deref())?;
+        m.serialize_entry("DeviceType", d.device_type)?;
+        m.serialize_entry("DeviceUserAgent", &*d.user_agent)?;
+        m.serialize_entry("DeviceModel", d.model)?;
+        date_entry(&mut m, "FirstSyncTime", &d.first_sync)?;
+        m.serialize_entry("UserDisplayName", &user)?;
+        m.serialize_entry("DeviceAccessState", d.access_state.as_str())?;
+        m.serialize_entry("DeviceAccessStateReason", d.access_reason.as_str())?;
+        m.serialize_entry("DeviceAccessControlRule", &d.access_rule.as_deref())?;
+        m.serialize_entry("ClientVersion", d.client_version)?;
+        m.serialize_entry("ClientType", d.client_type.as_str())?;
+        m.serialize_entry("IsManaged", &d.is_managed)?;
+        m.serialize_entry("IsCompliant", &d.is_compliant)?;
+        m.serialize_entry("IsDisabled", &d.is_disabled)?;
+        m.serialize_entry("AdminDisplayName", "")?;
+        m.serialize_entry("ExchangeVersion", "0.10 (14.0.100.0)")?;
+        m.serialize_entry("Name", &d.name())?;
+        m.serialize_entry("DistinguishedName", &t.device_dn(d))?;
+        // Some payloads annotate with "@data.type" instead of "@odata.type"; clients ignore both.
+        m.serialize_entry(
+            "Identity@data.type",
+            "#Microsoft.Exchange.Data.Directory.ADObjectId",
+        )?;
+        m.serialize_entry("Identity", &identity)?;
+        m.serialize_entry("Id", &identity)?;
+        m.serialize_entry(
+            "ObjectCategory",
+            &format!(
+                "{}/Configuration/Schema/ms-Exch-Active-Sync-Device",
+                org.forest
+            ),
+        )?;
+        list_entry(&mut m, "ObjectClass", &["top", "msExchActiveSyncDevice"])?;
+        date_entry(&mut m, "WhenChanged", &d.when_changed)?;
+        date_entry(&mut m, "WhenCreated", &d.when_created)?;
+        date_entry(&mut m, "WhenChangedUTC", &d.when_changed)?;
+        date_entry(&mut m, "WhenCreatedUTC", &d.when_created)?;
+        guid_entry(&mut m, "ExchangeObjectId", &d.guid)?;
+        m.serialize_entry("OrganizationId", &org.organization_id())?;
+        guid_entry(&mut m, "Guid", &d.guid)?;
+        m.serialize_entry("OriginatingServer", &org.domain_controller)?;
+        m.serialize_entry("IsValid", &true)?;
+        m.serialize_entry("ObjectState", "Unchanged")?;
+        m.end()
+    }
+}

@@ -1,0 +1,171 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use exchange_connector::error::ApiError;
+use exchange_connector::model::ConnectorOverview;
+use exchange_connector::server::config::{
+    ClientSettings, Config, ExchangeSettings, ExchangeTarget,
+};
+use exchange_connector::server::Application;
+use exchange_connector::sim::{self, RunningSimulator, SimConfig};
+use leptos::config::LeptosOptions;
+use sqlx::sqlite::SqlitePoolOptions;
+use sqlx::SqlitePool;
+
+/// A running application with its own database file and (usually) its own simulator.
+pub struct TestApp {
+    pub base_url: String,
+    pub db_file: PathBuf,
+    pub sim: Option<RunningSimulator>,
+    http: reqwest::Client,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A simulator with `devices` devices over `mailboxes` mailboxes, on a free loopback port.
+pub async fn start_sim(devices: usize, mailboxes: usize) -> RunningSimulator {
+    let config = SimConfig {
+        devices,
+        mailboxes,
+        ..SimConfig::default()
+    };
+    sim::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("simulator starts")
+}
+
+/// Exchange settings that point at `sim` with its own demo credentials.
+pub fn settings_for(sim: &RunningSimulator) -> ExchangeSettings {
+    let c = sim.config();
+    ExchangeSettings {
+        admin_api_url: sim.admin_api_url().parse().expect("url"),
+        authority_url: sim.authority_url().parse().expect("url"),
+        tenant_id: c.tenant_id.clone(),
+        client_id: c.client_id.clone(),
+        client_secret: c.client_secret.clone().into(),
+    }
+}
+
+impl TestApp {
+    /// The app against its own simulator (`devices` devices), reading pages of `page_size`.
+    pub async fn with_sim(devices: usize, page_size: u32) -> Self {
+        let sim = start_sim(devices, devices / 2 + 1).await;
+        let settings = settings_for(&sim);
+        Self::spawn(settings, page_size, Some(sim)).await
+    }
+
+    /// The app against `settings`, with a new database file.
+    pub async fn spawn(
+        settings: ExchangeSettings,
+        page_size: u32,
+        sim: Option<RunningSimulator>,
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // A directory that does not exist yet: the app must create it.
+        let db_file = dir.path().join("nested").join("connector.db");
+        Self::spawn_at(db_file, Some(dir), settings, page_size, sim).await
+    }
+
+    /// A second app on the same database file as `other` (a restart with new settings).
+    pub async fn reopen(other: &TestApp, settings: ExchangeSettings) -> Self {
+        Self::spawn_at(other.db_file.clone(), None, settings, 1000, None).await
+    }
+
+    async fn spawn_at(
+        db_file: PathBuf,
+        dir: Option<tempfile::TempDir>,
+        settings: ExchangeSettings,
+        page_size: u32,
+        sim: Option<RunningSimulator>,
+    ) -> Self {
+        let config = Config {
+            database_url: format!("sqlite://{}", db_file.display()),
+            exchange: ExchangeTarget::Remote(settings),
+            client: ClientSettings {
+                page_size,
+                ..ClientSettings::default()
+            },
+        };
+        let options = LeptosOptions::builder()
+            .output_name("exchange-connector")
+            .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .build();
+        let app = Application::build(config, options)
+            .await
+            .expect("application builds");
+        let base_url = format!("http://{}", app.addr());
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        Self {
+            base_url,
+            db_file,
+            sim,
+            http: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    /// Calls a server function the way the hydrated page does; returns its JSON result.
+    /// Errors must come with the status their kind promises.
+    pub async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        endpoint: &str,
+    ) -> Result<T, ApiError> {
+        let response = self
+            .http
+            .post(format!("{}/api/{endpoint}", self.base_url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body("")
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        let body = response.text().await.expect("body");
+        if status == 200 {
+            return Ok(
+                serde_json::from_str(&body).unwrap_or_else(|e| panic!("bad JSON {e}: {body}"))
+            );
+        }
+        let error: ApiError =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("bad error {e}: {body}"));
+        assert_eq!(status, error.status_code(), "status of {error:?}");
+        Err(error)
+    }
+
+    pub async fn set_up(&self) -> Result<ConnectorOverview, ApiError> {
+        self.call("connector/set-up").await
+    }
+
+    pub async fn overview(&self) -> ConnectorOverview {
+        self.call("connector/overview").await.expect("overview")
+    }
+
+    pub async fn get_html(&self, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base_url))
+            .send()
+            .await
+            .expect("page");
+        (r.status().as_u16(), r.text().await.expect("html"))
+    }
+
+    /// A separate connection to the app's database file, to check what was stored.
+    pub async fn db(&self) -> SqlitePool {
+        SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect(&format!("sqlite://{}", self.db_file.display()))
+            .await
+            .expect("database file exists")
+    }
+}
+
+/// Settings pointing at a loopback port where nothing listens.
+pub fn unreachable_settings() -> ExchangeSettings {
+    ExchangeSettings {
+        admin_api_url: "http://127.0.0.1:9/adminapi/beta".parse().expect("url"),
+        authority_url: "http://127.0.0.1:9".parse().expect("url"),
+        tenant_id: "contoso.onmicrosoft.com".into(),
+        client_id: "00000000-0000-0000-0000-000000000001".into(),
+        client_secret: "unused".to_string().into(),
+    }
+}

@@ -1,0 +1,5 @@
+//! One integration-test binary: the real application on port 0, a real SQLite file, and the
+//! Exchange Online simulator over real HTTP on loopback.
+
+mod helpers;
+mod set_up;

@@ -1,0 +1,174 @@
+use exchange_connector::error::ApiError;
+use exchange_connector::model::ConnectionStatus;
+use sqlx::Row;
+
+use crate::helpers::{settings_for, start_sim, unreachable_settings, TestApp};
+
+#[tokio::test]
+async fn set_up_stores_the_connector_every_device_and_one_sync_record() {
+    let app = TestApp::with_sim(57, 10).await;
+    let sim = app.sim.as_ref().expect("sim");
+    assert_eq!(sim.device_count(), 57);
+
+    let before = app.overview().await;
+    assert!(before.connector.is_none());
+
+    let overview = app.set_up().await.expect("set-up succeeds");
+    let connector = overview.connector.expect("a connector");
+    assert_eq!(connector.status, ConnectionStatus::Connected);
+    assert_eq!(connector.device_count, 57);
+    assert_eq!(connector.connector_type, "serviceToService");
+    assert_eq!(connector.tenant_id, sim.config().tenant_id);
+    assert_eq!(
+        connector.organization.as_deref(),
+        Some(sim.config().organization.as_str())
+    );
+    assert!(connector.last_sync_at.is_some());
+
+    // 57 devices in pages of 10: six pages, each one request, plus the settings call.
+    assert_eq!(sim.request_count("Get-MobileDevice"), 6);
+    assert_eq!(sim.request_count("Get-ActiveSyncOrganizationSettings"), 1);
+
+    let db = app.db().await;
+    let devices: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM devices WHERE removed_at IS NULL AND connector_id = ?1",
+    )
+    .bind(&connector.id)
+    .fetch_one(&db)
+    .await
+    .expect("count");
+    assert_eq!(devices, 57);
+    let distinct: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT guid) FROM devices")
+        .fetch_one(&db)
+        .await
+        .expect("count");
+    assert_eq!(distinct, 57, "paging must not repeat or skip devices");
+
+    let runs = sqlx::query(
+        "SELECT kind, trigger, status, devices_seen, devices_added, api_calls FROM sync_runs",
+    )
+    .fetch_all(&db)
+    .await
+    .expect("runs");
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert_eq!(run.get::<String, _>("kind"), "fullSync");
+    assert_eq!(run.get::<String, _>("trigger"), "setup");
+    assert_eq!(run.get::<String, _>("status"), "succeeded");
+    assert_eq!(run.get::<i64, _>("devices_seen"), 57);
+    assert_eq!(run.get::<i64, _>("devices_added"), 57);
+    assert_eq!(run.get::<i64, _>("api_calls"), 7);
+
+    // What the page reads after a reload comes from the database.
+    let again = app.overview().await.connector.expect("connector");
+    assert_eq!(again.status, ConnectionStatus::Connected);
+    assert_eq!(again.device_count, 57);
+    assert_eq!(again.last_sync_at, connector.last_sync_at);
+}
+
+#[tokio::test]
+async fn set_up_when_exchange_is_unreachable_leaves_a_disconnected_connector_and_no_devices() {
+    let app = TestApp::spawn(unreachable_settings(), 1000, None).await;
+
+    let error = app.set_up().await.expect_err("set-up fails");
+    let ApiError::Exchange { message, .. } = &error else {
+        panic!("expected an Exchange error, got {error:?}")
+    };
+    assert!(message.contains("could not be reached"), "{message}");
+    assert!(message.contains("connection refused"), "{message}");
+
+    let connector = app.overview().await.connector.expect("connector recorded");
+    assert_eq!(connector.status, ConnectionStatus::Disconnected);
+    assert_eq!(connector.status_reason.as_deref(), Some(message.as_str()));
+    assert_eq!(connector.device_count, 0);
+    assert!(connector.last_sync_at.is_none());
+
+    let db = app.db().await;
+    let devices: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM devices")
+        .fetch_one(&db)
+        .await
+        .expect("count");
+    assert_eq!(devices, 0);
+    let (status, code): (String, String) =
+        sqlx::query_as("SELECT status, error_code FROM sync_runs")
+            .fetch_one(&db)
+            .await
+            .expect("one failed run");
+    assert_eq!((status.as_str(), code.as_str()), ("failed", "Unreachable"));
+}
+
+#[tokio::test]
+async fn a_wrong_client_secret_is_reported_as_refused_credentials() {
+    let sim = start_sim(5, 5).await;
+    let mut settings = settings_for(&sim);
+    settings.client_secret = "wrong-secret".to_string().into();
+    let app = TestApp::spawn(settings, 1000, Some(sim)).await;
+
+    let error = app.set_up().await.expect_err("refused");
+    let text = error.to_string();
+    assert!(
+        text.contains("refused the connector's credentials"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("wrong-secret"),
+        "the secret must not be echoed: {text}"
+    );
+    assert_eq!(
+        app.overview().await.connector.expect("connector").status,
+        ConnectionStatus::Disconnected
+    );
+    assert_eq!(
+        app.sim
+            .as_ref()
+            .expect("sim")
+            .request_count("Get-MobileDevice"),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_failed_set_up_can_be_retried_and_then_connects() {
+    // The first attempt fails because the secret is wrong; the admin fixes nothing on our side
+    // but Exchange comes back: simulated by pointing a second app at the same database.
+    let sim = start_sim(12, 6).await;
+    let mut bad = settings_for(&sim);
+    bad.client_secret = "wrong".to_string().into();
+    let app = TestApp::spawn(bad, 1000, None).await;
+    app.set_up().await.expect_err("first attempt fails");
+
+    let fixed = TestApp::reopen(&app, settings_for(&sim)).await;
+    let overview = fixed.set_up().await.expect("retry succeeds");
+    let connector = overview.connector.expect("connector");
+    assert_eq!(connector.status, ConnectionStatus::Connected);
+    assert_eq!(connector.device_count, 12);
+    assert!(connector.status_reason.is_none());
+}
+
+#[tokio::test]
+async fn setting_up_a_connected_connector_again_is_refused_and_changes_nothing() {
+    let app = TestApp::with_sim(8, 1000).await;
+    let first = app.set_up().await.expect("first set-up");
+    let error = app.set_up().await.expect_err("second set-up refused");
+    assert!(matches!(error, ApiError::Conflict { .. }), "{error:?}");
+    let after = app.overview().await;
+    assert_eq!(
+        after.connector.expect("c").last_sync_at,
+        first.connector.expect("c").last_sync_at
+    );
+}
+
+#[tokio::test]
+async fn the_page_is_server_rendered_with_the_requirements_and_the_button() {
+    let app = TestApp::with_sim(3, 1000).await;
+    let (status, html) = app.get_html("/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Set Up Service to Service Connector"));
+    assert!(html.contains("Get-ActiveSyncDeviceClass"));
+    let (status, _) = app.get_html("/conditional-access/exchange-connector").await;
+    assert_eq!(status, 200);
+    let (status, _) = app.get_html("/nowhere").await;
+    assert_eq!(status, 404);
+    let (status, body) = app.get_html("/healthz").await;
+    assert_eq!((status, body.as_str()), (200, "ok"));
+}
