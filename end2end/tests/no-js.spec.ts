@@ -28,8 +28,9 @@ test("the second address shows the same page", async ({ page }) => {
 test("without JavaScript the button still sets up the connector through a form post", async ({ page }) => {
   await page.goto("/");
   await page.getByRole("button", { name: "Set Up Service to Service Connector" }).click();
-  await expect(page).toHaveURL(/:\d+\/$/);
   await expect(page.getByTestId("connection-status")).toHaveAttribute("data-status", "connected");
+  // The form post ends with a redirect back to the page, not on the server function's URL.
+  expect(new URL(page.url()).pathname).toBe("/");
   await expect(page.getByTestId("device-count")).toHaveText(String(SIM_DEVICES));
 });
 
