@@ -173,6 +173,16 @@ pub struct ConnectorInfo {
     pub last_sync_at: Option<DateTime<Utc>>,
     /// Devices currently known (not marked removed).
     pub device_count: u64,
+    /// The same devices by Exchange access state, in the order the page shows them.
+    pub device_states: Vec<StateCount>,
+}
+
+/// How many devices have one access state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateCount {
+    /// `Allowed`, `Blocked`, `Quarantined`, `DeviceDiscovery`, `Unknown` or a newer value.
+    pub state: String,
+    pub count: u64,
 }
 
 /// An Exchange ActiveSync device partnership as the connector stores and shows it.

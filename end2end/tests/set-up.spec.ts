@@ -16,6 +16,10 @@ test("a click sets up the connector and shows Connected without a reload", async
   await expect(status).toHaveText("Connected");
   await expect(page.getByTestId("device-count")).toHaveText(String(SIM_DEVICES));
   await expect(page.getByTestId("last-sync")).toContainText("just now");
+  const byState = page.getByRole("list", { name: "Devices by access state" }).getByRole("listitem");
+  await expect(byState.first()).toContainText("Allowed");
+  const counts = (await byState.allTextContents()).map((t) => Number(t.trim().split(/\s+/).pop()));
+  expect(counts.reduce((a, b) => a + b, 0)).toBe(SIM_DEVICES);
   const info = page.getByRole("region", { name: "Exchange Connector Server information" });
   await expect(info).toContainText("serviceToService");
   await expect(info).toContainText("/adminapi/beta");

@@ -67,6 +67,14 @@ pub fn device_count_label(n: u64) -> String {
     }
 }
 
+/// The word Intune uses for an Exchange access state; unknown states are shown as sent.
+pub fn access_state_label(state: &str) -> &str {
+    match state {
+        "DeviceDiscovery" => "Discovery",
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +121,13 @@ mod tests {
         assert_eq!(device_count_label(0), "0 devices");
         assert_eq!(device_count_label(1), "1 device");
         assert_eq!(device_count_label(137), "137 devices");
+    }
+
+    #[test]
+    fn access_states_use_intune_words_and_keep_unknown_values() {
+        assert_eq!(access_state_label("DeviceDiscovery"), "Discovery");
+        assert_eq!(access_state_label("Quarantined"), "Quarantined");
+        assert_eq!(access_state_label("SomethingNew"), "SomethingNew");
     }
 
     #[test]

@@ -4,14 +4,18 @@ use chrono::Utc;
 
 use crate::model::{ConnectionStatus, ConnectorOverview, SyncTrigger};
 
-use super::db::connectors;
+use super::db::{connectors, devices};
 use super::error::AppError;
 use super::state::AppState;
 use super::sync;
 
 /// The connector page's data, read from the database.
 pub(crate) async fn overview(state: &AppState) -> Result<ConnectorOverview, AppError> {
-    let connector = connectors::current(state.db.pool()).await?;
+    let mut connector = connectors::current(state.db.pool()).await?;
+    if let Some(c) = connector.as_mut() {
+        c.device_states = devices::count_by_state(state.db.pool(), &c.id).await?;
+        sort_states(&mut c.device_states);
+    }
     Ok(ConnectorOverview {
         connector,
         now: Utc::now(),
@@ -60,4 +64,53 @@ pub(crate) async fn set_up(state: &AppState) -> Result<ConnectorOverview, AppErr
     tracing::info!(connector_id = id, "set-up started");
     sync::full_sync(&state.exchange, &state.db, &id, SyncTrigger::Setup).await?;
     overview(state).await
+}
+
+/// Allowed, Quarantined, Blocked, Discovery first (the Intune order), then any other state.
+fn sort_states(states: &mut [crate::model::StateCount]) {
+    const ORDER: [&str; 4] = ["Allowed", "Quarantined", "Blocked", "DeviceDiscovery"];
+    states.sort_by_key(|s| {
+        (
+            ORDER
+                .iter()
+                .position(|o| *o == s.state)
+                .unwrap_or(ORDER.len()),
+            s.state.clone(),
+        )
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::StateCount;
+
+    #[test]
+    fn states_follow_the_intune_order_with_unknown_ones_last() {
+        let mut states: Vec<StateCount> = [
+            "Zeta",
+            "Blocked",
+            "Allowed",
+            "DeviceDiscovery",
+            "Quarantined",
+        ]
+        .into_iter()
+        .map(|s| StateCount {
+            state: s.into(),
+            count: 1,
+        })
+        .collect();
+        sort_states(&mut states);
+        let order: Vec<&str> = states.iter().map(|s| s.state.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "Allowed",
+                "Quarantined",
+                "Blocked",
+                "DeviceDiscovery",
+                "Zeta"
+            ]
+        );
+    }
 }

@@ -24,6 +24,8 @@ async fn set_up_stores_the_connector_every_device_and_one_sync_record() {
         Some(sim.config().organization.as_str())
     );
     assert!(connector.last_sync_at.is_some());
+    let by_state: u64 = connector.device_states.iter().map(|s| s.count).sum();
+    assert_eq!(by_state, 57, "{:?}", connector.device_states);
 
     // 57 devices in pages of 10: six pages, each one request, plus the settings call.
     assert_eq!(sim.request_count("Get-MobileDevice"), 6);
@@ -76,6 +78,10 @@ async fn set_up_when_exchange_is_unreachable_leaves_a_disconnected_connector_and
     };
     assert!(message.contains("could not be reached"), "{message}");
     assert!(message.contains("connection refused"), "{message}");
+    assert!(
+        message.contains("127.0.0.1:9"),
+        "the message names host and port: {message}"
+    );
 
     let connector = app.overview().await.connector.expect("connector recorded");
     assert_eq!(connector.status, ConnectionStatus::Disconnected);

@@ -8,7 +8,7 @@ use crate::api::{get_connector_overview, SetUpConnector};
 use crate::app::components::icons::{SpinnerIcon, XCircleIcon};
 use crate::app::components::status::StatusBadge;
 use crate::app::components::time::{use_ticking_now, LocalTime};
-use crate::app::format::{device_count_label, relative_age};
+use crate::app::format::{access_state_label, device_count_label, relative_age};
 use crate::app::layout::Frame;
 use crate::error::ApiError;
 use crate::model::{ConnectionStatus, ConnectorInfo, ConnectorOverview, REQUIRED_CMDLETS};
@@ -188,6 +188,17 @@ fn ConnectorDetails(
                 <p class="text-sm text-slate-600">
                     {device_count_label(connector.device_count)} " with Exchange ActiveSync partnerships"
                 </p>
+                <ul aria-label="Devices by access state" class="mt-3 flex flex-wrap gap-1.5">
+                    {connector
+                        .device_states
+                        .into_iter()
+                        .map(|s| view! {
+                            <li class="rounded bg-slate-100 px-2 py-0.5 text-xs text-slate-700">
+                                {access_state_label(&s.state).to_owned()} " " <span class="font-semibold">{s.count}</span>
+                            </li>
+                        })
+                        .collect_view()}
+                </ul>
             </section>
         </div>
         {retry.then(|| view! {

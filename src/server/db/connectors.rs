@@ -42,6 +42,7 @@ pub(crate) async fn current(pool: &SqlitePool) -> Result<Option<ConnectorInfo>, 
         set_up_at: row.try_get("set_up_at")?,
         last_sync_at: row.try_get("last_sync_at")?,
         device_count: u64::try_from(device_count).unwrap_or(0),
+        device_states: Vec::new(),
     }))
 }
 

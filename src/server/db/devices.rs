@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteConnection};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 
-use crate::model::Device;
+use crate::model::{Device, StateCount};
 
 /// What a full replacement changed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -63,6 +63,28 @@ pub(crate) async fn replace_all(
         counts.removed += 1;
     }
     Ok(counts)
+}
+
+/// Present devices of `connector_id` counted by access state (unsorted).
+pub(crate) async fn count_by_state(
+    pool: &SqlitePool,
+    connector_id: &str,
+) -> Result<Vec<StateCount>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT access_state, COUNT(*) AS n FROM devices \
+          WHERE connector_id = ?1 AND removed_at IS NULL GROUP BY access_state",
+    )
+    .bind(connector_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(StateCount {
+                state: row.try_get("access_state")?,
+                count: u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0),
+            })
+        })
+        .collect()
 }
 
 async fn upsert(

@@ -59,10 +59,11 @@ impl TokenProvider {
         Self {
             http,
             token_url: format!("{base}/{tenant}/oauth2/v2.0/token"),
-            host: authority
-                .host_str()
-                .unwrap_or("the sign-in service")
-                .to_owned(),
+            host: match (authority.host_str(), authority.port()) {
+                (Some(h), Some(p)) => format!("{h}:{p}"),
+                (Some(h), None) => h.to_owned(),
+                (None, _) => "the sign-in service".to_owned(),
+            },
             client_id,
             client_secret,
             timeout_secs,
