@@ -22,6 +22,8 @@ pub(crate) const EXCHANGE_SCOPE: &str = "https://outlook.office365.com/.default"
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TokenInfo {
     pub(crate) client_id: String,
+    /// The signed-in user's UPN for delegated tokens; `None` for app-only tokens.
+    pub(crate) user: Option<String>,
     pub(crate) expires_at: DateTime<Utc>,
 }
 
@@ -74,6 +76,7 @@ impl TokenStore {
         );
         let info = TokenInfo {
             client_id: client_id.to_owned(),
+            user: None,
             expires_at: now + lifetime,
         };
         self.tokens.insert(token.clone(), info);
