@@ -10,7 +10,7 @@ CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3; exit }' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps test-deps build build-release unit e2e lint fmt sim clean
+.PHONY: run test deps test-deps build build-release unit e2e lint fmt sim bench clean
 
 ## make run: install what is missing, build (release), serve on http://127.0.0.1:3000
 run: deps
@@ -59,6 +59,11 @@ lint: deps
 
 fmt:
 	cargo fmt --all
+
+## Benchmarks (release build), printed as a table: the simulator's admin API over loopback
+## (100,000 devices, 1,000-device pages).
+bench: deps
+	cargo bench --features ssr --bench protocol
 
 ## The simulator on its own: make sim ARGS="--devices 10000"
 sim:

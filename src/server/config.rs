@@ -1,11 +1,15 @@
-//! One typed configuration, read once at start from the environment. A wrong or missing setting
-//! fails the start with a message that names the setting.
+//! One typed configuration, read once at start from the environment and, when
+//! `EXCHANGE_CONNECTOR_CONFIG` names one, a TOML file with the same keys (the environment wins).
+//! A wrong or missing setting fails the start with a message that names the setting.
 
+use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use secrecy::SecretString;
 use url::Url;
 
+pub use super::exchange::{CertificateError, ClientCertificate};
 use crate::sim::SimConfig;
 
 /// Default Exchange Online admin API base (commercial cloud).
@@ -14,6 +18,26 @@ pub const DEFAULT_ADMIN_API_URL: &str = "https://outlook.office365.com/adminapi/
 pub const DEFAULT_AUTHORITY_URL: &str = "https://login.microsoftonline.com";
 /// Default SQLite database, relative to the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/exchange-connector.db";
+/// The variable that names an optional configuration file.
+pub const CONFIG_FILE_VAR: &str = "EXCHANGE_CONNECTOR_CONFIG";
+
+/// Every key the configuration reads (the file may hold only these).
+const KNOWN_KEYS: &[&str] = &[
+    "DATABASE_URL",
+    "EXO_ADMIN_API_URL",
+    "EXO_AUTHORITY_URL",
+    "EXO_TENANT_ID",
+    "EXO_CLIENT_ID",
+    "EXO_CLIENT_SECRET",
+    "EXO_CLIENT_CERTIFICATE",
+    "EXO_CLIENT_KEY",
+    "EXO_AUTH_MODE",
+    "EXO_PAGE_SIZE",
+    "EXO_REQUEST_TIMEOUT_SECS",
+    "EXO_CALL_DEADLINE_SECS",
+    "EXO_MAX_RETRIES",
+    "EXO_RETRY_BASE_MS",
+];
 
 /// The whole server configuration.
 #[derive(Clone, Debug)]
@@ -36,7 +60,30 @@ pub enum ExchangeTarget {
     Remote(ExchangeSettings),
 }
 
-/// How to reach and authenticate to an Exchange Online organization (app-only, client secret).
+/// Whose identity the connector uses towards Exchange Online (`EXO_AUTH_MODE`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AuthMode {
+    /// `app`: the application's own identity (client credentials); keeps working after the
+    /// admin who set it up leaves.
+    #[default]
+    App,
+    /// `delegated`: the admin who set the connector up (authorization code with PKCE, then a
+    /// refresh token).
+    Delegated,
+}
+
+/// How the application proves its identity to the token endpoint.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// `EXO_CLIENT_SECRET`.
+    Secret(SecretString),
+    /// `EXO_CLIENT_CERTIFICATE` + `EXO_CLIENT_KEY`: a signed JWT client assertion.
+    Certificate(ClientCertificate),
+    /// No credential: a public client (delegated mode only).
+    None,
+}
+
+/// How to reach and authenticate to an Exchange Online organization.
 #[derive(Clone, Debug)]
 pub struct ExchangeSettings {
     /// `EXO_ADMIN_API_URL`, e.g. `https://outlook.office365.com/adminapi/beta`.
@@ -47,8 +94,30 @@ pub struct ExchangeSettings {
     pub tenant_id: String,
     /// `EXO_CLIENT_ID`: the application (client) id.
     pub client_id: String,
-    /// `EXO_CLIENT_SECRET`: never logged, never sent to the browser.
-    pub client_secret: SecretString,
+    /// The application's credential; never logged, never sent to the browser.
+    pub credential: Credential,
+    /// `EXO_AUTH_MODE`.
+    pub auth_mode: AuthMode,
+}
+
+impl ExchangeSettings {
+    /// App-only settings with a client secret.
+    pub fn with_secret(
+        admin_api_url: Url,
+        authority_url: Url,
+        tenant_id: impl Into<String>,
+        client_id: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Self {
+        Self {
+            admin_api_url,
+            authority_url,
+            tenant_id: tenant_id.into(),
+            client_id: client_id.into(),
+            credential: Credential::Secret(SecretString::from(secret.into())),
+            auth_mode: AuthMode::App,
+        }
+    }
 }
 
 /// Exchange client behaviour.
@@ -58,6 +127,14 @@ pub struct ClientSettings {
     pub page_size: u32,
     /// `EXO_REQUEST_TIMEOUT_SECS`: per HTTP request.
     pub request_timeout: Duration,
+    /// `EXO_CALL_DEADLINE_SECS`: time the client may spend on one logical cmdlet call (all its
+    /// pages, retries and waits; not the time the caller spends between pages).
+    pub call_deadline: Duration,
+    /// `EXO_MAX_RETRIES`: retries of one request (spec §5: 5).
+    pub max_retries: u32,
+    /// `EXO_RETRY_BASE_MS`: first back-off step for 503/504 and transient errors (spec §5:
+    /// 2 s, doubled each retry, with jitter).
+    pub retry_base: Duration,
 }
 
 impl Default for ClientSettings {
@@ -65,6 +142,9 @@ impl Default for ClientSettings {
         Self {
             page_size: 1000,
             request_timeout: Duration::from_secs(60),
+            call_deadline: Duration::from_secs(600),
+            max_retries: 5,
+            retry_base: Duration::from_secs(2),
         }
     }
 }
@@ -73,16 +153,51 @@ impl Default for ClientSettings {
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error in {setting}: {message}")]
 pub struct ConfigError {
-    /// The environment variable at fault.
+    /// The environment variable (or file key) at fault.
     pub setting: &'static str,
     /// What is wrong with it.
     pub message: String,
 }
 
+fn bad(setting: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting,
+        message: message.into(),
+    }
+}
+
+/// A whole number within `range`, or an error naming `setting`.
+fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy>(
+    setting: &'static str,
+    raw: &str,
+    min: T,
+    max: T,
+    unit: &str,
+) -> Result<T, ConfigError> {
+    raw.trim()
+        .parse::<T>()
+        .ok()
+        .filter(|n| *n >= min && *n <= max)
+        .ok_or_else(|| {
+            bad(
+                setting,
+                format!("must be a whole number{unit} from {min} to {max}, got {raw:?}"),
+            )
+        })
+}
+
 impl Config {
-    /// Reads the configuration from the process environment.
+    /// Reads the configuration from the process environment, plus the file named by
+    /// `EXCHANGE_CONNECTOR_CONFIG` when set (the environment wins over the file).
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|key| std::env::var(key).ok())
+        let file = match std::env::var(CONFIG_FILE_VAR)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            Some(path) => read_file(Path::new(path.trim()))?,
+            None => HashMap::new(),
+        };
+        Self::from_lookup(|key| std::env::var(key).ok().or_else(|| file.get(key).cloned()))
     }
 
     /// Reads the configuration through `lookup` (the environment in production, a map in tests).
@@ -90,69 +205,55 @@ impl Config {
         let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         if !database_url.starts_with("sqlite:") {
-            return Err(ConfigError {
-                setting: "DATABASE_URL",
-                message: format!(
+            return Err(bad(
+                "DATABASE_URL",
+                format!(
                     "only sqlite: URLs are supported for now (got a URL starting with {:?})",
                     database_url.split(':').next().unwrap_or_default()
                 ),
-            });
+            ));
         }
 
         let mut client = ClientSettings::default();
         if let Some(raw) = get("EXO_PAGE_SIZE") {
-            client.page_size = match raw.trim().parse::<u32>() {
-                Ok(n @ 1..=1000) => n,
-                _ => {
-                    return Err(ConfigError {
-                        setting: "EXO_PAGE_SIZE",
-                        message: format!("must be a whole number from 1 to 1000, got {raw:?}"),
-                    })
-                }
-            };
+            client.page_size = number("EXO_PAGE_SIZE", &raw, 1, 1000, "")?;
         }
         if let Some(raw) = get("EXO_REQUEST_TIMEOUT_SECS") {
-            client.request_timeout = match raw.trim().parse::<u64>() {
-                Ok(n @ 1..=900) => Duration::from_secs(n),
-                _ => {
-                    return Err(ConfigError {
-                        setting: "EXO_REQUEST_TIMEOUT_SECS",
-                        message: format!(
-                            "must be a whole number of seconds from 1 to 900, got {raw:?}"
-                        ),
-                    })
-                }
-            };
+            client.request_timeout = Duration::from_secs(number(
+                "EXO_REQUEST_TIMEOUT_SECS",
+                &raw,
+                1,
+                900,
+                " of seconds",
+            )?);
+        }
+        if let Some(raw) = get("EXO_CALL_DEADLINE_SECS") {
+            client.call_deadline = Duration::from_secs(number(
+                "EXO_CALL_DEADLINE_SECS",
+                &raw,
+                1,
+                86_400,
+                " of seconds",
+            )?);
+        }
+        if let Some(raw) = get("EXO_MAX_RETRIES") {
+            client.max_retries = number("EXO_MAX_RETRIES", &raw, 0, 10, "")?;
+        }
+        if let Some(raw) = get("EXO_RETRY_BASE_MS") {
+            client.retry_base = Duration::from_millis(number(
+                "EXO_RETRY_BASE_MS",
+                &raw,
+                1,
+                60_000,
+                " of milliseconds",
+            )?);
         }
 
         let exchange = match get("EXO_TENANT_ID") {
-            None => {
-                ExchangeTarget::Simulator(SimConfig::from_lookup(get).map_err(|e| ConfigError {
-                    setting: e.setting,
-                    message: e.message,
-                })?)
-            }
-            Some(tenant_id) => {
-                let required = |key: &'static str| {
-                    get(key).ok_or_else(|| ConfigError {
-                        setting: key,
-                        message: "is required when EXO_TENANT_ID is set".into(),
-                    })
-                };
-                ExchangeTarget::Remote(ExchangeSettings {
-                    admin_api_url: parse_url(
-                        "EXO_ADMIN_API_URL",
-                        &get("EXO_ADMIN_API_URL").unwrap_or_else(|| DEFAULT_ADMIN_API_URL.into()),
-                    )?,
-                    authority_url: parse_url(
-                        "EXO_AUTHORITY_URL",
-                        &get("EXO_AUTHORITY_URL").unwrap_or_else(|| DEFAULT_AUTHORITY_URL.into()),
-                    )?,
-                    tenant_id: tenant_id.trim().to_owned(),
-                    client_id: required("EXO_CLIENT_ID")?,
-                    client_secret: SecretString::from(required("EXO_CLIENT_SECRET")?),
-                })
-            }
+            None => ExchangeTarget::Simulator(
+                SimConfig::from_lookup(get).map_err(|e| bad(e.setting, e.message))?,
+            ),
+            Some(tenant_id) => ExchangeTarget::Remote(remote(&get, tenant_id.trim())?),
         };
 
         Ok(Self {
@@ -161,6 +262,128 @@ impl Config {
             client,
         })
     }
+}
+
+fn remote(
+    get: &impl Fn(&str) -> Option<String>,
+    tenant_id: &str,
+) -> Result<ExchangeSettings, ConfigError> {
+    let auth_mode = match get("EXO_AUTH_MODE").map(|m| m.trim().to_ascii_lowercase()) {
+        None => AuthMode::App,
+        Some(m) if m == "app" => AuthMode::App,
+        Some(m) if m == "delegated" => AuthMode::Delegated,
+        Some(m) => {
+            return Err(bad(
+                "EXO_AUTH_MODE",
+                format!("must be \"app\" or \"delegated\", got {m:?}"),
+            ))
+        }
+    };
+    let client_id = get("EXO_CLIENT_ID")
+        .ok_or_else(|| bad("EXO_CLIENT_ID", "is required when EXO_TENANT_ID is set"))?;
+    let secret = get("EXO_CLIENT_SECRET");
+    let certificate = get("EXO_CLIENT_CERTIFICATE");
+    let key = get("EXO_CLIENT_KEY");
+    let credential = match (secret, certificate, key) {
+        (Some(_), Some(_), _) => {
+            return Err(bad(
+                "EXO_CLIENT_CERTIFICATE",
+                "set either EXO_CLIENT_SECRET or EXO_CLIENT_CERTIFICATE with EXO_CLIENT_KEY, not both",
+            ))
+        }
+        (Some(secret), None, _) => Credential::Secret(SecretString::from(secret)),
+        (None, Some(_), None) => {
+            return Err(bad(
+                "EXO_CLIENT_KEY",
+                "is required with EXO_CLIENT_CERTIFICATE (the PEM file of its private key)",
+            ))
+        }
+        (None, None, Some(_)) => {
+            return Err(bad(
+                "EXO_CLIENT_CERTIFICATE",
+                "is required with EXO_CLIENT_KEY (the PEM file of the certificate)",
+            ))
+        }
+        (None, Some(cert), Some(key)) => Credential::Certificate(load_certificate(&cert, &key)?),
+        (None, None, None) if auth_mode == AuthMode::Delegated => Credential::None,
+        (None, None, None) => {
+            return Err(bad(
+                "EXO_CLIENT_SECRET",
+                "is required when EXO_TENANT_ID is set (or use EXO_CLIENT_CERTIFICATE and EXO_CLIENT_KEY)",
+            ))
+        }
+    };
+    Ok(ExchangeSettings {
+        admin_api_url: parse_url(
+            "EXO_ADMIN_API_URL",
+            &get("EXO_ADMIN_API_URL").unwrap_or_else(|| DEFAULT_ADMIN_API_URL.into()),
+        )?,
+        authority_url: parse_url(
+            "EXO_AUTHORITY_URL",
+            &get("EXO_AUTHORITY_URL").unwrap_or_else(|| DEFAULT_AUTHORITY_URL.into()),
+        )?,
+        tenant_id: tenant_id.to_owned(),
+        client_id: client_id.trim().to_owned(),
+        credential,
+        auth_mode,
+    })
+}
+
+fn load_certificate(cert_path: &str, key_path: &str) -> Result<ClientCertificate, ConfigError> {
+    let cert = std::fs::read(cert_path.trim()).map_err(|e| {
+        bad(
+            "EXO_CLIENT_CERTIFICATE",
+            format!("cannot read {cert_path:?}: {e}"),
+        )
+    })?;
+    let key = std::fs::read(key_path.trim())
+        .map_err(|e| bad("EXO_CLIENT_KEY", format!("cannot read {key_path:?}: {e}")))?;
+    ClientCertificate::from_pem(&cert, &key).map_err(|e: CertificateError| {
+        let setting = if e.is_key_problem() {
+            "EXO_CLIENT_KEY"
+        } else {
+            "EXO_CLIENT_CERTIFICATE"
+        };
+        bad(setting, e.to_string())
+    })
+}
+
+/// Reads a flat TOML file of `KEY = "value"` pairs (numbers and booleans allowed). Unknown keys
+/// are refused so that a typo does not silently fall back to a default.
+pub fn read_file(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        bad(
+            CONFIG_FILE_VAR,
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    parse_file(&text).map_err(|m| bad(CONFIG_FILE_VAR, format!("{}: {m}", path.display())))
+}
+
+fn parse_file(text: &str) -> Result<HashMap<String, String>, String> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| e.message().to_owned())?;
+    let mut out = HashMap::new();
+    for (key, value) in table {
+        let known = KNOWN_KEYS.contains(&key.as_str()) || key.starts_with("EXO_SIM_");
+        if !known {
+            return Err(format!("unknown key {key:?}"));
+        }
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => {
+                return Err(format!(
+                    "{key} must be a string or a number, got {}",
+                    other.type_str()
+                ))
+            }
+        };
+        out.insert(key, text);
+    }
+    Ok(out)
 }
 
 fn parse_url(setting: &'static str, raw: &str) -> Result<Url, ConfigError> {
@@ -215,7 +438,11 @@ mod tests {
             s.authority_url.as_str(),
             "https://login.microsoftonline.com/"
         );
-        assert_eq!(s.client_secret.expose_secret(), "s3cret");
+        let Credential::Secret(secret) = &s.credential else {
+            panic!("expected a client secret")
+        };
+        assert_eq!(secret.expose_secret(), "s3cret");
+        assert_eq!(s.auth_mode, AuthMode::App);
     }
 
     #[test]
@@ -261,5 +488,97 @@ mod tests {
         ])
         .unwrap();
         assert!(!format!("{c:?}").contains("very-secret-value"));
+    }
+
+    const CERT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs/app.pem");
+    const KEY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs/app.key");
+    const OTHER_KEY: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/certs/other.key"
+    );
+
+    fn remote(extra: &[(&str, &str)]) -> Result<ExchangeSettings, ConfigError> {
+        let mut pairs = vec![("EXO_TENANT_ID", "t"), ("EXO_CLIENT_ID", "app")];
+        pairs.extend_from_slice(extra);
+        match config(&pairs)?.exchange {
+            ExchangeTarget::Remote(s) => Ok(s),
+            ExchangeTarget::Simulator(_) => panic!("expected a remote target"),
+        }
+    }
+
+    #[test]
+    fn a_certificate_and_its_key_replace_the_secret() {
+        let s = remote(&[("EXO_CLIENT_CERTIFICATE", CERT), ("EXO_CLIENT_KEY", KEY)]).unwrap();
+        let Credential::Certificate(cert) = &s.credential else {
+            panic!("expected a certificate")
+        };
+        assert_eq!(cert.thumbprint().len(), 43);
+    }
+
+    #[test]
+    fn certificate_problems_name_the_file_at_fault() {
+        let e = remote(&[("EXO_CLIENT_CERTIFICATE", CERT)]).unwrap_err();
+        assert_eq!(e.setting, "EXO_CLIENT_KEY");
+        let e = remote(&[
+            ("EXO_CLIENT_CERTIFICATE", CERT),
+            ("EXO_CLIENT_KEY", OTHER_KEY),
+        ])
+        .unwrap_err();
+        assert_eq!(e.setting, "EXO_CLIENT_KEY");
+        assert!(e.message.contains("does not belong"), "{}", e.message);
+        let e = remote(&[
+            ("EXO_CLIENT_CERTIFICATE", "/nonexistent.pem"),
+            ("EXO_CLIENT_KEY", KEY),
+        ])
+        .unwrap_err();
+        assert_eq!(e.setting, "EXO_CLIENT_CERTIFICATE");
+        let e = remote(&[
+            ("EXO_CLIENT_SECRET", "s"),
+            ("EXO_CLIENT_CERTIFICATE", CERT),
+            ("EXO_CLIENT_KEY", KEY),
+        ])
+        .unwrap_err();
+        assert!(e.message.contains("not both"));
+    }
+
+    #[test]
+    fn auth_mode_is_app_or_delegated_and_delegated_may_be_a_public_client() {
+        let s = remote(&[("EXO_AUTH_MODE", "delegated")]).unwrap();
+        assert_eq!(s.auth_mode, AuthMode::Delegated);
+        assert!(matches!(s.credential, Credential::None));
+        let e = remote(&[("EXO_AUTH_MODE", "user"), ("EXO_CLIENT_SECRET", "s")]).unwrap_err();
+        assert_eq!(e.setting, "EXO_AUTH_MODE");
+    }
+
+    #[test]
+    fn retry_and_deadline_settings_are_read_and_checked() {
+        let c = config(&[
+            ("EXO_MAX_RETRIES", "2"),
+            ("EXO_RETRY_BASE_MS", "10"),
+            ("EXO_CALL_DEADLINE_SECS", "30"),
+        ])
+        .unwrap();
+        assert_eq!(c.client.max_retries, 2);
+        assert_eq!(c.client.retry_base, Duration::from_millis(10));
+        assert_eq!(c.client.call_deadline, Duration::from_secs(30));
+        assert_eq!(
+            config(&[("EXO_MAX_RETRIES", "many")]).unwrap_err().setting,
+            "EXO_MAX_RETRIES"
+        );
+    }
+
+    #[test]
+    fn a_config_file_holds_the_same_keys_and_refuses_unknown_ones() {
+        let map = parse_file("EXO_TENANT_ID = \"t\"\nEXO_PAGE_SIZE = 200\nEXO_SIM_DEVICES = 10\n")
+            .unwrap();
+        assert_eq!(map["EXO_PAGE_SIZE"], "200");
+        assert_eq!(map["EXO_TENANT_ID"], "t");
+        let err = parse_file("EXO_TENNANT_ID = \"t\"").unwrap_err();
+        assert!(err.contains("EXO_TENNANT_ID"), "{err}");
+        assert!(parse_file("EXO_TENANT_ID = [1]").is_err());
+        assert!(parse_file("not toml at all").is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let missing = read_file(&dir.path().join("none.toml")).unwrap_err();
+        assert_eq!(missing.setting, CONFIG_FILE_VAR);
     }
 }

@@ -4,7 +4,7 @@ use chrono::Utc;
 
 use crate::model::{ConnectionStatus, ConnectorOverview, SyncTrigger};
 
-use super::db::{connectors, devices};
+use super::db::connectors;
 use super::error::AppError;
 use super::state::AppState;
 use super::sync;
@@ -13,7 +13,6 @@ use super::sync;
 pub(crate) async fn overview(state: &AppState) -> Result<ConnectorOverview, AppError> {
     let mut connector = connectors::current(state.db.pool()).await?;
     if let Some(c) = connector.as_mut() {
-        c.device_states = devices::count_by_state(state.db.pool(), &c.id).await?;
         sort_states(&mut c.device_states);
     }
     Ok(ConnectorOverview {
@@ -62,8 +61,45 @@ pub(crate) async fn set_up(state: &AppState) -> Result<ConnectorOverview, AppErr
         .await?;
     }
     tracing::info!(connector_id = id, "set-up started");
+    if let Err(e) = check_permissions(state).await {
+        let mut conn = state.db.pool().acquire().await?;
+        connectors::mark_disconnected(&mut conn, &id, &e.to_string(), Utc::now()).await?;
+        return Err(e);
+    }
     sync::full_sync(&state.exchange, &state.db, &id, SyncTrigger::Setup).await?;
     overview(state).await
+}
+
+/// The permission pre-flight: every required cmdlet must be allowed (or at least not known to
+/// be denied) before anything is synced.
+async fn check_permissions(state: &AppState) -> Result<(), AppError> {
+    let report = state.exchange.check_permissions().await?;
+    let denied = report.denied();
+    if denied.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::MissingPermissions(missing_permissions_message(
+        &state.exchange.account(),
+        &denied,
+    )))
+}
+
+/// "The account … is not allowed to run A and B. …" in plain words.
+fn missing_permissions_message(account: &str, denied: &[&str]) -> String {
+    let list = match denied {
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [] => String::new(),
+    };
+    let noun = if denied.len() == 1 {
+        "this cmdlet"
+    } else {
+        "these cmdlets"
+    };
+    format!(
+        "The account ({account}) is not allowed to run {list}. Give it an Exchange role that \
+         includes {noun} (for example Organization Management), then try again."
+    )
 }
 
 /// Allowed, Quarantined, Blocked, Discovery first (the Intune order), then any other state.
@@ -84,6 +120,21 @@ fn sort_states(states: &mut [crate::model::StateCount]) {
 mod tests {
     use super::*;
     use crate::model::StateCount;
+
+    #[test]
+    fn missing_permissions_are_listed_in_plain_words() {
+        let one =
+            missing_permissions_message("Application x", &["Set-ActiveSyncOrganizationSettings"]);
+        assert_eq!(
+            one,
+            "The account (Application x) is not allowed to run Set-ActiveSyncOrganizationSettings. \
+             Give it an Exchange role that includes this cmdlet (for example Organization \
+             Management), then try again."
+        );
+        let three = missing_permissions_message("a", &["A", "B", "C"]);
+        assert!(three.contains("run A, B and C."), "{three}");
+        assert!(three.contains("these cmdlets"));
+    }
 
     #[test]
     fn states_follow_the_intune_order_with_unknown_ones_last() {

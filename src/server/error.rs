@@ -15,6 +15,9 @@ pub(crate) enum AppError {
     Db(#[from] sqlx::Error),
     #[error("{0}")]
     Conflict(String),
+    /// The permission pre-flight found required cmdlets the identity may not run.
+    #[error("{0}")]
+    MissingPermissions(String),
 }
 
 impl From<SyncError> for AppError {
@@ -35,6 +38,11 @@ impl From<AppError> for ApiError {
                 request_id: e.request_id().map(str::to_owned),
             },
             AppError::Conflict(message) => ApiError::Conflict { message },
+            AppError::MissingPermissions(message) => ApiError::Exchange {
+                message,
+                code: Some("MissingPermissions".into()),
+                request_id: None,
+            },
             AppError::Db(e) => {
                 tracing::error!(error = %e, "database error");
                 ApiError::Internal

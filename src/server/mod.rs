@@ -78,13 +78,13 @@ impl Application {
                     .await
                     .map_err(StartError::Simulator)?;
                 let c = running.config();
-                let settings = ExchangeSettings {
-                    admin_api_url: parse_local(&running.admin_api_url())?,
-                    authority_url: parse_local(&running.authority_url())?,
-                    tenant_id: c.tenant_id.clone(),
-                    client_id: c.client_id.clone(),
-                    client_secret: c.client_secret.clone().into(),
-                };
+                let settings = ExchangeSettings::with_secret(
+                    parse_local(&running.admin_api_url())?,
+                    parse_local(&running.authority_url())?,
+                    c.tenant_id.clone(),
+                    c.client_id.clone(),
+                    c.client_secret.clone(),
+                );
                 tracing::info!(
                     url = running.base_url(),
                     devices = running.device_count(),

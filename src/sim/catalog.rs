@@ -259,18 +259,23 @@ const ANDROID_BUILDS: &[OsBuild] = &[
     os("Android 10", ""),
 ];
 
-const MOBILE_FOR_OUTLOOK: &[Variant] = &[
+const OUTLOOK_ON_IOS: &[Variant] = &[
     var("Outlook", "Outlook for iOS and Android", "iPhone"),
+    var("Outlook", "Outlook for iOS and Android", "iPad"),
+];
+
+const OUTLOOK_IOS_BUILDS: &[OsBuild] = &[
+    os("iOS 18.3.1", ""),
+    os("iOS 18.2", ""),
+    os("iOS 17.6.1", ""),
+];
+
+const OUTLOOK_ON_ANDROID: &[Variant] = &[
     var("Outlook", "Outlook for iOS and Android", "Galaxy S24"),
     var("Outlook", "Outlook for iOS and Android", "Pixel 8"),
 ];
 
-const MOBILE_OUTLOOK_BUILDS: &[OsBuild] = &[
-    os("iOS 18.2", ""),
-    os("iOS 17.6.1", ""),
-    os("Android 15", ""),
-    os("Android 14", ""),
-];
+const OUTLOOK_ANDROID_BUILDS: &[OsBuild] = &[os("Android 15", ""), os("Android 14", "")];
 
 const WINDOWS_PCS: &[Variant] = &[
     var("WindowsMail", "Surface Pro 9", "Surface Pro 9"),
@@ -343,15 +348,26 @@ pub(crate) const PROFILES: &[Profile] = &[
         managed_share: 0.15,
     },
     Profile {
-        weight: 28,
-        variants: MOBILE_FOR_OUTLOOK,
-        builds: MOBILE_OUTLOOK_BUILDS,
+        weight: 17,
+        variants: OUTLOOK_ON_IOS,
+        builds: OUTLOOK_IOS_BUILDS,
         user_agent: UserAgent::Fixed(&["Outlook-iOS-Android/1.0"]),
         client_type: ClientType::Outlook,
         client_versions: &[("16.1", 1)],
         id_style: IdStyle::LowerHex,
         is_phone: true,
         managed_share: 0.55,
+    },
+    Profile {
+        weight: 11,
+        variants: OUTLOOK_ON_ANDROID,
+        builds: OUTLOOK_ANDROID_BUILDS,
+        user_agent: UserAgent::Fixed(&["Outlook-iOS-Android/1.0"]),
+        client_type: ClientType::Outlook,
+        client_versions: &[("16.1", 1)],
+        id_style: IdStyle::LowerHex,
+        is_phone: true,
+        managed_share: 0.5,
     },
     Profile {
         weight: 6,
@@ -412,7 +428,7 @@ mod tests {
         let samsung = &PROFILES[2];
         let ua = user_agent(samsung, &samsung.variants[0], &samsung.builds[0], 0);
         assert_eq!(ua, "Android-SAMSUNG-SM-S928B/101.50301");
-        let windows = &PROFILES[5];
+        let windows = &PROFILES[6];
         let ua = user_agent(windows, &windows.variants[0], &windows.builds[1], 0);
         assert_eq!(ua, "MSFT-WIN-3/10.0.19045");
     }

@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
+use super::clock::{ChurnRates, ClockMode};
+use super::faults::{parse_fault_rules, FaultRule, RateLimit};
 use super::paging;
+use super::rbac::Rbac;
 
 /// Demo tenant GUID used when none is configured.
 pub const DEMO_TENANT_ID: &str = "3f6d2c1a-8b4e-4c7d-9a15-0e2b7f4c5d61";
@@ -41,6 +44,25 @@ pub struct SimConfig {
     pub token_lifetime_secs: u64,
     /// Clock base for generated times; `None` means the current time when the tenant is built.
     pub now: Option<DateTime<Utc>>,
+    /// PEM texts of the certificates registered for the app (client assertions must be signed
+    /// with one of them); each text may hold several certificates.
+    pub client_certificates: Vec<String>,
+    /// UPN of the simulated admin who signs in; `None` means `admin@<tenant_domain>`.
+    pub admin_upn: Option<String>,
+    /// Skip the consent page: the authorize endpoint redirects back with a code at once.
+    pub auto_consent: bool,
+    /// Redirect URIs trusted besides any `http://127.0.0.1:*` / `http://localhost:*` URL.
+    pub redirect_uris: Vec<String>,
+    /// Fault-injection rules in force from the start (see `sim::faults`).
+    pub faults: Vec<FaultRule>,
+    /// Normal-traffic budget of InvokeCommand, if any.
+    pub rate_limit: Option<RateLimit>,
+    /// Whether the simulated clock follows wall time (default) or stands still until advanced.
+    pub clock: ClockMode,
+    /// Churn per simulated hour; `None` scales with the tenant ([`ChurnRates::for_devices`]).
+    pub churn: Option<ChurnRates>,
+    /// Cmdlets denied per application or user from the start (see [`Rbac`]).
+    pub deny: Rbac,
 }
 
 impl Default for SimConfig {
@@ -57,6 +79,15 @@ impl Default for SimConfig {
             max_page_size: 1000,
             token_lifetime_secs: 3599,
             now: None,
+            client_certificates: Vec::new(),
+            admin_upn: None,
+            auto_consent: false,
+            redirect_uris: Vec::new(),
+            faults: Vec::new(),
+            rate_limit: None,
+            clock: ClockMode::Wall,
+            churn: None,
+            deny: Rbac::default(),
         }
     }
 }
@@ -72,8 +103,14 @@ pub struct SimConfigError {
 }
 
 impl SimConfig {
-    /// Defaults overridden by `EXO_SIM_SEED`, `EXO_SIM_MAILBOXES`, `EXO_SIM_DEVICES` and
-    /// `EXO_SIM_PAGE_SIZE` (empty values count as unset). The error names the bad variable.
+    /// Defaults overridden by `EXO_SIM_SEED`, `EXO_SIM_MAILBOXES`, `EXO_SIM_DEVICES`,
+    /// `EXO_SIM_PAGE_SIZE`, `EXO_SIM_CLIENT_CERTIFICATE` (PEM file paths, separated like `PATH`),
+    /// `EXO_SIM_ADMIN_UPN`, `EXO_SIM_AUTO_CONSENT` (`1`/`true`/`yes` or `0`/`false`/`no`),
+    /// `EXO_SIM_REDIRECT_URIS` (comma- or space-separated), `EXO_SIM_FAULTS` (`;`-separated
+    /// rules), `EXO_SIM_RATE_LIMIT` (`N/WINDOW`), `EXO_SIM_CLOCK` (`wall`/`frozen`),
+    /// `EXO_SIM_CHURN` (`auto`, `off` or `add=N,change=N,remove=N` per hour) and `EXO_SIM_DENY`
+    /// (RBAC deny list, see [`Rbac::parse`]); empty values count as unset. The error names the
+    /// bad variable.
     pub fn from_env() -> Result<Self, String> {
         Self::from_lookup(|name| std::env::var(name).ok()).map_err(|e| e.to_string())
     }
@@ -104,7 +141,100 @@ impl SimConfig {
             config.max_page_size =
                 count(&v, 1, paging::MAX_PAGE).map_err(fail("EXO_SIM_PAGE_SIZE"))?;
         }
+        if let Some(v) = read("EXO_SIM_CLIENT_CERTIFICATE") {
+            for path in std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()) {
+                let pem = load_client_certificate(&path.to_string_lossy())
+                    .map_err(fail("EXO_SIM_CLIENT_CERTIFICATE"))?;
+                config.client_certificates.push(pem);
+            }
+        }
+        if let Some(v) = read("EXO_SIM_ADMIN_UPN") {
+            config.admin_upn = Some(check_upn(&v).map_err(fail("EXO_SIM_ADMIN_UPN"))?);
+        }
+        if let Some(v) = read("EXO_SIM_AUTO_CONSENT") {
+            config.auto_consent = parse_flag(&v).map_err(fail("EXO_SIM_AUTO_CONSENT"))?;
+        }
+        if let Some(v) = read("EXO_SIM_REDIRECT_URIS") {
+            config.redirect_uris = v
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(|u| check_redirect_uri(u).map(|()| u.to_owned()))
+                .collect::<Result<_, _>>()
+                .map_err(fail("EXO_SIM_REDIRECT_URIS"))?;
+        }
+        if let Some(v) = read("EXO_SIM_FAULTS") {
+            config.faults = parse_fault_rules(&v)
+                .map_err(|e| e.to_string())
+                .map_err(fail("EXO_SIM_FAULTS"))?;
+        }
+        if let Some(v) = read("EXO_SIM_RATE_LIMIT") {
+            config.rate_limit = Some(
+                v.parse::<RateLimit>()
+                    .map_err(|e| e.to_string())
+                    .map_err(fail("EXO_SIM_RATE_LIMIT"))?,
+            );
+        }
+        if let Some(v) = read("EXO_SIM_CLOCK") {
+            config.clock = ClockMode::parse(&v).map_err(fail("EXO_SIM_CLOCK"))?;
+        }
+        if let Some(v) = read("EXO_SIM_CHURN") {
+            config.churn = ChurnRates::parse(&v).map_err(fail("EXO_SIM_CHURN"))?;
+        }
+        if let Some(v) = read("EXO_SIM_DENY") {
+            config.deny = Rbac::parse(&v).map_err(fail("EXO_SIM_DENY"))?;
+        }
         Ok(config)
+    }
+
+    /// The simulated admin's UPN: `admin_upn`, else `admin@<tenant_domain>`.
+    pub fn admin_upn(&self) -> String {
+        self.admin_upn
+            .clone()
+            .unwrap_or_else(|| format!("admin@{}", self.tenant_domain))
+    }
+}
+
+/// Reads a PEM file of one or more RSA certificates to register for client assertions; the error
+/// says what is wrong (for `EXO_SIM_CLIENT_CERTIFICATE` and `--client-certificate`).
+pub fn load_client_certificate(path: &str) -> Result<String, String> {
+    let pem = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path:?}: {e}"))?;
+    super::identity::check_certificate_pem(&pem).map_err(|e| format!("file {path:?} {e}"))?;
+    Ok(pem)
+}
+
+/// `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off` (any case).
+pub fn parse_flag(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!(
+            "must be 1 or 0 (true/false, yes/no), got {value:?}"
+        )),
+    }
+}
+
+fn check_upn(value: &str) -> Result<String, String> {
+    let v = value.trim();
+    match v.split_once('@') {
+        Some((user, domain))
+            if !user.is_empty() && domain.contains('.') && !v.contains(char::is_whitespace) =>
+        {
+            Ok(v.to_owned())
+        }
+        _ => Err(format!(
+            "must be an address such as admin@contoso.onmicrosoft.com, got {value:?}"
+        )),
+    }
+}
+
+/// A redirect URI must be an absolute URL without a fragment.
+pub fn check_redirect_uri(value: &str) -> Result<(), String> {
+    match url::Url::parse(value) {
+        Ok(u) if u.fragment().is_none() && u.has_host() => Ok(()),
+        _ => Err(format!(
+            "must hold absolute URLs without a #fragment, got {value:?}"
+        )),
     }
 }
 

@@ -259,7 +259,7 @@ pub(crate) fn parse_date(s: &str) -> Option<DateTime<Utc>> {
 }
 
 /// `*` and `?` wildcards, case-insensitive.
-fn like(text: &str, pattern: &str) -> bool {
+pub(crate) fn like(text: &str, pattern: &str) -> bool {
     let t: Vec<char> = text.to_lowercase().chars().collect();
     let p: Vec<char> = pattern.to_lowercase().chars().collect();
     let (mut ti, mut pi, mut star, mut mark) = (0, 0, None, 0);

@@ -2,29 +2,39 @@
 //! Every part draws from its own labelled PRNG stream so that tuning one part (say, device mix)
 //! does not reshuffle the others (say, people's names).
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+pub(crate) mod churn;
+pub(crate) mod devices;
+mod objects;
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::catalog::{self, IdStyle, Profile, FIRST_NAMES, LAST_NAMES};
+use super::catalog::{FIRST_NAMES, LAST_NAMES};
 use super::rng::SplitMix64;
 use super::tenant::{
-    AccessLevel, AccessReason, AccessState, ClientType, Device, Mailbox, Org, OrgSettings, Tenant,
+    decide, AccessLevel, AccessReason, AccessState, ClientType, Device, Interner, Mailbox, Org,
+    OrgSettings, PolicyStatus, Tenant,
 };
 use super::SimConfig;
 
 const DAY: i64 = 86_400;
 
-/// Builds the demo tenant for `config`, with every generated time before `now`.
+/// Builds the demo tenant for `config`, with every generated time before `now`: mailboxes,
+/// organization settings, mailbox policies, device access rules, and devices whose access states
+/// agree with those rules (see `tenant::access` for the precedence).
 pub(crate) fn generate(config: &SimConfig, now: DateTime<Utc>) -> Tenant {
     let org = org(config);
     let mailboxes = mailboxes(config, now);
     let settings = settings(config, &mailboxes, now);
-    let mut tenant = Tenant::new(org, settings, mailboxes);
-    for device in devices(config, tenant.mailboxes(), now) {
+    let mut tenant = Tenant::new(org, settings, mailboxes, config.seed, now);
+    objects::policies(config.seed, &mut tenant, now);
+    objects::rules(config.seed, &mut tenant, now);
+    let mut interner = Interner::default();
+    for device in all_devices(config, &tenant, &mut interner, now) {
         tenant.insert_device(device);
     }
+    tenant.interner = interner;
     tenant
 }
 
@@ -45,7 +55,7 @@ fn org(config: &SimConfig) -> Org {
     }
 }
 
-fn seconds_ago(
+pub(crate) fn seconds_ago(
     rng: &mut SplitMix64,
     now: DateTime<Utc>,
     min_days: i64,
@@ -75,6 +85,7 @@ fn mailboxes(config: &SimConfig, now: DateTime<Utc>) -> Vec<Mailbox> {
             display_name: format!("{first} {last}"),
             guid: rng.guid(),
             when_created: seconds_ago(&mut rng, now, 760, 1500),
+            policy: None,
         });
     }
     out
@@ -99,6 +110,7 @@ fn settings(config: &SimConfig, mailboxes: &[Mailbox], now: DateTime<Utc>) -> Or
         allow_rms_support_for_unenlightened_apps: false,
         enable_mobile_mailbox_policy_when_ca_inplace: false,
         is_intune_managed: false,
+        tenant_admin_preference: None,
         when_created: seconds_ago(&mut rng, now, 1500, 1600),
         when_changed: seconds_ago(&mut rng, now, 10, 200),
     }
@@ -106,7 +118,7 @@ fn settings(config: &SimConfig, mailboxes: &[Mailbox], now: DateTime<Utc>) -> Or
 
 /// Which mailboxes own the devices: a subset of "mobile users" (about 85% at most), each with at
 /// least one device, the rest handed out with a skew so a few people have three or four.
-fn owners(rng: &mut SplitMix64, mailboxes: usize, devices: usize) -> Vec<usize> {
+pub(crate) fn owners(rng: &mut SplitMix64, mailboxes: usize, devices: usize) -> Vec<usize> {
     if mailboxes == 0 || devices == 0 {
         return Vec::new();
     }
@@ -134,151 +146,84 @@ fn owners(rng: &mut SplitMix64, mailboxes: usize, devices: usize) -> Vec<usize> 
         .collect()
 }
 
-fn device_id(rng: &mut SplitMix64, style: IdStyle) -> Box<str> {
-    const UPPER_ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    const UPPER_HEX: &[u8] = b"0123456789ABCDEF";
-    const LOWER_HEX: &[u8] = b"0123456789abcdef";
-    const DIGITS: &[u8] = b"0123456789";
-    let id = match style {
-        IdStyle::AppleUpper => rng.string_from(UPPER_ALNUM, 32),
-        IdStyle::Samsung => format!("SEC{}", rng.string_from(UPPER_HEX, 13)),
-        IdStyle::AndroidC => format!("androidc{}", rng.string_from(DIGITS, 10)),
-        IdStyle::LowerHex => rng.string_from(LOWER_HEX, 32),
-        IdStyle::UpperHex => rng.string_from(UPPER_HEX, 32),
-    };
-    id.into_boxed_str()
-}
-
-/// Access state, reason and rule name, in realistic proportions.
-fn access(
-    rng: &mut SplitMix64,
-    profile: &Profile,
-    device_type: &str,
-    managed: bool,
-) -> (AccessState, AccessReason, Option<String>) {
-    let rule = || match profile.client_type {
-        ClientType::Outlook => "Outlook for iOS and Android (DeviceModel)".to_owned(),
-        _ => format!("{device_type} (DeviceType)"),
-    };
-    match rng.weighted(&[86, 5, 4, 3]) {
-        0 => match rng.weighted(&[80, 6, 6, 4, 4]) {
-            1 => (AccessState::Allowed, AccessReason::Individual, None),
-            2 => (AccessState::Allowed, AccessReason::DeviceRule, Some(rule())),
-            3 => (AccessState::Allowed, AccessReason::Policy, None),
-            4 if managed => (AccessState::Allowed, AccessReason::ExternallyManaged, None),
-            _ => (AccessState::Allowed, AccessReason::Global, None),
-        },
-        1 => match rng.weighted(&[60, 25, 15]) {
-            0 => (
-                AccessState::Quarantined,
-                AccessReason::DeviceRule,
-                Some(rule()),
-            ),
-            1 => (AccessState::Quarantined, AccessReason::Global, None),
-            _ => (AccessState::Quarantined, AccessReason::Upgrade, None),
-        },
-        2 => match rng.weighted(&[40, 35, 25]) {
-            0 => (AccessState::Blocked, AccessReason::Individual, None),
-            1 => (AccessState::Blocked, AccessReason::DeviceRule, Some(rule())),
-            _ => (AccessState::Blocked, AccessReason::Policy, None),
-        },
-        _ => (AccessState::DeviceDiscovery, AccessReason::Global, None),
+/// Access at generation time: a few devices on personal lists, refused by policy, managed by
+/// Intune or still in discovery; the rest as the rules and default level decide.
+fn initial_access(rng: &mut SplitMix64, tenant: &Tenant, d: &mut Device, now: DateTime<Utc>) {
+    let lived = (now - d.first_sync).num_seconds().max(1) as u64;
+    let mut since = d.first_sync + Duration::seconds(rng.below(lived) as i64);
+    match rng.weighted(&[918, 20, 15, 8, 30, 9]) {
+        1 => (d.access_state, d.access_reason) = (AccessState::Allowed, AccessReason::Individual),
+        2 => (d.access_state, d.access_reason) = (AccessState::Blocked, AccessReason::Individual),
+        3 if d.client_type == ClientType::Eas => {
+            (d.access_state, d.access_reason) = (AccessState::Blocked, AccessReason::Policy);
+            d.sync.policy_status = PolicyStatus::NotApplied;
+        }
+        4 if d.is_managed => {
+            d.access_state = if d.is_compliant {
+                AccessState::Allowed
+            } else {
+                AccessState::Blocked
+            };
+            d.access_reason = AccessReason::ExternallyManaged;
+            d.sync.policy_status = PolicyStatus::ExternallyManaged;
+        }
+        5 => {
+            (d.access_state, d.access_reason) =
+                (AccessState::DeviceDiscovery, AccessReason::Global);
+            d.sync.policy_status = PolicyStatus::Unknown;
+        }
+        _ => {
+            let decision = decide(&tenant.rules, tenant.settings.default_access_level, d);
+            since = match &decision.rule {
+                Some(name) => tenant
+                    .rules
+                    .iter()
+                    .find(|r| r.name == *name)
+                    .map_or(d.first_sync, |r| r.when_changed.max(d.first_sync)),
+                None => d.first_sync,
+            };
+            d.access_state = decision.state;
+            d.access_reason = decision.reason;
+            d.access_rule = decision.rule;
+        }
+    }
+    d.access_since = since.min(now);
+    if d.access_state != AccessState::Allowed || d.access_reason != AccessReason::Global {
+        d.when_changed = d.when_changed.max(d.access_since);
     }
 }
 
-/// Interns repeated strings (user agents, rule names) so 100k devices share a few dozen copies.
-#[derive(Default)]
-struct Interner(HashMap<String, Arc<str>>);
-
-impl Interner {
-    fn get(&mut self, s: String) -> Arc<str> {
-        self.0
-            .entry(s)
-            .or_insert_with_key(|k| Arc::from(k.as_str()))
-            .clone()
-    }
-}
-
-fn devices(config: &SimConfig, mailboxes: &[Mailbox], now: DateTime<Utc>) -> Vec<Device> {
+fn all_devices(
+    config: &SimConfig,
+    tenant: &Tenant,
+    interner: &mut Interner,
+    now: DateTime<Utc>,
+) -> Vec<Device> {
     let mut rng = SplitMix64::derive(config.seed, "devices");
+    let mailboxes = tenant.mailboxes();
     let owners = owners(&mut rng, mailboxes.len(), config.devices);
-    let weights: Vec<u32> = catalog::PROFILES.iter().map(|p| p.weight).collect();
-    let mut interner = Interner::default();
+    let admin = tenant
+        .settings
+        .admin_mail_recipients
+        .first()
+        .cloned()
+        .unwrap_or_default();
     let mut out = Vec::with_capacity(owners.len());
     for owner in owners {
-        let Some(profile) = catalog::PROFILES.get(rng.weighted(&weights)) else {
-            continue;
-        };
-        let variant_i = rng.index(profile.variants.len());
-        // Newer OS builds (listed first) are more common.
-        let build_weights: Vec<u32> = (0..profile.builds.len())
-            .map(|i| (profile.builds.len() - i) as u32)
-            .collect();
-        let build_i = rng.weighted(&build_weights);
-        let (Some(variant), Some(build)) =
-            (profile.variants.get(variant_i), profile.builds.get(build_i))
-        else {
-            continue;
-        };
-        let version_weights: Vec<u32> = profile.client_versions.iter().map(|(_, w)| *w).collect();
-        let client_version = profile
-            .client_versions
-            .get(rng.weighted(&version_weights))
-            .map_or("16.1", |(v, _)| v);
-        let ua_pick = rng.index(8);
-        let user_agent = interner.get(catalog::user_agent(profile, variant, build, ua_pick));
-        let is_managed = rng.chance(profile.managed_share);
-        let is_compliant = is_managed && rng.chance(0.9);
-        let is_disabled = rng.chance(0.02);
-        let (access_state, access_reason, rule) =
-            access(&mut rng, profile, variant.device_type, is_managed);
-        let on_cell = profile.is_phone && profile.client_type == ClientType::Eas;
-        let imei = (on_cell && rng.chance(0.5))
-            .then(|| format!("35{}", rng.string_from(b"0123456789", 13)).into_boxed_str());
-        let phone = (on_cell && rng.chance(0.3))
-            .then(|| format!("+316{}", rng.string_from(b"0123456789", 8)).into_boxed_str());
-        let operator = if on_cell && rng.chance(0.7) {
-            rng.pick(catalog::OPERATORS).copied()
-        } else {
-            None
-        };
-        let os_language = rng.pick(catalog::OS_LANGUAGES).copied().unwrap_or("en-US");
+        let profile = devices::pick_profile(&mut rng);
         // First sync within the last two years, but after the mailbox existed.
         let mailbox_created = mailboxes
             .get(owner)
             .map_or(now - Duration::days(800), |m| m.when_created);
         let first_sync =
             seconds_ago(&mut rng, now, 1, 730).max(mailbox_created + Duration::hours(1));
-        let when_created = first_sync - Duration::seconds(1 + rng.below(59) as i64);
-        let age = (now - when_created).num_seconds().max(1) as f64;
-        let u = rng.unit();
-        let when_changed = (now - Duration::seconds((age * u * u) as i64)).max(when_created);
-        out.push(Device {
-            seq: 0,
-            mailbox: owner,
-            guid: rng.guid(),
-            device_id: device_id(&mut rng, profile.id_style),
-            device_type: variant.device_type,
-            model: variant.model,
-            friendly_name: variant.friendly,
-            device_os: build.device_os,
-            os_language,
-            user_agent,
-            imei,
-            operator,
-            phone,
-            client_type: profile.client_type,
-            client_version,
-            access_state,
-            access_reason,
-            access_rule: rule.map(|r| interner.get(r)),
-            is_managed,
-            is_compliant,
-            is_disabled,
-            first_sync,
-            when_created,
-            when_changed,
-        });
+        let Some(mut d) = devices::make_device(&mut rng, interner, profile, owner, first_sync, now)
+        else {
+            continue;
+        };
+        initial_access(&mut rng, tenant, &mut d, now);
+        devices::add_history(&mut rng, &mut d, &admin, now);
+        out.push(d);
     }
     // Creation order is the stable order Get-MobileDevice pages through.
     out.sort_by(|a, b| {
@@ -293,6 +238,7 @@ fn devices(config: &SimConfig, mailboxes: &[Mailbox], now: DateTime<Utc>) -> Vec
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use std::collections::HashMap;
 
     fn config(seed: u64, mailboxes: usize, devices: usize) -> SimConfig {
         SimConfig {
@@ -309,20 +255,15 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// Everything generated, in a comparable form (the tenant's own maps have no stable order).
     fn fingerprint(t: &Tenant) -> Vec<String> {
-        t.devices_after(None)
-            .map(|d| {
-                format!(
-                    "{}|{}|{}|{}|{}|{}",
-                    d.guid,
-                    d.device_id,
-                    d.mailbox,
-                    d.user_agent,
-                    d.access_state.as_str(),
-                    d.when_created
-                )
-            })
-            .collect()
+        let mut out: Vec<String> = t.devices_after(None).map(|d| format!("{d:?}")).collect();
+        out.extend(t.mailboxes().iter().map(|m| format!("{m:?}")));
+        out.extend(t.policies.iter().map(|p| format!("{p:?}")));
+        out.extend(t.rules.iter().map(|r| format!("{r:?}")));
+        out.extend(t.classes.iter().map(|c| format!("{c:?}")));
+        out.push(format!("{:?}{:?}", t.settings, t.org));
+        out
     }
 
     #[test]
@@ -330,9 +271,72 @@ mod tests {
         let a = generate(&config(42, 250, 400), fixed_now());
         let b = generate(&config(42, 250, 400), fixed_now());
         assert_eq!(fingerprint(&a), fingerprint(&b));
-        let names_a: Vec<&str> = a.mailboxes().iter().map(|m| m.upn.as_str()).collect();
-        let names_b: Vec<&str> = b.mailboxes().iter().map(|m| m.upn.as_str()).collect();
-        assert_eq!(names_a, names_b);
+        let later = generate(&config(42, 250, 400), fixed_now() + Duration::days(1));
+        assert_ne!(fingerprint(&a), fingerprint(&later), "times follow `now`");
+    }
+
+    #[test]
+    fn generated_access_states_agree_with_the_rules() {
+        let t = generate(&config(11, 300, 1500), fixed_now());
+        let mut by_rule = 0;
+        for d in t.devices_after(None).filter(|d| !d.exempt_from_rules()) {
+            let want = decide(&t.rules, t.settings.default_access_level, d);
+            assert_eq!(
+                (d.access_state, d.access_reason, d.access_rule.clone()),
+                (want.state, want.reason, want.rule),
+                "{d:?}"
+            );
+            by_rule += usize::from(d.access_reason == AccessReason::DeviceRule);
+        }
+        assert!(by_rule > 100, "{by_rule}");
+        assert!(t.rules.len() >= 3);
+    }
+
+    #[test]
+    fn the_tenant_has_realistic_clients_policies_classes_and_statistics() {
+        let now = fixed_now();
+        let t = generate(&config(3, 600, 2000), now);
+        let versions: HashSet<&str> = t.devices_after(None).map(|d| d.client_version).collect();
+        for v in ["14.1", "16.0", "16.1"] {
+            assert!(versions.contains(v), "{versions:?}");
+        }
+        let types: HashSet<&str> = t
+            .devices_after(None)
+            .map(|d| d.client_type.as_str())
+            .collect();
+        for c in ["EAS", "Outlook", "REST"] {
+            assert!(types.contains(c), "{types:?}");
+        }
+        let reasons: HashSet<&str> = t
+            .devices_after(None)
+            .map(|d| d.access_reason.as_str())
+            .collect();
+        for r in [
+            "Global",
+            "Individual",
+            "DeviceRule",
+            "Policy",
+            "ExternallyManaged",
+        ] {
+            assert!(reasons.contains(r), "{reasons:?}");
+        }
+        assert!(t
+            .devices_after(None)
+            .any(|d| d.sync.dormant_since.is_some()));
+        assert!(t.devices_after(None).any(|d| d.wipe.is_some()));
+        for d in t.devices_after(None) {
+            let last = d.last_success(now);
+            assert!(last.is_none_or(|l| l >= d.first_sync && l <= now), "{d:?}");
+            assert!(d.last_attempt(now) <= now && d.access_since <= now);
+        }
+        assert_eq!(t.policies.iter().filter(|p| p.is_default).count(), 1);
+        assert!(t.policies.len() >= 2);
+        assert!(t.mailboxes().iter().any(|m| m.policy.is_some()));
+        let kinds: HashSet<(&str, &str)> = t
+            .devices_after(None)
+            .map(|d| (d.device_type, d.model))
+            .collect();
+        assert_eq!(t.classes.iter().count(), kinds.len());
     }
 
     #[test]

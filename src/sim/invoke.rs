@@ -1,5 +1,6 @@
-//! `POST /adminapi/{beta|v1.0}/{tenant}/InvokeCommand`: authentication, body and parameter
-//! binding, dispatch to a cmdlet under the tenant read lock, paging and the response envelope.
+//! `POST /adminapi/{beta|v1.0}/{tenant}/InvokeCommand`: authentication, RBAC, body and parameter
+//! binding, dispatch to a cmdlet (reads under the tenant read lock, changes under its write
+//! lock), paging and the response envelope. Churn that is due is applied before the cmdlet runs.
 
 use std::sync::atomic::Ordering;
 
@@ -10,10 +11,11 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::cmdlets::{self, Cmdlet, Request};
-use super::identity;
+use super::cmdlets::{self, Cmdlet, Request, Run};
+use super::identity::{self, TokenInfo};
 use super::paging::{self, SkipToken, MAX_PAGE};
 use super::params::{Params, ResultSize};
+use super::rbac;
 use super::wire::{self, ExoError, JSON_CONTENT_TYPE};
 use super::SimState;
 
@@ -82,10 +84,13 @@ pub(crate) fn run_page(
         params,
         after: token.map(|t| t.after),
         limit: take.saturating_add(1),
+        now: state.now(),
     };
-    let mut rows = {
-        let tenant = state.tenant();
-        (cmdlet.run)(&tenant, &request)?
+    let mut rows = match cmdlet.run {
+        Run::Read(run) => run(&state.tenant(), &request)?,
+        // A change happens once: a $skiptoken page of a changing cmdlet has nothing more to show.
+        Run::Write(_) if token.is_some() => Vec::new(),
+        Run::Write(run) => run(&mut state.tenant_mut(), &request)?,
     };
     let more = rows.len() > take;
     rows.truncate(take);
@@ -166,10 +171,13 @@ pub(crate) async fn invoke_command(
         .into_response_with(out_headers);
     }
     let base = state.base_url(&headers);
-    if let Err(problem) = identity::check_bearer(&state, &headers, state.now()) {
-        state.stats().unauthorized.fetch_add(1, Ordering::Relaxed);
-        return identity::unauthorized(problem, &base, out_headers);
-    }
+    let caller = match identity::check_bearer(&state, &headers, state.now()) {
+        Ok(info) => info,
+        Err(problem) => {
+            state.stats().unauthorized.fetch_add(1, Ordering::Relaxed);
+            return identity::unauthorized(problem, &base, out_headers);
+        }
+    };
     if !state.tenant().org.matches(&tenant) {
         return ExoError::plain(
             StatusCode::NOT_FOUND,
@@ -179,15 +187,16 @@ pub(crate) async fn invoke_command(
         .into_response_with(out_headers);
     }
     let url = format!("{base}/adminapi/{version}/{tenant}/InvokeCommand");
-    match handle(
-        &state,
-        &url,
-        &version,
-        &tenant,
-        query.as_deref(),
-        &headers,
-        &body,
-    ) {
+    let request = Incoming {
+        url: &url,
+        version: &version,
+        tenant: &tenant,
+        query: query.as_deref(),
+        headers: &headers,
+        body: &body,
+        caller: &caller,
+    };
+    match handle(&state, &request) {
         Ok((page_size, response_body)) => {
             wire::insert(&mut out_headers, "content-type", JSON_CONTENT_TYPE);
             wire::insert(
@@ -198,6 +207,19 @@ pub(crate) async fn invoke_command(
             (StatusCode::OK, out_headers, response_body).into_response()
         }
         Err(Outcome::Error(e)) => e.into_response_with(out_headers),
+        Err(Outcome::Forbidden(cmdlet)) => {
+            wire::insert(
+                &mut out_headers,
+                "content-type",
+                "text/plain; charset=utf-8",
+            );
+            (
+                StatusCode::FORBIDDEN,
+                out_headers,
+                rbac::forbidden_text(cmdlet),
+            )
+                .into_response()
+        }
         Err(Outcome::CliXml) => {
             wire::insert(
                 &mut out_headers,
@@ -218,6 +240,19 @@ const CLIXML_PLACEHOLDER: &str =
 enum Outcome {
     Error(ExoError),
     CliXml,
+    /// RBAC denies this cmdlet (canonical name) to the caller.
+    Forbidden(&'static str),
+}
+
+/// One InvokeCommand request, authenticated.
+struct Incoming<'a> {
+    url: &'a str,
+    version: &'a str,
+    tenant: &'a str,
+    query: Option<&'a str>,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+    caller: &'a TokenInfo,
 }
 
 impl From<ExoError> for Outcome {
@@ -226,15 +261,16 @@ impl From<ExoError> for Outcome {
     }
 }
 
-fn handle(
-    state: &SimState,
-    url: &str,
-    version: &str,
-    tenant: &str,
-    query: Option<&str>,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<(usize, String), Outcome> {
+fn handle(state: &SimState, request: &Incoming<'_>) -> Result<(usize, String), Outcome> {
+    let Incoming {
+        url,
+        version,
+        tenant,
+        query,
+        headers,
+        body,
+        caller,
+    } = *request;
     let json: Value =
         serde_json::from_slice(body).map_err(|e| ExoError::bad_body(&e.to_string()))?;
     let input = json
@@ -254,6 +290,9 @@ fn handle(
         return Err(ExoError::unknown_cmdlet(name).into());
     };
     state.stats().count(cmdlet.name);
+    if !state.allowed(caller, cmdlet.name) {
+        return Err(Outcome::Forbidden(cmdlet.name));
+    }
 
     let json_format = headers
         .get("x-responseformat")
@@ -287,6 +326,7 @@ fn handle(
     let prefer = headers.get("prefer").and_then(|v| v.to_str().ok());
     let page_size = paging::page_size(prefer, state.config().max_page_size);
     let window = Window::new(cmdlet, result_size, page_size);
+    state.catch_up();
     let page = run_page(state, cmdlet, &params, fingerprint, window, token.as_ref())?;
     let next_link = page
         .next
@@ -307,105 +347,4 @@ fn skiptoken(query: Option<&str>) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sim::SimConfig;
-    use serde_json::json;
-
-    fn state(devices: usize) -> SimState {
-        SimState::new(SimConfig {
-            mailboxes: 40,
-            devices,
-            ..SimConfig::default()
-        })
-    }
-
-    fn all_pages(state: &SimState, raw: Value, page: usize) -> (Vec<String>, usize, Vec<String>) {
-        let cmdlet = cmdlets::find("Get-MobileDevice").unwrap_or(&cmdlets::ALL[0]);
-        let params = Params::bind(cmdlet.params, Some(&raw)).unwrap_or_default();
-        let fp = paging::fingerprint(cmdlet.name, &params);
-        let window = Window::new(cmdlet, params.result_size().ok().flatten(), page);
-        let (mut rows, mut pages, mut warnings, mut token) = (Vec::new(), 0, Vec::new(), None);
-        loop {
-            let p = match run_page(state, cmdlet, &params, fp, window, token.as_ref()) {
-                Ok(p) => p,
-                Err(e) => panic!("{}", e.message),
-            };
-            pages += 1;
-            rows.extend(p.rows);
-            warnings.extend(p.warnings);
-            // Round trip through the wire form, as a client would.
-            match p.next {
-                Some(t) => token = SkipToken::decode(&t.encode()),
-                None => return (rows, pages, warnings),
-            }
-        }
-    }
-
-    #[test]
-    fn unlimited_pages_through_every_device_once() {
-        let s = state(53);
-        let (rows, pages, warnings) = all_pages(&s, json!({"ResultSize": "Unlimited"}), 7);
-        assert_eq!(rows.len(), 53);
-        assert_eq!(pages, 8);
-        assert!(warnings.is_empty());
-        let mut ids: Vec<String> = rows
-            .iter()
-            .filter_map(|r| serde_json::from_str::<Value>(r).ok())
-            .filter_map(|v| v["Guid"].as_str().map(str::to_owned))
-            .collect();
-        ids.sort();
-        ids.dedup();
-        assert_eq!(ids.len(), 53);
-    }
-
-    #[test]
-    fn numeric_result_size_caps_over_pages_and_warns() {
-        let s = state(53);
-        let (rows, pages, warnings) = all_pages(&s, json!({"ResultSize": 20}), 7);
-        assert_eq!((rows.len(), pages), (20, 3));
-        assert_eq!(warnings, [MORE_RESULTS_WARNING]);
-        let (rows, _, warnings) = all_pages(&s, json!({"ResultSize": 53}), 7);
-        assert_eq!(rows.len(), 53);
-        assert!(warnings.is_empty());
-    }
-
-    #[test]
-    fn without_result_size_only_the_first_page_comes_back() {
-        let s = state(53);
-        let (rows, pages, warnings) = all_pages(&s, json!({}), 7);
-        assert_eq!((rows.len(), pages), (7, 1));
-        assert_eq!(warnings, [MORE_RESULTS_WARNING]);
-        let (rows, _, warnings) = all_pages(&s, json!({}), 1000);
-        assert_eq!(rows.len(), 53);
-        assert!(warnings.is_empty());
-    }
-
-    #[test]
-    fn envelope_is_valid_json_with_the_spec_keys() {
-        let page = Page {
-            rows: vec!["{\"a\":1}".into(), "{\"a\":2}".into()],
-            warnings: vec!["w".into()],
-            next: None,
-        };
-        let text = envelope("ctx", &page, Some("http://x/InvokeCommand?$skiptoken=ab"));
-        let v: Value = serde_json::from_str(&text).unwrap_or_default();
-        assert_eq!(v["@odata.context"], "ctx");
-        assert_eq!(v["value"][1]["a"], 2);
-        assert_eq!(v["@adminapi.warnings"][0], "w");
-        assert_eq!(v["@odata.nextLink"], "http://x/InvokeCommand?$skiptoken=ab");
-        let empty = envelope("ctx", &Page::default(), None);
-        assert_eq!(empty, "{\"@odata.context\":\"ctx\",\"value\":[]}");
-    }
-
-    #[test]
-    fn skiptoken_is_read_from_the_query() {
-        assert_eq!(
-            skiptoken(Some("%24skiptoken=abc&x=1")).as_deref(),
-            Some("abc")
-        );
-        assert_eq!(skiptoken(Some("$skiptoken=abc")).as_deref(), Some("abc"));
-        assert_eq!(skiptoken(Some("x=1")), None);
-        assert_eq!(skiptoken(None), None);
-    }
-}
+mod tests;

@@ -5,21 +5,35 @@
 //!
 //! Routes:
 //! - `POST /{tenant}/oauth2/v2.0/token` (identity platform; `{tenant}` = GUID or domain)
-//! - `POST /adminapi/{beta|v1.0}/{tenant}/InvokeCommand`
+//! - `GET /{tenant}/oauth2/v2.0/authorize`, `POST /{tenant}/oauth2/v2.0/consent` (delegated
+//!   sign-in with PKCE and a consent page), `GET /{tenant}/v2.0/.well-known/openid-configuration`,
+//!   `GET /{tenant}/discovery/v2.0/keys` (OpenID Connect): see `identity`
+//! - `POST /adminapi/{beta|v1.0}/{tenant}/InvokeCommand`: the 14 cmdlets of `cmdlets`
+//! - `GET /adminapi/{v1.0|beta}/{tenant}/EXOModuleFile`: permission pre-flight (see `module_file`)
+//! - `GET/POST /_sim/clock`: the simulated clock and churn (see [`ClockMode`], [`ChurnReport`])
+//! - `GET/PUT /_sim/rbac`: cmdlets denied per application or user (see [`Rbac`])
 //! - `GET /_sim/stats`: the simulator's own counters (JSON); `/_sim/` is its admin namespace.
+//!   `requests` there counts authenticated requests that reached a cmdlet; `received` counts
+//!   every InvokeCommand that arrived (faulted ones too); `injected` counts faults by kind.
+//! - `GET/PUT/POST/DELETE /_sim/faults`, `GET/DELETE /_sim/requests`: fault injection and the
+//!   request log (see [`faults`]).
 //!
 //! Clients must send `X-ResponseFormat: json`; without it the simulator, like the service, does
 //! not answer JSON (it returns a fixed CliXml placeholder with `application/xml`).
 
 mod catalog;
+mod clock;
 mod cmdlets;
 mod config;
+pub mod faults;
 mod filter;
 mod generator;
 mod identity;
 mod invoke;
+mod module_file;
 mod paging;
 mod params;
+mod rbac;
 mod rng;
 mod tenant;
 mod wire;
@@ -30,7 +44,7 @@ mod tests;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -38,16 +52,22 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{SubsecRound, Utc};
 use serde_json::json;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub use clock::{ChurnRates, ChurnReport, ClockMode};
 pub use config::{
-    parse_count, SimConfig, SimConfigError, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_DOMAIN,
-    DEMO_TENANT_ID, MAX_OBJECTS,
+    check_redirect_uri, load_client_certificate, parse_count, parse_flag, SimConfig,
+    SimConfigError, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_DOMAIN, DEMO_TENANT_ID, MAX_OBJECTS,
+};
+pub use faults::{
+    parse_fault_rules, redacted_authorization, FaultKind, FaultParseError, FaultRule,
+    FaultRuleStatus, Faults, RateLimit, RequestRecord, Trigger, RATE_LIMITED,
 };
 use identity::TokenStore;
+pub use rbac::{Principal, Rbac};
 use tenant::Tenant;
 
 /// Per-cmdlet and other counters (all atomic; no lock on the request path).
@@ -94,7 +114,11 @@ struct Inner {
     tenant: RwLock<Tenant>,
     tokens: Mutex<TokenStore>,
     stats: Stats,
+    faults: faults::Faults,
+    requests: faults::request_log::RequestLog,
     local_addr: OnceLock<SocketAddr>,
+    clock: clock::ClockCell,
+    rbac: RwLock<Rbac>,
 }
 
 /// Shared state of one simulator: config, the in-memory tenant (behind a `RwLock`), issued
@@ -118,13 +142,23 @@ impl SimState {
     pub fn new(config: SimConfig) -> Self {
         let now = config.now.unwrap_or_else(|| Utc::now().trunc_subsecs(0));
         let tenant = generator::generate(&config, now);
+        let churn = config
+            .churn
+            .unwrap_or_else(|| ChurnRates::for_devices(tenant.device_count()));
+        let clock = Mutex::new(clock::Clock::new(config.clock, now, churn));
+        let rbac = RwLock::new(config.deny.clone());
+        let faults = faults::Faults::new(config.seed, config.faults.clone(), config.rate_limit);
         Self {
             inner: Arc::new(Inner {
+                faults,
+                requests: faults::request_log::RequestLog::default(),
                 config,
                 tenant: RwLock::new(tenant),
                 tokens: Mutex::new(TokenStore::default()),
                 stats: Stats::new(),
                 local_addr: OnceLock::new(),
+                clock,
+                rbac,
             }),
         }
     }
@@ -146,6 +180,10 @@ impl SimState {
 
     // A panic while holding the lock cannot leave the tenant half-written (writers replace whole
     // values), so a poisoned lock is used as is rather than failing every later request.
+    pub(crate) fn tenant_mut(&self) -> RwLockWriteGuard<'_, Tenant> {
+        self.inner.tenant.write().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub(crate) fn tenant(&self) -> RwLockReadGuard<'_, Tenant> {
         self.inner.tenant.read().unwrap_or_else(|e| e.into_inner())
     }
@@ -156,11 +194,6 @@ impl SimState {
 
     pub(crate) fn stats(&self) -> &Stats {
         &self.inner.stats
-    }
-
-    /// The clock for token expiry (wall clock for now; a later issue adds a movable clock).
-    pub(crate) fn now(&self) -> DateTime<Utc> {
-        Utc::now()
     }
 
     pub(crate) fn be_target(&self) -> String {
@@ -208,17 +241,58 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
 /// The simulator's routes over `state`, for callers that serve it themselves.
 pub fn router(state: SimState) -> Router {
     Router::new()
-        .route("/{tenant}/oauth2/v2.0/token", post(identity::token))
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            post(identity::token).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                faults::token_fault_layer,
+            )),
+        )
+        .route("/{tenant}/oauth2/v2.0/authorize", get(identity::authorize))
+        .route("/{tenant}/oauth2/v2.0/consent", post(identity::consent))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(identity::openid_configuration),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(identity::jwks))
         .route(
             "/adminapi/{version}/{tenant}/InvokeCommand",
-            post(invoke::invoke_command),
+            post(invoke::invoke_command).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                faults::fault_layer,
+            )),
+        )
+        .route(
+            "/adminapi/{version}/{tenant}/EXOModuleFile",
+            get(module_file::module_file).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                faults::fault_layer,
+            )),
         )
         .route("/_sim/stats", get(stats))
+        .route("/_sim/clock", get(clock::get_clock).post(clock::post_clock))
+        .route("/_sim/rbac", get(rbac::get_rbac).put(rbac::put_rbac))
+        .route(
+            "/_sim/faults",
+            get(faults::faults_get)
+                .put(faults::faults_put)
+                .post(faults::faults_post)
+                .delete(faults::faults_delete),
+        )
+        .route(
+            "/_sim/requests",
+            get(faults::requests_get).delete(faults::requests_delete),
+        )
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            faults::request_log::record,
+        ))
         .with_state(state)
 }
 
 async fn stats(State(state): State<SimState>) -> Json<serde_json::Value> {
+    state.catch_up();
     let s = state.stats();
     let per: serde_json::Map<String, serde_json::Value> = cmdlets::ALL
         .iter()
@@ -235,6 +309,9 @@ async fn stats(State(state): State<SimState>) -> Json<serde_json::Value> {
         "devices": tenant.device_count(),
         "tenantId": tenant.org.tenant_id,
         "organization": tenant.org.organization,
+        "received": state.faults().received_by_cmdlet(),
+        "receivedTotal": state.faults().received_total(),
+        "injected": state.faults().injected_by_kind(),
     }))
 }
 

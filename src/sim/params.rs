@@ -27,6 +27,34 @@ pub(crate) enum ResultSize {
     Limit(u64),
 }
 
+/// A multi-valued parameter: a plain value or list replaces the whole list, a
+/// `{"@odata.type":"#Exchange.GenericHashTable","Add":[...],"Remove":[...]}` edits it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum MultiValue {
+    Replace(Vec<String>),
+    Modify {
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+}
+
+impl MultiValue {
+    /// Applies this value to `list` (removals compare case-insensitively; no duplicates added).
+    pub(crate) fn apply(self, list: &mut Vec<String>) {
+        match self {
+            Self::Replace(items) => *list = items,
+            Self::Modify { add, remove } => {
+                list.retain(|x| !remove.iter().any(|r| r.eq_ignore_ascii_case(x)));
+                for a in add {
+                    if !list.iter().any(|x| x.eq_ignore_ascii_case(&a)) {
+                        list.push(a);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The parameters of one call, bound to a cmdlet's declared names (canonical spelling).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Params {
@@ -85,6 +113,77 @@ impl Params {
                 other,
                 "System.Management.Automation.SwitchParameter",
             )),
+        }
+    }
+
+    /// A boolean parameter: JSON `true`/`false`, or the text `true`, `false`, `$true`, `$false`
+    /// (`null` counts as absent).
+    pub(crate) fn boolean(&self, name: &str) -> Result<Option<bool>, ExoError> {
+        match self.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(s)) => match s
+                .trim()
+                .trim_start_matches('$')
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "true" => Ok(Some(true)),
+                "false" => Ok(Some(false)),
+                _ => Err(conversion(
+                    name,
+                    &Value::String(s.clone()),
+                    "System.Boolean",
+                )),
+            },
+            Some(other) => Err(conversion(name, other, "System.Boolean")),
+        }
+    }
+
+    /// Every given parameter (canonical name, value) in the order the caller sent them.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&'static str, &Value)> + '_ {
+        self.entries.iter().map(|(n, v)| (*n, v))
+    }
+
+    /// A multi-valued parameter (see [`MultiValue`]); `null` counts as an empty list.
+    pub(crate) fn multi(&self, name: &str) -> Result<Option<MultiValue>, ExoError> {
+        let strings = |v: Option<&Value>| -> Result<Vec<String>, ExoError> {
+            match v {
+                None | Some(Value::Null) => Ok(Vec::new()),
+                Some(Value::String(s)) => Ok(vec![s.clone()]),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|i| match i {
+                        Value::String(s) => Ok(s.clone()),
+                        other => Err(conversion(name, other, "System.String")),
+                    })
+                    .collect(),
+                Some(other) => Err(conversion(name, other, "System.String[]")),
+            }
+        };
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Object(map)) => {
+                let field = |k: &str| {
+                    map.iter()
+                        .find(|(key, _)| key.eq_ignore_ascii_case(k))
+                        .map(|(_, v)| v)
+                };
+                if map.keys().any(|k| {
+                    !k.eq_ignore_ascii_case("add")
+                        && !k.eq_ignore_ascii_case("remove")
+                        && !k.starts_with('@')
+                }) {
+                    return Err(ExoError::parameter(&format!(
+                        "Cannot bind parameter '{name}'. A hash table for a multi-valued property takes only the keys Add and Remove."
+                    )));
+                }
+                Ok(Some(MultiValue::Modify {
+                    add: strings(field("Add"))?,
+                    remove: strings(field("Remove"))?,
+                }))
+            }
+            v => Ok(Some(MultiValue::Replace(strings(v)?))),
         }
     }
 
@@ -200,5 +299,27 @@ mod tests {
         assert_eq!(p.result_size().ok().flatten(), Some(ResultSize::Limit(50)));
         assert!(p.switch("ActiveSync").is_err());
         assert!(p.string("Identity").is_err());
+    }
+
+    #[test]
+    fn booleans_and_multi_values_bind_like_powershell() {
+        let declared: &[&'static str] = &["A", "B", "C", "L", "H"];
+        let raw = json!({"A": true, "B": "$false", "C": 3, "L": ["x@a", "y@a"],
+            "H": {"@odata.type": "#Exchange.GenericHashTable", "Add": ["z@a"], "Remove": "X@A"}});
+        let p = Params::bind(declared, Some(&raw)).unwrap_or_default();
+        assert_eq!(p.boolean("A").ok().flatten(), Some(true));
+        assert_eq!(p.boolean("B").ok().flatten(), Some(false));
+        assert!(p.boolean("C").is_err());
+        let mut list = vec!["x@a".to_owned()];
+        if let Ok(Some(h)) = p.multi("H") {
+            h.apply(&mut list);
+        }
+        assert_eq!(list, ["z@a"]);
+        if let Ok(Some(l)) = p.multi("L") {
+            l.apply(&mut list);
+        }
+        assert_eq!(list, ["x@a", "y@a"]);
+        let bad = Params::bind(declared, Some(&json!({"H": {"Replace": []}}))).unwrap_or_default();
+        assert!(bad.multi("H").is_err());
     }
 }

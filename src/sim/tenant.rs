@@ -1,6 +1,12 @@
-//! The simulated tenant: organization, mailboxes, mobile devices and ActiveSync settings, kept in
-//! memory with the indexes the cmdlets need (by mailbox, by GUID) so a page is served without
-//! scanning or cloning the whole tenant.
+//! The simulated tenant: organization, mailboxes, mobile devices, ActiveSync settings, mailbox
+//! policies, device access rules and device classes, kept in memory with the indexes the cmdlets
+//! need (by mailbox, by GUID) so a page is served without scanning or cloning the whole tenant.
+
+mod access;
+mod classes;
+mod device;
+mod enums;
+mod policy;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -8,92 +14,14 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-/// `ClientType` of a mobile device.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ClientType {
-    Eas,
-    // Reported by OWA for Devices; the demo mix has none yet, the wire value is kept for filters.
-    #[allow(dead_code)]
-    Mowa,
-    Outlook,
-    Rest,
-}
-
-impl ClientType {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Eas => "EAS",
-            Self::Mowa => "MOWA",
-            Self::Outlook => "Outlook",
-            Self::Rest => "REST",
-        }
-    }
-}
-
-/// `DeviceAccessState`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum AccessState {
-    Allowed,
-    Blocked,
-    Quarantined,
-    DeviceDiscovery,
-}
-
-impl AccessState {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Allowed => "Allowed",
-            Self::Blocked => "Blocked",
-            Self::Quarantined => "Quarantined",
-            Self::DeviceDiscovery => "DeviceDiscovery",
-        }
-    }
-}
-
-/// `DeviceAccessStateReason` (the subset the generator produces; the wire enum is larger).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum AccessReason {
-    Global,
-    Individual,
-    DeviceRule,
-    Policy,
-    Upgrade,
-    ExternallyManaged,
-}
-
-impl AccessReason {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Global => "Global",
-            Self::Individual => "Individual",
-            Self::DeviceRule => "DeviceRule",
-            Self::Policy => "Policy",
-            Self::Upgrade => "Upgrade",
-            Self::ExternallyManaged => "ExternallyManaged",
-        }
-    }
-}
-
-/// `AccessLevel` / `DefaultAccessLevel`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum AccessLevel {
-    Allow,
-    // Set-ActiveSyncOrganizationSettings (a later issue) changes the default level.
-    #[allow(dead_code)]
-    Block,
-    #[allow(dead_code)]
-    Quarantine,
-}
-
-impl AccessLevel {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Allow => "Allow",
-            Self::Block => "Block",
-            Self::Quarantine => "Quarantine",
-        }
-    }
-}
+pub(crate) use access::{decide, Rule};
+pub(crate) use classes::{Classes, DeviceClass};
+pub(crate) use device::{Device, SyncProfile, Wipe};
+pub(crate) use enums::{
+    AccessLevel, AccessReason, AccessState, Bluetooth, Characteristic, ClientType, EmailAge,
+    PolicyStatus, WipeStatus,
+};
+pub(crate) use policy::{parse_timespan, unlimited_timespan, MailboxPolicy, DEFAULT_POLICY_NAME};
 
 /// Where the tenant "lives": names that appear in directory fields and headers.
 #[derive(Clone, Debug)]
@@ -152,6 +80,8 @@ pub(crate) struct OrgSettings {
     pub(crate) allow_rms_support_for_unenlightened_apps: bool,
     pub(crate) enable_mobile_mailbox_policy_when_ca_inplace: bool,
     pub(crate) is_intune_managed: bool,
+    /// Undocumented enum; empty (`None`) for most tenants.
+    pub(crate) tenant_admin_preference: Option<String>,
     pub(crate) when_created: DateTime<Utc>,
     pub(crate) when_changed: DateTime<Utc>,
 }
@@ -165,43 +95,22 @@ pub(crate) struct Mailbox {
     pub(crate) upn: String,
     pub(crate) guid: Uuid,
     pub(crate) when_created: DateTime<Utc>,
+    /// GUID of the assigned mobile device mailbox policy; `None` follows the default policy.
+    pub(crate) policy: Option<Uuid>,
 }
 
-/// One mobile device partnership. Catalog values are `&'static str`/`Arc<str>` to keep 100k
-/// devices small.
-#[derive(Clone, Debug)]
-pub(crate) struct Device {
-    /// Creation sequence: the stable order of `Get-MobileDevice` and the paging key.
-    pub(crate) seq: u64,
-    pub(crate) mailbox: usize,
-    pub(crate) guid: Uuid,
-    pub(crate) device_id: Box<str>,
-    pub(crate) device_type: &'static str,
-    pub(crate) model: &'static str,
-    pub(crate) friendly_name: &'static str,
-    pub(crate) device_os: &'static str,
-    pub(crate) os_language: &'static str,
-    pub(crate) user_agent: Arc<str>,
-    pub(crate) imei: Option<Box<str>>,
-    pub(crate) operator: Option<&'static str>,
-    pub(crate) phone: Option<Box<str>>,
-    pub(crate) client_type: ClientType,
-    pub(crate) client_version: &'static str,
-    pub(crate) access_state: AccessState,
-    pub(crate) access_reason: AccessReason,
-    pub(crate) access_rule: Option<Arc<str>>,
-    pub(crate) is_managed: bool,
-    pub(crate) is_compliant: bool,
-    pub(crate) is_disabled: bool,
-    pub(crate) first_sync: DateTime<Utc>,
-    pub(crate) when_created: DateTime<Utc>,
-    pub(crate) when_changed: DateTime<Utc>,
-}
+/// Shares repeated strings (user agents, rule names) so 100k devices hold a few dozen copies.
+#[derive(Debug, Default)]
+pub(crate) struct Interner(HashMap<String, Arc<str>>);
 
-impl Device {
-    /// The directory `Name`: `<DeviceType>§<DeviceId>`.
-    pub(crate) fn name(&self) -> String {
-        format!("{}\u{a7}{}", self.device_type, self.device_id)
+impl Interner {
+    pub(crate) fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.0.insert(s.to_owned(), a.clone());
+        a
     }
 }
 
@@ -210,16 +119,35 @@ impl Device {
 pub(crate) struct Tenant {
     pub(crate) org: Org,
     pub(crate) settings: OrgSettings,
+    /// Mailbox policies in creation order; exactly one has `is_default` (when any exist).
+    pub(crate) policies: Vec<MailboxPolicy>,
+    /// Device access rules in creation order.
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) classes: Classes,
+    pub(crate) interner: Interner,
+    /// The generator seed (churn draws from streams derived from it).
+    pub(crate) seed: u64,
+    /// The clock reading the tenant was generated at; churn ticks count from here.
+    pub(crate) epoch: DateTime<Utc>,
+    /// Churn ticks already applied since `epoch`.
+    pub(crate) churn_ticks: u64,
     mailboxes: Vec<Mailbox>,
     devices: BTreeMap<u64, Device>,
     by_mailbox: Vec<BTreeSet<u64>>,
     by_guid: HashMap<Uuid, u64>,
     mailbox_names: HashMap<String, usize>,
     next_seq: u64,
+    next_key: u64,
 }
 
 impl Tenant {
-    pub(crate) fn new(org: Org, settings: OrgSettings, mailboxes: Vec<Mailbox>) -> Self {
+    pub(crate) fn new(
+        org: Org,
+        settings: OrgSettings,
+        mailboxes: Vec<Mailbox>,
+        seed: u64,
+        epoch: DateTime<Utc>,
+    ) -> Self {
         let mut mailbox_names = HashMap::with_capacity(mailboxes.len() * 4);
         for (i, m) in mailboxes.iter().enumerate() {
             for key in [&m.alias, &m.upn, &m.display_name, &m.guid.to_string()] {
@@ -229,13 +157,28 @@ impl Tenant {
         Self {
             org,
             settings,
+            policies: Vec::new(),
+            rules: Vec::new(),
+            classes: Classes::new(seed),
+            interner: Interner::default(),
+            seed,
+            epoch,
+            churn_ticks: 0,
             by_mailbox: vec![BTreeSet::new(); mailboxes.len()],
             mailboxes,
             devices: BTreeMap::new(),
             by_guid: HashMap::new(),
             mailbox_names,
             next_seq: 1,
+            next_key: 1,
         }
+    }
+
+    /// A fresh paging key for a policy or rule (increasing, never reused).
+    pub(crate) fn next_key(&mut self) -> u64 {
+        let k = self.next_key;
+        self.next_key += 1;
+        k
     }
 
     pub(crate) fn mailboxes(&self) -> &[Mailbox] {
@@ -246,6 +189,23 @@ impl Tenant {
         self.mailboxes.get(index)
     }
 
+    pub(crate) fn mailboxes_mut(&mut self) -> &mut [Mailbox] {
+        &mut self.mailboxes
+    }
+
+    /// The policy marked default, if any.
+    pub(crate) fn default_policy(&self) -> Option<&MailboxPolicy> {
+        self.policies.iter().find(|p| p.is_default)
+    }
+
+    /// The policy that applies to a mailbox: its own, else the default.
+    pub(crate) fn mailbox_policy(&self, index: usize) -> Option<&MailboxPolicy> {
+        self.mailbox(index)
+            .and_then(|m| m.policy)
+            .and_then(|g| self.policies.iter().find(|p| p.guid == g))
+            .or_else(|| self.default_policy())
+    }
+
     /// Adds a device (its `seq` is assigned here) and returns that sequence number.
     pub(crate) fn insert_device(&mut self, mut device: Device) -> u64 {
         let seq = self.next_seq;
@@ -254,9 +214,46 @@ impl Tenant {
         if let Some(set) = self.by_mailbox.get_mut(device.mailbox) {
             set.insert(seq);
         }
+        self.classes
+            .seen(device.device_type, device.model, device.when_created);
         self.by_guid.insert(device.guid, seq);
         self.devices.insert(seq, device);
         seq
+    }
+
+    /// Removes the device with this GUID and returns it.
+    pub(crate) fn remove_device(&mut self, guid: &Uuid) -> Option<Device> {
+        let seq = self.by_guid.remove(guid)?;
+        let device = self.devices.remove(&seq)?;
+        if let Some(set) = self.by_mailbox.get_mut(device.mailbox) {
+            set.remove(&seq);
+        }
+        Some(device)
+    }
+
+    pub(crate) fn device(&self, guid: &Uuid) -> Option<&Device> {
+        self.by_guid.get(guid).and_then(|seq| self.devices.get(seq))
+    }
+
+    /// The device with this GUID, to change in place. Callers must not change its `seq`, `guid`
+    /// or `mailbox` (the indexes are keyed on them).
+    pub(crate) fn device_mut(&mut self, guid: &Uuid) -> Option<&mut Device> {
+        let seq = self.by_guid.get(guid)?;
+        self.devices.get_mut(seq)
+    }
+
+    /// The first device whose sequence number is `seq` or later (for picking devices at random).
+    pub(crate) fn device_from(&self, seq: u64) -> Option<&Device> {
+        self.devices
+            .range(seq..)
+            .next()
+            .or_else(|| self.devices.iter().next())
+            .map(|(_, d)| d)
+    }
+
+    /// The next sequence number a device would get.
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.next_seq
     }
 
     pub(crate) fn device_count(&self) -> usize {
@@ -281,6 +278,42 @@ impl Tenant {
             .into_iter()
             .flat_map(move |set| set.range(start..))
             .filter_map(|seq| self.devices.get(seq))
+    }
+
+    /// Re-decides the access state of every device that is not exempt (see [`access`]) from the
+    /// current rules and default level; returns the GUIDs of the devices that changed (their
+    /// `WhenChanged` is now `now`).
+    pub(crate) fn reevaluate(&mut self, now: DateTime<Utc>) -> Vec<Uuid> {
+        let default = self.settings.default_access_level;
+        let rules = &self.rules;
+        let mut changed = Vec::new();
+        for d in self.devices.values_mut() {
+            if d.exempt_from_rules() {
+                continue;
+            }
+            let decision = decide(rules, default, d);
+            if access::apply(d, decision, now) {
+                changed.push(d.guid);
+            }
+        }
+        changed
+    }
+
+    /// Applies the rules and default level to one device (unless it is exempt); returns whether
+    /// it changed.
+    pub(crate) fn reevaluate_one(&mut self, guid: &Uuid, now: DateTime<Utc>) -> bool {
+        let default = self.settings.default_access_level;
+        let Some(seq) = self.by_guid.get(guid) else {
+            return false;
+        };
+        let Some(d) = self.devices.get_mut(seq) else {
+            return false;
+        };
+        if d.exempt_from_rules() {
+            return false;
+        }
+        let decision = decide(&self.rules, default, d);
+        access::apply(d, decision, now)
     }
 
     /// Resolves a mailbox identity: alias, UPN/SMTP address, display name or GUID (any case).

@@ -36,13 +36,13 @@ pub async fn start_sim(devices: usize, mailboxes: usize) -> RunningSimulator {
 /// Exchange settings that point at `sim` with its own demo credentials.
 pub fn settings_for(sim: &RunningSimulator) -> ExchangeSettings {
     let c = sim.config();
-    ExchangeSettings {
-        admin_api_url: sim.admin_api_url().parse().expect("url"),
-        authority_url: sim.authority_url().parse().expect("url"),
-        tenant_id: c.tenant_id.clone(),
-        client_id: c.client_id.clone(),
-        client_secret: c.client_secret.clone().into(),
-    }
+    ExchangeSettings::with_secret(
+        sim.admin_api_url().parse().expect("url"),
+        sim.authority_url().parse().expect("url"),
+        c.tenant_id.clone(),
+        c.client_id.clone(),
+        c.client_secret.clone(),
+    )
 }
 
 impl TestApp {
@@ -161,11 +161,11 @@ impl TestApp {
 
 /// Settings pointing at a loopback port where nothing listens.
 pub fn unreachable_settings() -> ExchangeSettings {
-    ExchangeSettings {
-        admin_api_url: "http://127.0.0.1:9/adminapi/beta".parse().expect("url"),
-        authority_url: "http://127.0.0.1:9".parse().expect("url"),
-        tenant_id: "contoso.onmicrosoft.com".into(),
-        client_id: "00000000-0000-0000-0000-000000000001".into(),
-        client_secret: "unused".to_string().into(),
-    }
+    ExchangeSettings::with_secret(
+        "http://127.0.0.1:9/adminapi/beta".parse().expect("url"),
+        "http://127.0.0.1:9".parse().expect("url"),
+        "contoso.onmicrosoft.com",
+        "00000000-0000-0000-0000-000000000001",
+        "unused",
+    )
 }

@@ -1,5 +1,6 @@
 use exchange_connector::error::ApiError;
 use exchange_connector::model::ConnectionStatus;
+use exchange_connector::server::config::Credential;
 use sqlx::Row;
 
 use crate::helpers::{settings_for, start_sim, unreachable_settings, TestApp};
@@ -95,19 +96,19 @@ async fn set_up_when_exchange_is_unreachable_leaves_a_disconnected_connector_and
         .await
         .expect("count");
     assert_eq!(devices, 0);
-    let (status, code): (String, String) =
-        sqlx::query_as("SELECT status, error_code FROM sync_runs")
-            .fetch_one(&db)
-            .await
-            .expect("one failed run");
-    assert_eq!((status.as_str(), code.as_str()), ("failed", "Unreachable"));
+    // The permission pre-flight failed before any sync could start.
+    let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sync_runs")
+        .fetch_one(&db)
+        .await
+        .expect("count");
+    assert_eq!(runs, 0);
 }
 
 #[tokio::test]
 async fn a_wrong_client_secret_is_reported_as_refused_credentials() {
     let sim = start_sim(5, 5).await;
     let mut settings = settings_for(&sim);
-    settings.client_secret = "wrong-secret".to_string().into();
+    settings.credential = Credential::Secret("wrong-secret".to_string().into());
     let app = TestApp::spawn(settings, 1000, Some(sim)).await;
 
     let error = app.set_up().await.expect_err("refused");
@@ -139,7 +140,7 @@ async fn a_failed_set_up_can_be_retried_and_then_connects() {
     // but Exchange comes back: simulated by pointing a second app at the same database.
     let sim = start_sim(12, 6).await;
     let mut bad = settings_for(&sim);
-    bad.client_secret = "wrong".to_string().into();
+    bad.credential = Credential::Secret("wrong".to_string().into());
     let app = TestApp::spawn(bad, 1000, None).await;
     app.set_up().await.expect_err("first attempt fails");
 
@@ -177,4 +178,34 @@ async fn the_page_is_server_rendered_with_the_requirements_and_the_button() {
     assert_eq!(status, 404);
     let (status, body) = app.get_html("/healthz").await;
     assert_eq!((status, body.as_str()), (200, "ok"));
+}
+
+#[tokio::test]
+async fn set_up_stops_before_syncing_when_the_account_may_not_run_a_required_cmdlet() {
+    let sim = start_sim(9, 5).await;
+    sim.state()
+        .set_denied("Set-ActiveSyncOrganizationSettings")
+        .expect("rbac");
+    let settings = settings_for(&sim);
+    let app = TestApp::spawn(settings, 1000, Some(sim)).await;
+
+    let error = app.set_up().await.expect_err("refused by the pre-flight");
+    let ApiError::Exchange { message, code, .. } = &error else {
+        panic!("expected an Exchange error, got {error:?}")
+    };
+    assert_eq!(code.as_deref(), Some("MissingPermissions"));
+    assert!(
+        message.contains("is not allowed to run Set-ActiveSyncOrganizationSettings."),
+        "{message}"
+    );
+    let connector = app.overview().await.connector.expect("connector recorded");
+    assert_eq!(connector.status, ConnectionStatus::Disconnected);
+    assert_eq!(connector.status_reason.as_deref(), Some(message.as_str()));
+    assert_eq!(connector.device_count, 0);
+    let sim = app.sim.as_ref().expect("sim");
+    assert_eq!(
+        sim.request_count("Get-MobileDevice"),
+        0,
+        "nothing was synced"
+    );
 }

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
+use super::devices;
 use crate::model::{ConnectionStatus, ConnectorInfo};
 
 /// What set-up knows before it has talked to Exchange.
@@ -14,23 +15,22 @@ pub(crate) struct NewConnector<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// The connector (there is at most one until the tenants page arrives), with its live device
-/// count.
+/// The connector (there is at most one until the tenants page arrives), with its present
+/// devices counted by access state (unsorted) and in all.
 pub(crate) async fn current(pool: &SqlitePool) -> Result<Option<ConnectorInfo>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT c.id, c.status, c.status_reason, c.endpoint, c.tenant_id, c.organization, \
-                c.account, c.connector_type, c.set_up_at, c.last_sync_at, \
-                (SELECT COUNT(*) FROM devices d \
-                  WHERE d.connector_id = c.id AND d.removed_at IS NULL) AS device_count \
+                c.account, c.connector_type, c.set_up_at, c.last_sync_at \
            FROM connectors c ORDER BY c.set_up_at LIMIT 1",
     )
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
+    let id: String = row.try_get("id")?;
     let status: String = row.try_get("status")?;
-    let device_count: i64 = row.try_get("device_count")?;
+    let device_states = devices::count_by_state(pool, &id).await?;
     Ok(Some(ConnectorInfo {
-        id: row.try_get("id")?,
+        id,
         // A value this build does not know reads as disconnected rather than failing the page.
         status: ConnectionStatus::parse(&status).unwrap_or(ConnectionStatus::Disconnected),
         status_reason: row.try_get("status_reason")?,
@@ -41,8 +41,8 @@ pub(crate) async fn current(pool: &SqlitePool) -> Result<Option<ConnectorInfo>, 
         connector_type: row.try_get("connector_type")?,
         set_up_at: row.try_get("set_up_at")?,
         last_sync_at: row.try_get("last_sync_at")?,
-        device_count: u64::try_from(device_count).unwrap_or(0),
-        device_states: Vec::new(),
+        device_count: device_states.iter().map(|s| s.count).sum(),
+        device_states,
     }))
 }
 

@@ -30,6 +30,9 @@ pub(crate) enum ExchangeError {
         message: String,
         request_id: Option<String>,
     },
+    /// The client's own time limit for one logical call ran out (pages, retries and waits).
+    #[error("{cmdlet} did not finish within the connector's limit of {seconds} seconds; Exchange Online is slow or throttling the connector.")]
+    Deadline { cmdlet: String, seconds: u64 },
     /// An answer the client cannot read.
     #[error(
         "Exchange Online sent an answer to {cmdlet} that the connector could not read: {detail}"
@@ -49,6 +52,8 @@ pub(crate) struct ApiFailure {
     pub request_id: Option<String>,
     /// Seconds from `Retry-After`, when present.
     pub retry_after: Option<f64>,
+    /// How many times the request was repeated before giving up.
+    pub retries: u32,
 }
 
 fn api_message(f: &ApiFailure) -> String {
@@ -57,6 +62,15 @@ fn api_message(f: &ApiFailure) -> String {
         .as_deref()
         .map(|m| format!(" Exchange said: {m}"))
         .unwrap_or_default();
+    let text = status_message(f, &detail);
+    match f.retries {
+        0 => text,
+        1 => format!("{text} (after 1 retry)"),
+        n => format!("{text} (after {n} retries)"),
+    }
+}
+
+fn status_message(f: &ApiFailure, detail: &str) -> String {
     match f.status {
         401 => format!(
             "Exchange Online did not accept the connector's access token for {}.{detail}",
@@ -95,7 +109,36 @@ impl ExchangeError {
                 .clone()
                 .unwrap_or_else(|| format!("Http{}", f.status)),
             Self::Partial { .. } => "PartialFailure".into(),
+            Self::Deadline { .. } => "DeadlineExceeded".into(),
             Self::Protocol { .. } => "UnreadableResponse".into(),
+        }
+    }
+
+    /// The HTTP status of the answer, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api(f) => Some(f.status),
+            Self::Credentials { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The cmdlet the failed call ran, when it was a cmdlet call.
+    pub fn cmdlet(&self) -> Option<&str> {
+        match self {
+            Self::Api(f) => Some(&f.cmdlet),
+            Self::Partial { cmdlet, .. }
+            | Self::Deadline { cmdlet, .. }
+            | Self::Protocol { cmdlet, .. } => Some(cmdlet),
+            _ => None,
+        }
+    }
+
+    /// `x-ExceptionType` of the answer, when Exchange sent one.
+    pub fn exception_type(&self) -> Option<&str> {
+        match self {
+            Self::Api(f) => f.exception_type.as_deref(),
+            _ => None,
         }
     }
 
@@ -210,6 +253,7 @@ mod tests {
             exception_type: None,
             request_id: Some("r-1".into()),
             retry_after: None,
+            retries: 0,
         }));
         assert!(e
             .to_string()

@@ -1,26 +1,50 @@
 //! The Exchange Online admin API client: InvokeCommand over REST with OAuth tokens
 //! (`shared/exchange-admin-api.md`). It only knows the wire; what to do with the answers is the
 //! sync's business.
+//!
+//! Every request carries the headers of spec §1. One logical call (a cmdlet and all its pages)
+//! keeps one `client-request-id`, has one deadline for the time the client spends on it, and
+//! retries as spec §5 says (see `retry`). Pages are handed out one at a time, never buffered.
 
+mod cert;
+pub(crate) mod cmdlets;
+// The delegated sign-in is driven by the set-up page once sign-in exists (issue 5); until then
+// only the tests use it.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) mod delegated;
 mod error;
+mod preflight;
+mod retry;
+mod stats;
 mod token;
 pub(crate) mod wire;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use reqwest::Method;
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 use url::Url;
 
-pub(crate) use error::ExchangeError;
-use error::{error_body_message, ApiFailure};
-use token::TokenProvider;
-use wire::{entry_text, Envelope};
+pub use cert::{CertificateError, ClientCertificate};
+use delegated::DelegatedGrant;
+use error::error_body_message;
+pub(crate) use error::{ApiFailure, ExchangeError};
+#[cfg(test)]
+use preflight::{Permission, PermissionSource};
+use retry::Verdict;
+pub(crate) use stats::ClientStats;
+use stats::{Meter, Wait};
+use token::{AppCredential, Grant, TokenProvider};
+use wire::Envelope;
 
-use super::config::{ClientSettings, ExchangeSettings};
+use super::config::{AuthMode, ClientSettings, Credential, ExchangeSettings};
 
 /// `User-Agent` of every request.
 const PRODUCT: &str = concat!("exchange-connector/", env!("CARGO_PKG_VERSION"));
@@ -37,16 +61,23 @@ struct Inner {
     http: reqwest::Client,
     invoke_url: Url,
     admin_api_url: Url,
+    authority_url: Url,
     tenant_id: String,
     client_id: String,
-    page_size: u32,
-    timeout_secs: u64,
+    /// `X-AnchorMailbox`.
+    anchor: String,
+    /// Who the connector acts as, in words.
+    account: String,
+    settings: ClientSettings,
     tokens: TokenProvider,
-    calls: AtomicU64,
+    meter: Meter,
+    /// No request before this instant (set when `Rate-Limit-Remaining` runs low).
+    pace_until: std::sync::Mutex<Option<Instant>>,
 }
 
 impl ExchangeClient {
-    /// Builds a client; makes no request yet.
+    /// Builds a client; makes no request yet. In delegated mode it can only start a sign-in
+    /// until [`ExchangeClient::signed_in`] gives it the admin's tokens.
     pub(crate) fn new(
         settings: &ExchangeSettings,
         client: &ClientSettings,
@@ -55,37 +86,87 @@ impl ExchangeClient {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(client.request_timeout)
-            .connect_timeout(
-                client
-                    .request_timeout
-                    .min(std::time::Duration::from_secs(15)),
-            )
+            .connect_timeout(client.request_timeout.min(Duration::from_secs(15)))
             .user_agent(PRODUCT)
             .build()?;
+        let grant = match settings.auth_mode {
+            AuthMode::App => Grant::App,
+            AuthMode::Delegated => Grant::NotSignedIn,
+        };
+        let account = match settings.auth_mode {
+            AuthMode::App => format!("Application {}", settings.client_id),
+            AuthMode::Delegated => "(no admin signed in yet)".to_owned(),
+        };
+        let anchor = format!("APP:{APP_ANCHOR_MAILBOX}@{}", settings.tenant_id);
+        Ok(Self::build(http, settings, client, grant, anchor, account))
+    }
+
+    fn build(
+        http: reqwest::Client,
+        settings: &ExchangeSettings,
+        client: &ClientSettings,
+        grant: Grant,
+        anchor: String,
+        account: String,
+    ) -> Self {
         let base = settings.admin_api_url.as_str().trim_end_matches('/');
         let invoke_url = Url::parse(&format!("{base}/{}/InvokeCommand", settings.tenant_id))
             .unwrap_or_else(|_| settings.admin_api_url.clone());
+        let credential = match &settings.credential {
+            Credential::Secret(s) => AppCredential::Secret(s.clone()),
+            Credential::Certificate(c) => AppCredential::Certificate(c.clone()),
+            Credential::None => AppCredential::None,
+        };
         let tokens = TokenProvider::new(
             http.clone(),
             &settings.authority_url,
             &settings.tenant_id,
             settings.client_id.clone(),
-            settings.client_secret.clone(),
+            credential,
+            grant,
             client.request_timeout.as_secs(),
         );
-        Ok(Self {
+        Self {
             inner: Arc::new(Inner {
                 http,
                 invoke_url,
                 admin_api_url: settings.admin_api_url.clone(),
+                authority_url: settings.authority_url.clone(),
                 tenant_id: settings.tenant_id.clone(),
                 client_id: settings.client_id.clone(),
-                page_size: client.page_size,
-                timeout_secs: client.request_timeout.as_secs(),
+                anchor,
+                account,
+                settings: client.clone(),
                 tokens,
-                calls: AtomicU64::new(0),
+                meter: Meter::default(),
+                pace_until: std::sync::Mutex::new(None),
             }),
-        })
+        }
+    }
+
+    /// A client that acts as the admin of `grant` (delegated mode): their refresh token, their
+    /// mailbox as the routing anchor.
+    #[cfg_attr(not(test), allow(dead_code))] // the delegated set-up page (issue 5)
+    pub(crate) async fn signed_in(
+        &self,
+        settings: &ExchangeSettings,
+        grant: DelegatedGrant,
+    ) -> Self {
+        let refresh_token = tokio::sync::Mutex::new(grant.refresh_token);
+        let client = Self::build(
+            self.inner.http.clone(),
+            settings,
+            &self.inner.settings,
+            Grant::Delegated { refresh_token },
+            format!("UPN:{}", grant.user),
+            grant.user,
+        );
+        client
+            .inner
+            .tokens
+            .seed(grant.access_token, grant.lifetime)
+            .await;
+        client
     }
 
     /// The admin API base this client talks to.
@@ -100,36 +181,12 @@ impl ExchangeClient {
 
     /// The identity the connector uses, as shown to admins.
     pub(crate) fn account(&self) -> String {
-        format!("Application {}", self.inner.client_id)
+        self.inner.account.clone()
     }
 
-    /// HTTP requests made to InvokeCommand so far (every page and retry counts).
-    pub(crate) fn api_calls(&self) -> u64 {
-        self.inner.calls.load(Ordering::Relaxed)
-    }
-
-    /// `Get-ActiveSyncOrganizationSettings`: the one settings object of the organization.
-    pub(crate) async fn organization_settings(
-        &self,
-    ) -> Result<wire::OrganizationSettings, ExchangeError> {
-        let cmdlet = "Get-ActiveSyncOrganizationSettings";
-        let mut pages = self.invoke::<wire::OrganizationSettings>(cmdlet, Map::new());
-        let first = pages.next_page().await?.unwrap_or_default();
-        first
-            .items
-            .into_iter()
-            .next()
-            .ok_or_else(|| ExchangeError::Protocol {
-                cmdlet: cmdlet.into(),
-                detail: "the answer holds no settings object".into(),
-            })
-    }
-
-    /// `Get-MobileDevice -ResultSize Unlimited`, page by page.
-    pub(crate) fn mobile_devices(&self) -> Pages<wire::MobileDevice> {
-        let mut params = Map::new();
-        params.insert("ResultSize".into(), json!("Unlimited"));
-        self.invoke("Get-MobileDevice", params)
+    /// Counters of everything this client did so far.
+    pub(crate) fn stats(&self) -> ClientStats {
+        self.inner.meter.snapshot(self.inner.tokens.requests())
     }
 
     /// Any cmdlet through InvokeCommand; pages are fetched on demand.
@@ -141,36 +198,32 @@ impl ExchangeClient {
         let body = json!({"CmdletInput": {"CmdletName": cmdlet, "Parameters": parameters}});
         Pages {
             client: self.clone(),
-            cmdlet: cmdlet.to_owned(),
+            call: Call::new(cmdlet),
             body: body.to_string(),
-            request_id: uuid::Uuid::new_v4().to_string(),
             next: Some(self.inner.invoke_url.clone()),
             _items: std::marker::PhantomData,
         }
     }
 
-    fn headers(&self, cmdlet: &str, request_id: &str, token: &str) -> HeaderMap {
+    fn headers(&self, call: &Call, token: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        let mut put = |name: &'static str, value: String| {
-            if let Ok(v) = HeaderValue::from_str(&value) {
+        let mut put = |name: &'static str, value: &str| {
+            if let Ok(v) = HeaderValue::from_str(value) {
                 headers.insert(name, v);
             }
         };
-        put(AUTHORIZATION.as_str(), format!("Bearer {token}"));
-        put(CONTENT_TYPE.as_str(), "application/json".into());
-        put(ACCEPT.as_str(), "application/json".into());
-        put(USER_AGENT.as_str(), PRODUCT.into());
-        put("x-responseformat", "json".into());
+        put(AUTHORIZATION.as_str(), &format!("Bearer {token}"));
+        put(CONTENT_TYPE.as_str(), "application/json");
+        put(ACCEPT.as_str(), "application/json");
+        put(USER_AGENT.as_str(), PRODUCT);
+        put("x-responseformat", "json");
         put(
             "prefer",
-            format!("odata.maxpagesize={}", self.inner.page_size),
+            &format!("odata.maxpagesize={}", self.inner.settings.page_size),
         );
-        put(
-            "x-anchormailbox",
-            format!("APP:{APP_ANCHOR_MAILBOX}@{}", self.inner.tenant_id),
-        );
-        put("client-request-id", request_id.into());
-        put("x-cmdletname", cmdlet.into());
+        put("x-anchormailbox", &self.inner.anchor);
+        put("client-request-id", &call.request_id);
+        put("x-cmdletname", &call.cmdlet);
         if let Some(v) = headers.get_mut(AUTHORIZATION) {
             v.set_sensitive(true);
         }
@@ -178,14 +231,228 @@ impl ExchangeClient {
     }
 
     fn host(&self) -> String {
-        self.inner
-            .invoke_url
-            .host_str()
-            .map(|h| match self.inner.invoke_url.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_owned(),
+        token::host_of(&self.inner.invoke_url)
+    }
+
+    /// Waits out any slow-down the `Rate-Limit-*` headers asked for.
+    async fn pace(&self) {
+        let until = *self
+            .inner
+            .pace_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(wait) = until.and_then(|u| u.checked_duration_since(Instant::now())) {
+            tokio::time::sleep(wait).await;
+            self.inner.meter.waited(Wait::Pacing, wait);
+        }
+    }
+
+    fn note_rate_limit(&self, headers: &HeaderMap) {
+        if let Some(wait) = retry::pacing(headers) {
+            let until = Instant::now() + wait;
+            let mut slot = self
+                .inner
+                .pace_until
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if slot.is_none_or(|u| u < until) {
+                *slot = Some(until);
+            }
+        }
+    }
+
+    /// One request with the retries of spec §5. `accept` reads a 2xx body; when it cannot,
+    /// the answer counts as unreadable (retried for reads only).
+    async fn send<R>(
+        &self,
+        call: &mut Call,
+        method: Method,
+        url: &Url,
+        body: Option<&str>,
+        extra: &[(&'static str, &str)],
+        accept: impl Fn(&[u8]) -> Result<R, String>,
+    ) -> Result<(R, HeaderMap), ExchangeError> {
+        let inner = &self.inner;
+        let started = Instant::now();
+        let deadline = inner.settings.call_deadline;
+        let mut retries = 0u32;
+        let mut renewed_token = false;
+        let outcome = loop {
+            self.pace().await;
+            let Some(left) = deadline.checked_sub(call.spent + started.elapsed()) else {
+                break Err(call.deadline(deadline));
+            };
+            let token = inner.tokens.token().await?;
+            let mut headers = self.headers(call, token.expose_secret());
+            for (name, value) in extra {
+                if let Ok(v) = HeaderValue::from_str(value) {
+                    headers.insert(*name, v);
+                }
+            }
+            inner.meter.request(&call.cmdlet);
+            let mut request = inner
+                .http
+                .request(method.clone(), url.clone())
+                .headers(headers);
+            if let Some(body) = body {
+                request = request.body(body.to_owned());
+            }
+            let answer = tokio::time::timeout(left, async {
+                let response = request.send().await?;
+                let status = response.status().as_u16();
+                let headers = response.headers().clone();
+                let bytes = response.bytes().await?;
+                Ok::<_, reqwest::Error>((status, headers, bytes))
             })
-            .unwrap_or_else(|| "the configured address".into())
+            .await;
+            // What went wrong, and whether and how long to wait before trying again.
+            let (failure, verdict) = match answer {
+                Err(_) => break Err(call.deadline(deadline)),
+                Ok(Err(e)) => {
+                    // A refused connection or an unknown name is a setting, not a hiccup; a
+                    // reset or a timed-out request is worth another try (reads only).
+                    let transient = !e.is_connect() || e.is_timeout();
+                    let verdict = if call.read && transient {
+                        Verdict::Backoff
+                    } else {
+                        Verdict::Fail
+                    };
+                    (
+                        transport_error(&self.host(), inner.settings.request_timeout.as_secs(), &e),
+                        verdict,
+                    )
+                }
+                Ok(Ok((status, headers, bytes))) => {
+                    self.note_rate_limit(&headers);
+                    if (200..300).contains(&status) {
+                        match accept(&bytes) {
+                            Ok(value) => break Ok((value, headers)),
+                            Err(detail) => {
+                                let verdict = if call.read {
+                                    Verdict::Backoff
+                                } else {
+                                    Verdict::Fail
+                                };
+                                (call.unreadable(detail), verdict)
+                            }
+                        }
+                    } else {
+                        let failure = call.failure(status, &headers, &bytes, retries);
+                        if status == 429 {
+                            inner.meter.throttled();
+                        }
+                        let verdict = match &failure {
+                            ExchangeError::Api(f) => retry::classify_status(
+                                status,
+                                retry::retry_after(&headers),
+                                f.exception_type.as_deref(),
+                                f.message.as_deref(),
+                            ),
+                            _ => Verdict::Fail,
+                        };
+                        // A write that may have run (504, or an unknown server error) is not
+                        // repeated; 429 and 503 mean it was not run.
+                        let verdict = match verdict {
+                            Verdict::Backoff if !call.read && !matches!(status, 429 | 503) => {
+                                Verdict::Fail
+                            }
+                            v => v,
+                        };
+                        if verdict == Verdict::NewToken {
+                            inner.tokens.invalidate(&token).await;
+                        }
+                        (failure, verdict)
+                    }
+                }
+            };
+            let wait = match verdict {
+                Verdict::NewToken if !renewed_token => {
+                    renewed_token = true;
+                    None
+                }
+                Verdict::RetryAfter(d) if retries < inner.settings.max_retries => {
+                    Some((Wait::Throttled, d))
+                }
+                Verdict::Backoff if retries < inner.settings.max_retries => Some((
+                    Wait::Backoff,
+                    retry::backoff(inner.settings.retry_base, retries, retry::jitter()),
+                )),
+                _ => break Err(failure),
+            };
+            if let Some((why, wait)) = wait {
+                // Waiting past the deadline would only fail later: report the failure now.
+                if call.spent + started.elapsed() + wait >= deadline {
+                    break Err(failure);
+                }
+                tracing::debug!(cmdlet = %call.cmdlet, retry = retries + 1, wait_ms = wait.as_millis() as u64, error = %failure, "retrying Exchange call");
+                tokio::time::sleep(wait).await;
+                inner.meter.waited(why, wait);
+                retries += 1;
+            }
+            inner.meter.retry();
+        };
+        call.spent += started.elapsed();
+        outcome
+    }
+}
+
+/// The state of one logical call: its `client-request-id`, whether it only reads, and the time
+/// the client has spent on it.
+struct Call {
+    cmdlet: String,
+    request_id: String,
+    read: bool,
+    spent: Duration,
+}
+
+impl Call {
+    fn new(cmdlet: &str) -> Self {
+        Self {
+            cmdlet: cmdlet.to_owned(),
+            request_id: uuid::Uuid::new_v4().to_string(),
+            read: cmdlet.starts_with("Get-") || cmdlet == preflight::MODULE_FILE,
+            spent: Duration::ZERO,
+        }
+    }
+
+    fn deadline(&self, limit: Duration) -> ExchangeError {
+        ExchangeError::Deadline {
+            cmdlet: self.cmdlet.clone(),
+            seconds: limit.as_secs(),
+        }
+    }
+
+    fn unreadable(&self, detail: String) -> ExchangeError {
+        ExchangeError::Protocol {
+            cmdlet: self.cmdlet.clone(),
+            detail,
+        }
+    }
+
+    fn failure(
+        &self,
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+        retries: u32,
+    ) -> ExchangeError {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (code, message) = error_body_message(body);
+        ExchangeError::Api(Box::new(ApiFailure {
+            status,
+            cmdlet: self.cmdlet.clone(),
+            code,
+            message,
+            exception_type: header("x-exceptiontype"),
+            request_id: header("request-id"),
+            retry_after: retry::retry_after(headers).map(|d| d.as_secs_f64()),
+            retries,
+        }))
     }
 }
 
@@ -209,81 +476,38 @@ impl<T> Default for Page<T> {
 /// `@odata.nextLink` until there is none.
 pub(crate) struct Pages<T> {
     client: ExchangeClient,
-    cmdlet: String,
+    call: Call,
     body: String,
-    request_id: String,
     next: Option<Url>,
     _items: std::marker::PhantomData<fn() -> T>,
 }
 
 impl<T: DeserializeOwned> Pages<T> {
-    /// The next page, or `None` after the last one.
+    /// The next page, or `None` after the last one. After an error the call is over.
     pub(crate) async fn next_page(&mut self) -> Result<Option<Page<T>>, ExchangeError> {
         let Some(url) = self.next.take() else {
             return Ok(None);
         };
-        let inner = &self.client.inner;
-        let mut retried_auth = false;
-        let (response, body) = loop {
-            let token = inner.tokens.token().await?;
-            let headers =
-                self.client
-                    .headers(&self.cmdlet, &self.request_id, token.expose_secret());
-            inner.calls.fetch_add(1, Ordering::Relaxed);
-            let response = inner
-                .http
-                .post(url.clone())
-                .headers(headers)
-                .body(self.body.clone())
-                .send()
-                .await
-                .map_err(|e| self.transport(&e))?;
-            // One new token and one retry after a 401 (spec §2).
-            if response.status() == reqwest::StatusCode::UNAUTHORIZED && !retried_auth {
-                retried_auth = true;
-                inner.tokens.invalidate().await;
-                continue;
-            }
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = response.bytes().await.map_err(|e| self.transport(&e))?;
-            break ((status, headers), body);
-        };
-        let (status, headers) = response;
-        let header = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let request_id = header("request-id");
-        if !status.is_success() {
-            let (code, message) = error_body_message(&body);
-            return Err(ExchangeError::Api(Box::new(ApiFailure {
-                status: status.as_u16(),
-                cmdlet: self.cmdlet.clone(),
-                code,
-                message,
-                exception_type: header("x-exceptiontype"),
-                request_id,
-                retry_after: header("retry-after").and_then(|v| v.trim().parse().ok()),
-            })));
-        }
-        let envelope: Envelope<T> =
-            serde_json::from_slice(&body).map_err(|e| ExchangeError::Protocol {
-                cmdlet: self.cmdlet.clone(),
-                detail: e.to_string(),
-            })?;
+        let client = self.client.clone();
+        let (envelope, headers) = client
+            .send(
+                &mut self.call,
+                Method::POST,
+                &url,
+                Some(&self.body),
+                &[],
+                |bytes| wire::parse_envelope::<T>(bytes),
+            )
+            .await?;
+        let envelope: Envelope<T> = envelope;
         if !envelope.errors.is_empty() {
             return Err(ExchangeError::Partial {
-                cmdlet: self.cmdlet.clone(),
-                message: envelope
-                    .errors
-                    .iter()
-                    .map(entry_text)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                request_id,
+                cmdlet: self.call.cmdlet.clone(),
+                message: envelope.errors.join("; "),
+                request_id: headers
+                    .get("request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
             });
         }
         if let Some(link) = envelope.next_link {
@@ -291,31 +515,24 @@ impl<T: DeserializeOwned> Pages<T> {
         }
         Ok(Some(Page {
             items: envelope.value,
-            warnings: envelope.warnings.iter().map(entry_text).collect(),
+            warnings: envelope.warnings,
         }))
     }
 
     /// A next link must stay on the admin API's origin: the bearer token goes with it.
     fn checked_next_link(&self, link: &str) -> Result<Url, ExchangeError> {
         let base = &self.client.inner.invoke_url;
-        let url = base.join(link).map_err(|e| ExchangeError::Protocol {
-            cmdlet: self.cmdlet.clone(),
-            detail: format!("@odata.nextLink is not a URL ({e})"),
+        let url = base.join(link).map_err(|e| {
+            self.call
+                .unreadable(format!("@odata.nextLink is not a URL ({e})"))
         })?;
         if url.origin() != base.origin() {
-            return Err(ExchangeError::Protocol {
-                cmdlet: self.cmdlet.clone(),
-                detail: format!(
-                    "@odata.nextLink points to another server ({})",
-                    url.host_str().unwrap_or("?")
-                ),
-            });
+            return Err(self.call.unreadable(format!(
+                "@odata.nextLink points to another server ({})",
+                url.host_str().unwrap_or("?")
+            )));
         }
         Ok(url)
-    }
-
-    fn transport(&self, e: &reqwest::Error) -> ExchangeError {
-        transport_error(&self.client.host(), self.client.inner.timeout_secs, e)
     }
 }
 

@@ -7,6 +7,7 @@ use chrono::Utc;
 use crate::model::{SyncKind, SyncTrigger};
 
 use super::db::{connectors, devices, sync_runs, Db};
+use super::exchange::cmdlets::MobileDeviceQuery;
 use super::exchange::{ExchangeClient, ExchangeError};
 
 /// Why a run failed. The ledger and the connector status already say so when this is returned.
@@ -43,10 +44,10 @@ pub(crate) async fn full_sync(
         )
         .await?;
     }
-    let calls_before = exchange.api_calls();
+    let before = exchange.stats();
 
     let fetched = fetch_everything(exchange).await;
-    let api_calls = exchange.api_calls().saturating_sub(calls_before);
+    let api_calls = exchange.stats().since(&before).total_requests();
     let (organization, fetched_devices, warnings) = match fetched {
         Ok(found) => found,
         Err(error) => {
@@ -88,10 +89,10 @@ pub(crate) async fn full_sync(
 type Fetched = (Option<String>, Vec<crate::model::Device>, Vec<String>);
 
 async fn fetch_everything(exchange: &ExchangeClient) -> Result<Fetched, ExchangeError> {
-    let settings = exchange.organization_settings().await?;
+    let settings = exchange.get_organization_settings().await?;
     let mut warnings = Vec::new();
     let mut found = Vec::new();
-    let mut pages = exchange.mobile_devices();
+    let mut pages = exchange.get_mobile_devices(MobileDeviceQuery::default());
     while let Some(page) = pages.next_page().await? {
         warnings.extend(page.warnings);
         for item in page.items {
@@ -118,6 +119,9 @@ async fn record_failure(
     tracing::warn!(
         run_id,
         code,
+        status = error.status(),
+        cmdlet = error.cmdlet(),
+        exception_type = error.exception_type(),
         request_id = error.request_id(),
         "sync failed: {message}"
     );

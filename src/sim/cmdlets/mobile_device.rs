@@ -1,12 +1,34 @@
 //! `Get-MobileDevice`: every device partnership of the tenant (or of one mailbox, or one device),
-//! in creation order, with the spec §7 output fields.
+//! in creation order (or by `SortBy`), with the spec §7 output fields; `Remove-MobileDevice`.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::{Cmdlet, Request, Row};
+use super::errors::{self, confirm, what_if};
+use super::sort::SortBy;
+use super::{positional, Cmdlet, Request, Row, Run};
 use crate::sim::filter::{Filter, Kind, Prop};
 use crate::sim::tenant::{ClientType, Device, Tenant};
 use crate::sim::wire::{date_entry, guid_entry, list_entry, ExoError};
+
+pub(crate) const REMOVE: Cmdlet = Cmdlet {
+    name: "Remove-MobileDevice",
+    params: &["Identity", "Confirm", "WhatIf"],
+    run: Run::Write(remove),
+};
+
+/// Deletes one device partnership. Refused without `"Confirm": false` (see [`confirm`]).
+fn remove(tenant: &mut Tenant, req: &Request<'_>) -> Result<Vec<Row>, ExoError> {
+    let identity = errors::identity(req.params)?;
+    let (guid, shown) = tenant
+        .find_device(identity)
+        .map(|d| (d.guid, tenant.device_identity(d)))
+        .ok_or_else(|| ExoError::not_found(identity, &tenant.org.domain_controller))?;
+    confirm(req.params, "Removing mobile device", &shown)?;
+    if !what_if(req.params)? {
+        tenant.remove_device(&guid);
+    }
+    Ok(Vec::new())
+}
 
 pub(crate) const GET: Cmdlet = Cmdlet {
     name: "Get-MobileDevice",
@@ -21,7 +43,7 @@ pub(crate) const GET: Cmdlet = Cmdlet {
         "ResultSize",
         "SortBy",
     ],
-    run: get,
+    run: Run::Read(get),
 };
 
 /// Properties `-Filter` accepts.
@@ -87,7 +109,7 @@ fn property<'a>(tenant: &'a Tenant, d: &'a Device, name: &str) -> Prop<'a> {
 }
 
 /// Which client types the switches select (`None`: no switch given, all of them).
-fn client_types(req: &Request<'_>) -> Result<Option<Vec<ClientType>>, ExoError> {
+pub(super) fn client_types(req: &Request<'_>) -> Result<Option<Vec<ClientType>>, ExoError> {
     let p = req.params;
     let mut types = Vec::new();
     for (switch, t) in [
@@ -112,43 +134,53 @@ fn get(tenant: &Tenant, req: &Request<'_>) -> Result<Vec<Row>, ExoError> {
             "Parameter set cannot be resolved using the specified named parameters.",
         ));
     }
-    if p.get("SortBy").is_some_and(|v| !v.is_null()) {
-        return Err(ExoError::parameter(
-            "The exo-sim simulator does not implement SortBy yet; results come in creation order.",
-        ));
-    }
+    let sort = SortBy::from_params(p, FILTERABLE)?;
     let types = client_types(req)?;
     let filter = p
         .string("Filter")?
         .map(|f| Filter::parse(f, FILTERABLE))
         .transpose()?;
     let dc = &tenant.org.domain_controller;
-
+    // Sorted output pages by position, so it starts from the beginning every time.
+    let after = if sort.is_some() { None } else { req.after };
     let candidates: Box<dyn Iterator<Item = &Device>> = match (identity, mailbox) {
         (Some(id), _) => {
             let device = tenant
                 .find_device(id)
                 .ok_or_else(|| ExoError::not_found(id, dc))?;
-            Box::new(std::iter::once(device).filter(move |d| req.after.is_none_or(|a| d.seq > a)))
+            Box::new(std::iter::once(device).filter(move |d| after.is_none_or(|a| d.seq > a)))
         }
         (None, Some(m)) => {
             let index = tenant
                 .find_mailbox(m)
                 .ok_or_else(|| ExoError::not_found(m, dc))?;
-            Box::new(tenant.mailbox_devices_after(index, req.after))
+            Box::new(tenant.mailbox_devices_after(index, after))
         }
-        (None, None) => Box::new(tenant.devices_after(req.after)),
+        (None, None) => Box::new(tenant.devices_after(after)),
     };
-    candidates
+    let matching = candidates
         .filter(|d| types.as_ref().is_none_or(|t| t.contains(&d.client_type)))
         .filter(|d| {
             filter
                 .as_ref()
                 .is_none_or(|f| f.matches(&|name| property(tenant, d, name)))
-        })
-        .take(req.limit)
-        .map(|d| Row::new(d.seq, &DeviceView { tenant, device: d }))
-        .collect()
+        });
+    match sort {
+        None => matching
+            .take(req.limit)
+            .map(|d| Row::new(d.seq, &DeviceView { tenant, device: d }))
+            .collect(),
+        Some(s) => {
+            // Each key is computed once (some properties are built strings).
+            let mut all: Vec<(Prop<'_>, &Device)> = matching
+                .map(|d| (property(tenant, d, s.property), d))
+                .collect();
+            all.sort_by(|(ka, a), (kb, b)| s.order(ka, kb).then(a.seq.cmp(&b.seq)));
+            positional(req, all, |key, (_, d)| {
+                Row::new(key, &DeviceView { tenant, device: d })
+            })
+        }
+    }
 }
 
 /// A device as the flat property bag Exchange returns.

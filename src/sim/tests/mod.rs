@@ -1,7 +1,17 @@
 //! End-to-end tests: the real server on port 0, spoken to over HTTP with reqwest.
 
+mod exo;
+mod http_clock;
+mod http_cmdlets;
+mod http_faults;
+mod http_identity;
 mod http_invoke;
+mod http_oidc;
+mod http_policies;
+mod http_rbac;
+mod http_rules;
 mod http_token;
+mod http_traffic;
 
 use std::net::SocketAddr;
 

@@ -1,0 +1,140 @@
+//! The JSON shapes of the admin API (spec §3) and their parsing: the response envelope, the two
+//! date formats, and the output objects of the cmdlets the connector runs (spec §7).
+//!
+//! Parsing is lenient where Exchange is loose and strict where a mistake would lose data:
+//! an output object must be a JSON object, but inside it a field that cannot be read is `None`,
+//! annotation keys (`Guid@odata.type`) are ignored and unknown enum values are kept as sent.
+
+mod devices;
+mod enums;
+mod fields;
+mod policies;
+mod rules;
+mod settings;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+pub(crate) use devices::{MobileDevice, MobileDeviceStatistics};
+#[allow(unused_imports)] // read by the sync engine (issue 4)
+pub(crate) use enums::{
+    AccessLevel, BluetoothMode, Characteristic, ClientType, DeviceAccessState,
+    DeviceAccessStateReason, DevicePolicyApplicationStatus, DeviceStatus, MaxEmailAgeFilter,
+};
+pub(crate) use fields::{Limit, TimeSpan};
+pub(crate) use policies::MobileDeviceMailboxPolicy;
+pub(crate) use rules::{DeviceAccessRule, DeviceClass};
+pub(crate) use settings::OrganizationSettings;
+
+/// A 200 answer of InvokeCommand, with warnings and errors already turned into text.
+#[derive(Debug)]
+pub(crate) struct Envelope<T> {
+    /// The output objects of this page (`value`; absent or `null` is none).
+    pub value: Vec<T>,
+    /// `@odata.nextLink`: where the next page is, absent on the last one.
+    pub next_link: Option<String>,
+    /// `@adminapi.warnings`.
+    pub warnings: Vec<String>,
+    /// `@adminapi.errors`: a 200 that carries errors only partly worked.
+    pub errors: Vec<String>,
+}
+
+/// Parses a 200 body of InvokeCommand. An error names what is wrong (not JSON, not an object,
+/// an output item that is not an object, a next link that is not text); it never panics.
+pub(crate) fn parse_envelope<T: DeserializeOwned>(body: &[u8]) -> Result<Envelope<T>, String> {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    serde_json::from_slice::<Envelope<T>>(body).map_err(|e| e.to_string())
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Envelope<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut map = Map::<String, Value>::deserialize(d)?;
+        let value = match map.remove("value") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    T::deserialize(item).map_err(|e| D::Error::custom(format!("value[{i}]: {e}")))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(D::Error::custom("`value` is not a list")),
+        };
+        let next_link = match map.remove("@odata.nextLink") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(Value::String(s)) => Some(s),
+            Some(_) => return Err(D::Error::custom("`@odata.nextLink` is not text")),
+        };
+        Ok(Self {
+            value,
+            next_link,
+            warnings: entries(map.remove("@adminapi.warnings")),
+            errors: entries(map.remove("@adminapi.errors")),
+        })
+    }
+}
+
+/// The texts of a warnings or errors entry: a list, or a lone entry of any shape.
+fn entries(raw: Option<Value>) -> Vec<String> {
+    match raw {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter(|v| !v.is_null())
+            .map(entry_text)
+            .collect(),
+        Some(other) => vec![entry_text(&other)],
+    }
+}
+
+/// Text of a warning or error entry, whatever shape it came in.
+pub(crate) fn entry_text(entry: &Value) -> String {
+    match entry {
+        Value::String(s) => s.clone(),
+        Value::Object(map) => ["Message", "message", "ErrorMessage", "Exception"]
+            .iter()
+            .find_map(|k| map.get(*k).and_then(Value::as_str))
+            .map(str::to_owned)
+            .unwrap_or_else(|| entry.to_string()),
+        other => other.to_string(),
+    }
+}
+
+/// Parses an admin API date: ISO 8601 with up to 7 fraction digits and an offset, the same
+/// without an offset (taken as UTC), or the older `/Date(1663747667000)/`.
+pub(crate) fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
+    let raw = raw.trim();
+    if let Some(inner) = raw
+        .strip_prefix("/Date(")
+        .and_then(|r| r.strip_suffix(")/"))
+    {
+        // The millisecond count may be followed by an offset (`+0000`) that does not move it;
+        // a leading sign belongs to the count.
+        let end = inner
+            .char_indices()
+            .skip(1)
+            .find(|(_, c)| matches!(c, '+' | '-'))
+            .map_or(inner.len(), |(i, _)| i);
+        let millis: i64 = inner.get(..end)?.parse().ok()?;
+        return Utc.timestamp_millis_opt(millis).single();
+    }
+    if let Ok(with_offset) = DateTime::parse_from_rfc3339(raw) {
+        return Some(with_offset.with_timezone(&Utc));
+    }
+    NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|naive| naive.and_utc())
+}
+
+/// A date as a cmdlet parameter or filter value takes it: UTC, `yyyy-MM-ddTHH:mm:ss` (spec §1).
+pub(crate) fn format_param_date(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
