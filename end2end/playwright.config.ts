@@ -27,7 +27,7 @@ function server(port: number, name: string, env: Record<string, string>) {
   };
 }
 
-const simulated = { EXO_SIM_DEVICES: String(SIM_DEVICES), EXO_SIM_MAILBOXES: "90", EXO_PAGE_SIZE: "50" };
+const simulated = { EXO_SIM_DEVICES: String(SIM_DEVICES), EXO_SIM_MAILBOXES: "90", EXO_PAGE_SIZE: "50", EXO_SIM_CLOCK: "frozen" };
 
 export default defineConfig({
   testDir: "./tests",

@@ -138,7 +138,8 @@ impl std::fmt::Debug for SimState {
 
 impl SimState {
     /// Generates the tenant for `config` (CPU work proportional to its size: about a second for
-    /// 100k devices in debug builds, so call it off the async runtime for big tenants).
+    /// 100k devices in debug builds, so call it off the async runtime for big tenants). The
+    /// simulated clock starts at `config.now` (else the current time), in `config.clock` mode.
     pub fn new(config: SimConfig) -> Self {
         let now = config.now.unwrap_or_else(|| Utc::now().trunc_subsecs(0));
         let tenant = generator::generate(&config, now);

@@ -23,9 +23,11 @@ pub struct TestApp {
 
 /// A simulator with `devices` devices over `mailboxes` mailboxes, on a free loopback port.
 pub async fn start_sim(devices: usize, mailboxes: usize) -> RunningSimulator {
+    // A frozen clock: no device appears or leaves while a test counts them.
     let config = SimConfig {
         devices,
         mailboxes,
+        clock: sim::ClockMode::Frozen,
         ..SimConfig::default()
     };
     sim::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))

@@ -20,6 +20,9 @@ pub(crate) enum ExchangeError {
         code: String,
         message: String,
     },
+    /// Delegated mode before any admin has signed in: there is no identity to act as.
+    #[error("No admin has signed in to Exchange Online for this connector yet. With EXO_AUTH_MODE=delegated the connector acts as the admin who set it up, and that sign-in page arrives with sign-in support; until then use EXO_AUTH_MODE=app.")]
+    NotSignedIn,
     /// InvokeCommand answered with an error status.
     #[error("{}", api_message(.0))]
     Api(Box<ApiFailure>),
@@ -110,6 +113,7 @@ impl ExchangeError {
                 .unwrap_or_else(|| format!("Http{}", f.status)),
             Self::Partial { .. } => "PartialFailure".into(),
             Self::Deadline { .. } => "DeadlineExceeded".into(),
+            Self::NotSignedIn => "NotSignedIn".into(),
             Self::Protocol { .. } => "UnreadableResponse".into(),
         }
     }

@@ -138,9 +138,11 @@ impl ExchangeClient {
         match self.module_file().await {
             Ok(Some(report)) => return Ok(report),
             Ok(None) => {}
-            Err(e @ (ExchangeError::Unreachable { .. } | ExchangeError::Credentials { .. })) => {
-                return Err(e)
-            }
+            Err(
+                e @ (ExchangeError::Unreachable { .. }
+                | ExchangeError::Credentials { .. }
+                | ExchangeError::NotSignedIn),
+            ) => return Err(e),
             Err(e) => {
                 tracing::info!(error = %e, "EXOModuleFile unavailable; probing the Get cmdlets")
             }
@@ -183,7 +185,9 @@ impl ExchangeClient {
                         Permission::Allowed
                     }
                     Err(
-                        e @ (ExchangeError::Unreachable { .. } | ExchangeError::Credentials { .. }),
+                        e @ (ExchangeError::Unreachable { .. }
+                        | ExchangeError::Credentials { .. }
+                        | ExchangeError::NotSignedIn),
                     ) => return Err(e),
                     Err(_) => Permission::Unknown,
                 }

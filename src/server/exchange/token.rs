@@ -184,16 +184,7 @@ impl TokenProvider {
                 ),
                 ("scope", DELEGATED_SCOPE.into()),
             ],
-            Grant::NotSignedIn => {
-                return Err(ExchangeError::Credentials {
-                    host: self.host.clone(),
-                    status: 401,
-                    code: "NotSignedIn".into(),
-                    message: "no admin has signed in to Exchange Online for this connector yet \
-                              (EXO_AUTH_MODE=delegated needs the admin's consent first)"
-                        .into(),
-                })
-            }
+            Grant::NotSignedIn => return Err(ExchangeError::NotSignedIn),
         })
     }
 

@@ -2,6 +2,7 @@
 //! sent (checked on the simulator's side), the three ways to get a token, and the permission
 //! pre-flight. Counts of requests are exact: the simulator counts what it received.
 
+mod cmdlets;
 mod conformance;
 mod faults;
 mod preflight;

@@ -180,3 +180,21 @@ async fn a_wrong_verifier_or_a_replayed_code_is_refused() {
         .expect_err("replayed");
     assert_eq!(e.code(), "invalid_grant", "{e}");
 }
+
+#[tokio::test]
+async fn concurrent_calls_share_one_token_request() {
+    let sim = simulator(3, |_| {}).await;
+    let c = client(&sim, 1000);
+    let calls = (0..20).map(|_| {
+        let c = c.clone();
+        tokio::spawn(async move { org_settings(&c).await })
+    });
+    for call in calls {
+        call.await.expect("task").expect("call");
+    }
+    assert_eq!(c.stats().token_requests, 1);
+    assert_eq!(
+        sim.state().received("Get-ActiveSyncOrganizationSettings"),
+        20
+    );
+}
