@@ -119,19 +119,223 @@ pub enum SyncStatus {
     Running,
     /// Finished; the stored data now equals what Exchange returned.
     Succeeded,
+    /// Finished, but part of what Exchange returned carried errors (some mailboxes'
+    /// statistics, `@adminapi.errors`); what could be read was stored, the rest kept as it was.
+    Partial,
     /// Finished with errors; the previous data was kept.
     Failed,
+    /// Cut off by a stop of the server; the previous data was kept.
+    Interrupted,
 }
 
 impl SyncStatus {
+    /// Every status, in the order filters list them.
+    pub const ALL: [SyncStatus; 5] = [
+        Self::Running,
+        Self::Succeeded,
+        Self::Partial,
+        Self::Failed,
+        Self::Interrupted,
+    ];
+
     /// Storage name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Running => "running",
             Self::Succeeded => "succeeded",
+            Self::Partial => "partial",
             Self::Failed => "failed",
+            Self::Interrupted => "interrupted",
         }
     }
+
+    /// The status stored as `value`.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// One run of the sync ledger, as the history page shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncRun {
+    pub id: String,
+    pub kind: SyncKind,
+    pub trigger: SyncTrigger,
+    /// Who started a manual run (the signed-in admin, once sign-in exists).
+    pub triggered_by: Option<String>,
+    pub status: SyncStatus,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Wall time of the run, once finished.
+    pub duration_ms: Option<u64>,
+    pub devices_seen: u64,
+    pub devices_added: u64,
+    pub devices_changed: u64,
+    pub devices_removed: u64,
+    /// Mailboxes whose `Get-MobileDeviceStatistics` was read.
+    pub mailboxes_queried: u64,
+    /// Admin API requests (pages and retries included).
+    pub api_calls: u64,
+    /// The same requests by cmdlet, most first.
+    pub api_calls_by_cmdlet: Vec<CmdletCalls>,
+    /// Requests that repeated a failed one.
+    pub retries: u64,
+    /// Time spent waiting because Exchange throttled (Retry-After, back-off and slowing down).
+    pub throttle_wait_ms: u64,
+    /// Exchange's warnings, as sent.
+    pub warnings: Vec<String>,
+    pub error_code: Option<String>,
+    /// Plain-language reason, for failed, partial and interrupted runs.
+    pub error_message: Option<String>,
+    pub error_request_id: Option<String>,
+}
+
+/// Requests made to one cmdlet during a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CmdletCalls {
+    pub cmdlet: String,
+    pub calls: u64,
+}
+
+/// Filters of the sync history (all optional).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryFilter {
+    pub status: Option<SyncStatus>,
+    pub kind: Option<SyncKind>,
+    pub trigger: Option<SyncTrigger>,
+}
+
+/// One page of the sync history, newest first. `next_cursor` continues after the last row
+/// (keyset paging on `started_at`, `id`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub runs: Vec<SyncRun>,
+    pub next_cursor: Option<String>,
+    /// Duration and device counts of the last 30 days, oldest first, for the chart.
+    pub chart: Vec<ChartPoint>,
+    pub now: DateTime<Utc>,
+}
+
+/// One finished run in the history chart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChartPoint {
+    pub started_at: DateTime<Utc>,
+    pub kind: SyncKind,
+    pub status: SyncStatus,
+    pub duration_ms: u64,
+    pub devices_seen: u64,
+}
+
+/// Where a running sync is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SyncPhase {
+    /// Organization settings, policies, rules, device classes.
+    Settings,
+    /// Paging through `Get-MobileDevice`.
+    Devices,
+    /// `Get-MobileDeviceStatistics`, mailbox by mailbox.
+    Statistics,
+    /// Writing the result.
+    Saving,
+}
+
+/// Progress of the running sync (what the progress bar shows).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncProgress {
+    pub run_id: String,
+    pub kind: SyncKind,
+    pub phase: SyncPhase,
+    pub started_at: DateTime<Utc>,
+    /// Device pages read so far.
+    pub pages: u64,
+    /// Devices read so far.
+    pub devices: u64,
+    /// Mailboxes whose statistics are read, of `mailboxes_total`.
+    pub mailboxes_done: u64,
+    pub mailboxes_total: u64,
+}
+
+/// Health from the age of the last successful sync (healthy under 1 day, warning over 1 day,
+/// unhealthy at 3 days; thresholds configurable).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Health {
+    Healthy,
+    Warning,
+    Unhealthy,
+}
+
+/// Age thresholds of [`Health`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthThresholds {
+    /// Older than this (and not older than `unhealthy`): warning. Default 1 day.
+    pub warning_secs: i64,
+    /// At least this old, or never synced: unhealthy. Default 3 days.
+    pub unhealthy_secs: i64,
+}
+
+impl Default for HealthThresholds {
+    fn default() -> Self {
+        Self {
+            warning_secs: 86_400,
+            unhealthy_secs: 3 * 86_400,
+        }
+    }
+}
+
+impl Health {
+    /// Health at `now` of a connector whose last successful sync was `last_sync`.
+    pub fn at(
+        last_sync: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        thresholds: HealthThresholds,
+    ) -> Self {
+        let Some(last) = last_sync else {
+            return Self::Unhealthy;
+        };
+        let age = (now - last).num_seconds();
+        if age >= thresholds.unhealthy_secs {
+            Self::Unhealthy
+        } else if age > thresholds.warning_secs {
+            Self::Warning
+        } else {
+            Self::Healthy
+        }
+    }
+
+    /// Storage / wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Healthy => "healthy",
+            Self::Warning => "warning",
+            Self::Unhealthy => "unhealthy",
+        }
+    }
+}
+
+/// The named cause of the last failure, shown next to the health.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum HealthCause {
+    /// The token expired or consent was revoked.
+    TokenExpired,
+    /// A cmdlet the connector needs is not allowed.
+    MissingPermission { cmdlet: String },
+    /// Exchange throttled the connector until the run gave up.
+    Throttled,
+    /// Exchange could not be reached.
+    Unreachable,
+    /// The last run only partly succeeded.
+    PartialSync,
+}
+
+/// What the live status stream (server-sent events) sends on every change: the connector as
+/// the page shows it, and the running sync, if any.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveStatus {
+    pub overview: ConnectorOverview,
+    pub progress: Option<SyncProgress>,
 }
 
 /// Everything the "Exchange service connector" page shows, read in one call.
@@ -175,6 +379,12 @@ pub struct ConnectorInfo {
     pub device_count: u64,
     /// The same devices by Exchange access state, in the order the page shows them.
     pub device_states: Vec<StateCount>,
+    /// Health from the age of the last successful sync.
+    pub health: Health,
+    /// The named cause of the last failure, when the last run did not succeed.
+    pub health_cause: Option<HealthCause>,
+    /// Whether a sync is running now.
+    pub syncing: bool,
 }
 
 /// How many devices have one access state.
@@ -207,4 +417,31 @@ pub struct Device {
     pub client_version: Option<String>,
     pub first_sync_time: Option<DateTime<Utc>>,
     pub when_changed_utc: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod health_tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn health_follows_the_age_of_the_last_successful_sync() {
+        let now = Utc::now();
+        let t = HealthThresholds::default();
+        let ago = |s: i64| Some(now - Duration::seconds(s));
+        assert_eq!(Health::at(ago(60), now, t), Health::Healthy);
+        assert_eq!(Health::at(ago(86_400), now, t), Health::Healthy);
+        assert_eq!(Health::at(ago(86_401), now, t), Health::Warning);
+        assert_eq!(Health::at(ago(3 * 86_400 - 1), now, t), Health::Warning);
+        assert_eq!(Health::at(ago(3 * 86_400), now, t), Health::Unhealthy);
+        assert_eq!(Health::at(None, now, t), Health::Unhealthy);
+    }
+
+    #[test]
+    fn sync_statuses_round_trip_through_their_storage_names() {
+        for s in SyncStatus::ALL {
+            assert_eq!(SyncStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(SyncStatus::parse("exploded"), None);
+    }
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::devices;
-use crate::model::{ConnectionStatus, ConnectorInfo};
+use crate::model::{ConnectionStatus, ConnectorInfo, Health, HealthThresholds};
 
 /// What set-up knows before it has talked to Exchange.
 pub(crate) struct NewConnector<'a> {
@@ -29,6 +29,7 @@ pub(crate) async fn current(pool: &SqlitePool) -> Result<Option<ConnectorInfo>, 
     let id: String = row.try_get("id")?;
     let status: String = row.try_get("status")?;
     let device_states = devices::count_by_state(pool, &id).await?;
+    let last_sync_at: Option<DateTime<Utc>> = row.try_get("last_sync_at")?;
     Ok(Some(ConnectorInfo {
         id,
         // A value this build does not know reads as disconnected rather than failing the page.
@@ -40,9 +41,12 @@ pub(crate) async fn current(pool: &SqlitePool) -> Result<Option<ConnectorInfo>, 
         account: row.try_get("account")?,
         connector_type: row.try_get("connector_type")?,
         set_up_at: row.try_get("set_up_at")?,
-        last_sync_at: row.try_get("last_sync_at")?,
+        last_sync_at,
         device_count: device_states.iter().map(|s| s.count).sum(),
         device_states,
+        health: Health::at(last_sync_at, Utc::now(), HealthThresholds::default()),
+        health_cause: None,
+        syncing: false,
     }))
 }
 
