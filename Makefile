@@ -60,8 +60,9 @@ lint: deps
 fmt:
 	cargo fmt --all
 
-## Benchmarks (release build), printed as a table: the simulator's admin API over loopback
-## (100,000 devices, 1,000-device pages).
+## Benchmarks (release build): full and quick syncs with 10,000 and 100,000 devices next to
+## the bare protocol (wall time, devices/s, API calls by cmdlet, peak RSS), then the
+## simulator's admin API over loopback (100,000 devices, 1,000-device pages).
 bench: deps
 	cargo bench --features ssr --bench protocol
 

@@ -1,4 +1,6 @@
-//! `make bench`, protocol part: how fast the simulator answers the admin API over loopback
+//! `make bench`. First the sync part (`support/sync.rs`: full and quick syncs of the
+//! application with 10,000 and 100,000 devices next to the bare protocol; the simulator in its
+//! own process, so the peak RSS is the connector's), then the protocol part: how fast the simulator answers the admin API over loopback
 //! HTTP, so that it is never the bottleneck of a sync benchmark. A 100,000-device tenant
 //! (50,000 mailboxes) is paged through with 1,000-device pages, the way the client asks.
 //!
@@ -9,6 +11,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use exchange_connector::sim::{self, ClockMode, SimConfig};
+
+#[path = "support/sync.rs"]
+mod sync;
 use serde_json::{json, Value};
 
 const DEVICES: usize = 100_000;
@@ -17,6 +22,14 @@ const PAGE: usize = 1000;
 
 #[tokio::main]
 async fn main() {
+    // reqwest is built without a default TLS provider (the app installs ring at start).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    // The sync part first: the protocol part builds a 100k tenant in this very process.
+    if let Err(e) = sync::run().await {
+        eprintln!("sync bench failed: {e}");
+        std::process::exit(1);
+    }
+    println!("\n== protocol: the simulator's admin API over loopback ==");
     if let Err(e) = run().await {
         eprintln!("bench failed: {e}");
         std::process::exit(1);
@@ -148,7 +161,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         ms(p95),
         ms(max)
     );
-    println!("peak RSS: {} MB", peak_rss_mb().unwrap_or(0));
+    println!(
+        "peak RSS (simulator and client in one process): {} MB",
+        sync::peak_rss_mb().unwrap_or(0)
+    );
     sim.shutdown().await;
     Ok(())
 }
@@ -166,12 +182,4 @@ fn spread(samples: &mut [Duration]) -> (Duration, Duration, Duration) {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// `VmHWM` of this process, in MB.
-fn peak_rss_mb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024)
 }

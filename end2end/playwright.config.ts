@@ -5,8 +5,9 @@ import { defineConfig, devices } from "@playwright/test";
 //   3100: embedded simulator (demo tenant)             -> the hydrated set-up flow
 //   3101: Exchange configured at a closed port           -> the readable error
 //   3102: embedded simulator                             -> the page with JavaScript off
+//   3103: embedded simulator answering slowly            -> a sync's live progress
 import { SIM_DEVICES } from "./tests/helpers";
-const PORTS = { setUp: 3100, unreachable: 3101, noJs: 3102 };
+const PORTS = { setUp: 3100, unreachable: 3101, noJs: 3102, live: 3103 };
 
 function server(port: number, name: string, env: Record<string, string>) {
   return {
@@ -27,7 +28,16 @@ function server(port: number, name: string, env: Record<string, string>) {
   };
 }
 
-const simulated = { EXO_SIM_DEVICES: String(SIM_DEVICES), EXO_SIM_MAILBOXES: "90", EXO_PAGE_SIZE: "50", EXO_SIM_CLOCK: "frozen" };
+// Slow device pages and statistics: a sync lasts a few seconds, long enough to watch it move.
+const slow = "slow=500ms:1.0:Get-MobileDevice;slow=60ms:1.0:Get-MobileDeviceStatistics";
+const simulated = {
+  EXO_SIM_DEVICES: String(SIM_DEVICES),
+  EXO_SIM_MAILBOXES: "90",
+  EXO_PAGE_SIZE: "50",
+  EXO_SIM_CLOCK: "frozen",
+  // Only set-up and the buttons sync: the tests count runs.
+  SYNC_SCHEDULE: "off",
+};
 
 export default defineConfig({
   testDir: "./tests",
@@ -67,6 +77,11 @@ export default defineConfig({
       use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.setUp}` },
     },
     {
+      name: "live",
+      testMatch: /live-sync\.spec\.ts/,
+      use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.live}` },
+    },
+    {
       name: "unreachable",
       testMatch: /unreachable\.spec\.ts/,
       use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.unreachable}` },
@@ -75,6 +90,7 @@ export default defineConfig({
   webServer: [
     server(PORTS.setUp, "set-up", simulated),
     server(PORTS.noJs, "no-js", simulated),
+    server(PORTS.live, "live", { ...simulated, EXO_SIM_FAULTS: slow }),
     server(PORTS.unreachable, "unreachable", {
       EXO_TENANT_ID: "unreachable.onmicrosoft.com",
       EXO_CLIENT_ID: "00000000-0000-0000-0000-000000000001",

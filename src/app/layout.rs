@@ -11,17 +11,45 @@ struct NavItem {
     aliases: &'static [&'static str],
 }
 
-const CONDITIONAL_ACCESS: &[NavItem] = &[NavItem {
-    label: "Exchange service connector",
-    href: "/conditional-access/exchange-connector",
-    aliases: &["/"],
-}];
+/// The connector page.
+pub const CONNECTOR_PATH: &str = "/conditional-access/exchange-connector";
+/// The sync history page; a run's details are under it (`{HISTORY_PATH}/{id}`).
+pub const HISTORY_PATH: &str = "/conditional-access/exchange-connector/sync-history";
+
+const CONDITIONAL_ACCESS: &[NavItem] = &[
+    NavItem {
+        label: "Exchange service connector",
+        href: CONNECTOR_PATH,
+        aliases: &["/"],
+    },
+    NavItem {
+        label: "Sync history",
+        href: HISTORY_PATH,
+        aliases: &[],
+    },
+];
+
+/// Whether the navigation item `href` (with `aliases`) is the page at `path`; pages under an
+/// item (a run under the history) count as it, except under the connector's own address.
+fn is_active(path: &str, href: &str, aliases: &[&str]) -> bool {
+    let path = path.trim_end_matches('/');
+    let path = if path.is_empty() { "/" } else { path };
+    path == href
+        || aliases.contains(&path)
+        || (href != CONNECTOR_PATH
+            && path
+                .strip_prefix(href)
+                .is_some_and(|rest| rest.starts_with('/')))
+}
 
 /// Header + navigation + breadcrumb around `children`.
 #[component]
 pub fn Frame(
     /// The page's name, last in the breadcrumb.
     title: &'static str,
+    /// Pages between "Conditional access" and this one in the breadcrumb (label, link).
+    #[prop(optional)]
+    parents: &'static [(&'static str, &'static str)],
     children: Children,
 ) -> impl IntoView {
     let location = use_location();
@@ -45,10 +73,7 @@ pub fn Frame(
                         {CONDITIONAL_ACCESS
                             .iter()
                             .map(|item| {
-                                let active = move || {
-                                    let p = path();
-                                    p == item.href || item.aliases.contains(&p.as_str())
-                                };
+                                let active = move || is_active(&path(), item.href, item.aliases);
                                 view! {
                                     <li>
                                         <a
@@ -77,6 +102,13 @@ pub fn Frame(
                             <li aria-hidden="true">">"</li>
                             <li>"Conditional access"</li>
                             <li aria-hidden="true">">"</li>
+                            {parents
+                                .iter()
+                                .map(|(label, href)| view! {
+                                    <li><a href=*href class="hover:underline">{*label}</a></li>
+                                    <li aria-hidden="true">">"</li>
+                                })
+                                .collect_view()}
                             <li aria-current="page" class="font-medium text-slate-900">{title}</li>
                         </ol>
                     </nav>
@@ -84,5 +116,21 @@ pub fn Frame(
                 </div>
             </div>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_navigation_marks_the_page_and_the_pages_under_it() {
+        assert!(is_active("/", CONNECTOR_PATH, &["/"]));
+        assert!(is_active(CONNECTOR_PATH, CONNECTOR_PATH, &["/"]));
+        assert!(!is_active(HISTORY_PATH, CONNECTOR_PATH, &["/"]));
+        assert!(is_active(HISTORY_PATH, HISTORY_PATH, &[]));
+        assert!(is_active(&format!("{HISTORY_PATH}/abc"), HISTORY_PATH, &[]));
+        assert!(is_active(&format!("{HISTORY_PATH}/"), HISTORY_PATH, &[]));
+        assert!(!is_active(&format!("{HISTORY_PATH}x"), HISTORY_PATH, &[]));
     }
 }

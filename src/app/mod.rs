@@ -1,9 +1,12 @@
 //! The UI: the HTML shell, the router and the pages. Talks to the server only through `api`.
 
+pub mod chart;
 pub mod components;
 pub mod format;
 pub mod layout;
+pub mod live;
 pub mod pages;
+pub mod query;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -13,7 +16,9 @@ use leptos_router::{
 };
 
 use pages::connector::ConnectorPage;
+use pages::history::SyncHistoryPage;
 use pages::not_found::NotFound;
+use pages::sync_run::SyncRunPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -50,6 +55,16 @@ pub fn App() -> impl IntoView {
                 <Route
                     path=path!("/conditional-access/exchange-connector")
                     view=ConnectorPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/conditional-access/exchange-connector/sync-history")
+                    view=SyncHistoryPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/conditional-access/exchange-connector/sync-history/:id")
+                    view=SyncRunPage
                     ssr=SsrMode::Async
                 />
             </Routes>

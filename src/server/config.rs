@@ -11,6 +11,9 @@ use url::Url;
 
 pub use super::exchange::{CertificateError, ClientCertificate};
 use crate::sim::SimConfig;
+pub use sync::SyncSettings;
+
+mod sync;
 
 /// Default Exchange Online admin API base (commercial cloud).
 pub const DEFAULT_ADMIN_API_URL: &str = "https://outlook.office365.com/adminapi/beta";
@@ -37,6 +40,13 @@ const KNOWN_KEYS: &[&str] = &[
     "EXO_CALL_DEADLINE_SECS",
     "EXO_MAX_RETRIES",
     "EXO_RETRY_BASE_MS",
+    "SYNC_CONCURRENCY",
+    "SYNC_QUICK_INTERVAL_MINS",
+    "SYNC_FULL_AT",
+    "SYNC_JITTER_SECS",
+    "SYNC_SCHEDULE",
+    "HEALTH_WARNING_HOURS",
+    "HEALTH_UNHEALTHY_HOURS",
 ];
 
 /// The whole server configuration.
@@ -48,6 +58,8 @@ pub struct Config {
     pub exchange: ExchangeTarget,
     /// Client behaviour shared by both targets.
     pub client: ClientSettings,
+    /// Sync engine, schedule and health thresholds.
+    pub sync: SyncSettings,
 }
 
 /// The Exchange Online the connector talks to.
@@ -260,6 +272,7 @@ impl Config {
             database_url,
             exchange,
             client,
+            sync: SyncSettings::from_lookup(&get)?,
         })
     }
 }
@@ -406,7 +419,7 @@ mod tests {
     use secrecy::ExposeSecret;
     use std::collections::HashMap;
 
-    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    pub(super) fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

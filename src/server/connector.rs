@@ -1,31 +1,95 @@
-//! The connector's life: set-up (the first sync) and the overview the page shows.
+//! The connector's life: set-up (the first sync), the overview the page shows (with health),
+//! and the live status the server-sent events stream.
 
 use chrono::Utc;
 
-use crate::model::{ConnectionStatus, ConnectorOverview, SyncTrigger};
+use crate::model::{
+    ConnectionStatus, ConnectorOverview, Health, HealthCause, LiveStatus, SyncKind, SyncRun,
+    SyncStatus, SyncTrigger,
+};
 
-use super::db::connectors;
+use super::db::{connectors, sync_runs};
 use super::error::AppError;
 use super::state::AppState;
 use super::sync;
 
-/// The connector page's data, read from the database.
+/// The connector page's data, read from the database: health from the age of the last
+/// successful sync (thresholds from the configuration), the named cause of the last failed or
+/// partial run, and whether a sync runs now.
 pub(crate) async fn overview(state: &AppState) -> Result<ConnectorOverview, AppError> {
-    let mut connector = connectors::current(state.db.pool()).await?;
+    let pool = state.db.pool();
+    let mut connector = connectors::current(pool).await?;
+    let now = Utc::now();
     if let Some(c) = connector.as_mut() {
         sort_states(&mut c.device_states);
+        c.health = Health::at(c.last_sync_at, now, state.sync_settings.health);
+        c.health_cause = match sync_runs::last_ended(pool, &c.id).await? {
+            Some(run) => {
+                let (status, cmdlet) = sync_runs::failure_facts(pool, &run.id).await?;
+                health_cause(&run, status, cmdlet)
+            }
+            None => None,
+        };
+        c.syncing = state.hub.is_running();
     }
     Ok(ConnectorOverview {
         connector,
-        now: Utc::now(),
+        now,
         simulated: state.simulated,
         endpoint: state.exchange.endpoint().to_owned(),
     })
 }
 
+/// The overview and the running sync's progress, for the live status stream.
+pub(crate) async fn live_status(state: &AppState) -> Result<LiveStatus, AppError> {
+    // Progress first: a run that ends in between shows as ended in the overview, never as a
+    // progress bar next to a finished run.
+    let progress = state.hub.progress();
+    let overview = overview(state).await?;
+    let progress = progress.filter(|_| state.hub.is_running());
+    Ok(LiveStatus { overview, progress })
+}
+
+/// The named cause of `run` when it failed or only partly worked; `status` and `cmdlet` are
+/// the HTTP status and cmdlet of its failure.
+pub(crate) fn health_cause(
+    run: &SyncRun,
+    status: Option<u16>,
+    cmdlet: Option<String>,
+) -> Option<HealthCause> {
+    match run.status {
+        SyncStatus::Partial => return Some(HealthCause::PartialSync),
+        SyncStatus::Failed => {}
+        _ => return None,
+    }
+    let code = run.error_code.as_deref().unwrap_or_default();
+    let token_codes = [
+        "invalid_grant",
+        "invalid_client",
+        "unauthorized_client",
+        "NotSignedIn",
+    ];
+    if status == Some(401) || token_codes.iter().any(|c| code.eq_ignore_ascii_case(c)) {
+        return Some(HealthCause::TokenExpired);
+    }
+    if status == Some(403) {
+        return Some(HealthCause::MissingPermission {
+            cmdlet: cmdlet.unwrap_or_else(|| "a required cmdlet".into()),
+        });
+    }
+    if status == Some(429) || (code == "DeadlineExceeded" && run.throttle_wait_ms > 0) {
+        return Some(HealthCause::Throttled);
+    }
+    if matches!(code, "Unreachable" | "Timeout") || matches!(status, Some(502..=504)) {
+        return Some(HealthCause::Unreachable);
+    }
+    None
+}
+
 /// Sets up the Service to Service connector: records it as pending, runs the first full sync
 /// and leaves it `connected`, or `disconnected` with the reason (and no device data) when
-/// Exchange cannot be reached or refuses. One set-up at a time.
+/// Exchange cannot be reached or refuses. One set-up at a time, and never during a sync (the
+/// first sync takes the same one-sync-at-a-time slot as every other run).
 pub(crate) async fn set_up(state: &AppState) -> Result<ConnectorOverview, AppError> {
     let Ok(_running) = state.setup_lock.try_lock() else {
         return Err(AppError::Conflict(
@@ -42,6 +106,10 @@ pub(crate) async fn set_up(state: &AppState) -> Result<ConnectorOverview, AppErr
             c.organization.as_deref().unwrap_or(&c.tenant_id)
         )));
     }
+    let claim = state
+        .hub
+        .claim()
+        .ok_or_else(|| AppError::Conflict(sync::hub::ALREADY_RUNNING.into()))?;
     let id = existing
         .map(|c| c.id)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -60,13 +128,15 @@ pub(crate) async fn set_up(state: &AppState) -> Result<ConnectorOverview, AppErr
         )
         .await?;
     }
+    state.hub.notify();
     tracing::info!(connector_id = id, "set-up started");
     if let Err(e) = check_permissions(state).await {
         let mut conn = state.db.pool().acquire().await?;
         connectors::mark_disconnected(&mut conn, &id, &e.to_string(), Utc::now()).await?;
+        state.hub.notify();
         return Err(e);
     }
-    sync::full_sync(&state.exchange, &state.db, &id, SyncTrigger::Setup).await?;
+    sync::run_claimed(state, claim, SyncKind::FullSync, SyncTrigger::Setup, None).await?;
     overview(state).await
 }
 
@@ -120,6 +190,79 @@ fn sort_states(states: &mut [crate::model::StateCount]) {
 mod tests {
     use super::*;
     use crate::model::StateCount;
+
+    fn run(status: SyncStatus, code: Option<&str>, throttle_wait_ms: u64) -> SyncRun {
+        SyncRun {
+            id: "r".into(),
+            kind: SyncKind::DeltaSync,
+            trigger: SyncTrigger::Scheduled,
+            triggered_by: None,
+            status,
+            started_at: Utc::now(),
+            finished_at: None,
+            duration_ms: None,
+            devices_seen: 0,
+            devices_added: 0,
+            devices_changed: 0,
+            devices_removed: 0,
+            mailboxes_queried: 0,
+            api_calls: 0,
+            api_calls_by_cmdlet: Vec::new(),
+            retries: 0,
+            throttle_wait_ms,
+            warnings: Vec::new(),
+            error_code: code.map(str::to_owned),
+            error_message: None,
+            error_request_id: None,
+        }
+    }
+
+    #[test]
+    fn the_health_cause_names_what_made_the_last_run_fail() {
+        let failed = |code, wait| run(SyncStatus::Failed, Some(code), wait);
+        assert_eq!(
+            health_cause(&failed("Http401", 0), Some(401), None),
+            Some(HealthCause::TokenExpired)
+        );
+        assert_eq!(
+            health_cause(&failed("invalid_grant", 0), Some(400), None),
+            Some(HealthCause::TokenExpired)
+        );
+        assert_eq!(
+            health_cause(
+                &failed("Http403", 0),
+                Some(403),
+                Some("Get-MobileDevice".into())
+            ),
+            Some(HealthCause::MissingPermission {
+                cmdlet: "Get-MobileDevice".into()
+            })
+        );
+        assert_eq!(
+            health_cause(&failed("Http429", 0), Some(429), None),
+            Some(HealthCause::Throttled)
+        );
+        assert_eq!(
+            health_cause(&failed("DeadlineExceeded", 5_000), None, None),
+            Some(HealthCause::Throttled)
+        );
+        assert_eq!(
+            health_cause(&failed("DeadlineExceeded", 0), None, None),
+            None
+        );
+        assert_eq!(
+            health_cause(&failed("Unreachable", 0), None, None),
+            Some(HealthCause::Unreachable)
+        );
+        assert_eq!(
+            health_cause(&run(SyncStatus::Partial, None, 0), None, None),
+            Some(HealthCause::PartialSync)
+        );
+        assert_eq!(
+            health_cause(&run(SyncStatus::Succeeded, None, 0), None, None),
+            None
+        );
+    }
 
     #[test]
     fn missing_permissions_are_listed_in_plain_words() {

@@ -25,6 +25,7 @@ impl From<SyncError> for AppError {
         match e {
             SyncError::Exchange(e) => Self::Exchange(e),
             SyncError::Db(e) => Self::Db(e),
+            SyncError::Interrupted => Self::Conflict(SyncError::Interrupted.to_string()),
         }
     }
 }

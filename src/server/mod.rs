@@ -1,11 +1,17 @@
 //! Everything that runs only on the server. `Application::build` wires configuration,
 //! database, Exchange client and (by default) the embedded simulator; tests build it on port 0.
 
+#[doc(hidden)]
+pub mod bench;
 pub mod config;
 pub(crate) mod connector;
+#[doc(hidden)]
+pub mod control;
 pub(crate) mod db;
 pub(crate) mod error;
 pub(crate) mod exchange;
+pub(crate) mod history;
+pub(crate) mod live;
 pub(crate) mod routes;
 pub mod state;
 pub(crate) mod sync;
@@ -22,7 +28,7 @@ use crate::sim::{self, RunningSimulator};
 use config::{Config, ExchangeSettings, ExchangeTarget};
 use db::Db;
 use exchange::ExchangeClient;
-use state::AppState;
+use state::{AppState, Background};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -58,16 +64,19 @@ impl Application {
     pub async fn build(config: Config, options: LeptosOptions) -> Result<Self, StartError> {
         let db = Db::open(&config.database_url).await?;
         let now = Utc::now();
-        let interrupted = db::connectors::fail_interrupted_setups(db.pool(), now)
+        let db_error = |e| StartError::Database(db::DbOpenError::Connect(e));
+        let setups = db::connectors::fail_interrupted_setups(db.pool(), now)
             .await
-            .map_err(|e| StartError::Database(db::DbOpenError::Connect(e)))?
-            + db::sync_runs::fail_interrupted(db.pool(), now)
-                .await
-                .map_err(|e| StartError::Database(db::DbOpenError::Connect(e)))?;
-        if interrupted > 0 {
+            .map_err(db_error)?;
+        let runs = db::sync_runs::interrupt_abandoned(db.pool(), now)
+            .await
+            .map_err(db_error)?;
+        db::staging::clear_all(db.pool()).await.map_err(db_error)?;
+        if setups + runs > 0 {
             tracing::warn!(
-                interrupted,
-                "work cut off by the last stop was marked failed"
+                setups,
+                runs,
+                "work cut off by the last stop was recorded as interrupted"
             );
         }
 
@@ -110,6 +119,9 @@ impl Application {
             exchange,
             simulated: simulator.is_some(),
             setup_lock: Arc::new(tokio::sync::Mutex::new(())),
+            hub: sync::hub::SyncHub::new(),
+            background: Background::default(),
+            sync_settings: Arc::new(config.sync),
         };
         Ok(Self {
             listener,
@@ -129,15 +141,36 @@ impl Application {
         self.addr.port()
     }
 
-    /// Serves until `shutdown` completes, then stops the simulator.
+    /// A handle to start and watch syncs without HTTP (tests and benchmarks).
+    pub fn control(&self) -> control::SyncControl {
+        control::SyncControl::new(self.state.clone())
+    }
+
+    /// Starts the sync schedule, then serves until `shutdown` completes. On shutdown every
+    /// background task is cancelled (a sync in progress is recorded `interrupted`, its staged
+    /// data dropped) and waited for; then the simulator stops.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let background = self.state.background.clone();
+        sync::schedule::spawn(&self.state);
         let router = routes::router(self.state);
+        let cancel = background.cancel.clone();
+        let stop = async move {
+            tokio::select! {
+                () = shutdown => {}
+                () = cancel.cancelled() => {}
+            }
+            // Background work stops first, so that requests waiting on it can finish.
+            cancel.cancel();
+        };
         let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(stop)
             .await;
+        background.cancel.cancel();
+        background.tracker.close();
+        background.tracker.wait().await;
         if let Some(sim) = self.simulator {
             sim.shutdown().await;
         }

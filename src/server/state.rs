@@ -5,9 +5,13 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
+use super::config::SyncSettings;
 use super::db::Db;
 use super::exchange::ExchangeClient;
+use super::sync::hub::SyncHub;
 
 /// Shared server state. Cheap to clone.
 #[derive(Clone)]
@@ -19,6 +23,21 @@ pub struct AppState {
     pub(crate) simulated: bool,
     /// Held while a set-up runs, so that a second one is refused rather than run twice.
     pub(crate) setup_lock: Arc<tokio::sync::Mutex<()>>,
+    /// One sync at a time, its progress, and the change counter of live views.
+    pub(crate) hub: SyncHub,
+    /// Background work (sync runs, the scheduler) and its stop signal.
+    pub(crate) background: Background,
+    /// Concurrency, schedule and health thresholds.
+    pub(crate) sync_settings: Arc<SyncSettings>,
+}
+
+/// The stop signal every background task watches, and the tracker shutdown waits on.
+#[derive(Clone, Default)]
+pub(crate) struct Background {
+    /// Cancelled on SIGTERM / Ctrl-C (and when the application is stopped).
+    pub(crate) cancel: CancellationToken,
+    /// Every background task; shutdown closes it and waits until it is empty.
+    pub(crate) tracker: TaskTracker,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use exchange_connector::error::ApiError;
 use exchange_connector::model::ConnectorOverview;
 use exchange_connector::server::config::{
-    ClientSettings, Config, ExchangeSettings, ExchangeTarget,
+    ClientSettings, Config, ExchangeSettings, ExchangeTarget, SyncSettings,
 };
+use exchange_connector::server::control::SyncControl;
 use exchange_connector::server::Application;
 use exchange_connector::sim::{self, RunningSimulator, SimConfig};
 use leptos::config::LeptosOptions;
@@ -17,6 +18,10 @@ pub struct TestApp {
     pub base_url: String,
     pub db_file: PathBuf,
     pub sim: Option<RunningSimulator>,
+    /// Starts and watches syncs in the running app.
+    pub control: SyncControl,
+    /// The serving task: ends after a shutdown (`control.shutdown()`).
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
     http: reqwest::Client,
     _dir: Option<tempfile::TempDir>,
 }
@@ -84,7 +89,14 @@ impl TestApp {
             exchange: ExchangeTarget::Remote(settings),
             client: ClientSettings {
                 page_size,
+                // Fast back-off: fault tests retry often; 429 still waits its Retry-After.
+                retry_base: std::time::Duration::from_millis(5),
                 ..ClientSettings::default()
+            },
+            // No scheduled runs: a test starts every run it counts.
+            sync: SyncSettings {
+                schedule: false,
+                ..SyncSettings::default()
             },
         };
         let options = LeptosOptions::builder()
@@ -95,11 +107,14 @@ impl TestApp {
             .await
             .expect("application builds");
         let base_url = format!("http://{}", app.addr());
-        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        let control = app.control();
+        let server = tokio::spawn(app.run_until_stopped(std::future::pending()));
         Self {
             base_url,
             db_file,
             sim,
+            control,
+            server,
             http: reqwest::Client::new(),
             _dir: dir,
         }

@@ -2,4 +2,8 @@
 //! Exchange Online simulator over real HTTP on loopback.
 
 mod helpers;
+mod history;
+mod restart;
 mod set_up;
+mod sync;
+mod tenant;

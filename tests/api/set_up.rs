@@ -28,9 +28,15 @@ async fn set_up_stores_the_connector_every_device_and_one_sync_record() {
     let by_state: u64 = connector.device_states.iter().map(|s| s.count).sum();
     assert_eq!(by_state, 57, "{:?}", connector.device_states);
 
-    // 57 devices in pages of 10: six pages, each one request, plus the settings call.
+    // 57 devices in pages of 10: six pages, each one request, plus the four configuration
+    // calls and one statistics call per mailbox with devices.
     assert_eq!(sim.request_count("Get-MobileDevice"), 6);
     assert_eq!(sim.request_count("Get-ActiveSyncOrganizationSettings"), 1);
+    assert_eq!(sim.request_count("Get-MobileDeviceMailboxPolicy"), 1);
+    assert_eq!(sim.request_count("Get-ActiveSyncDeviceAccessRule"), 1);
+    assert_eq!(sim.request_count("Get-ActiveSyncDeviceClass"), 1);
+    let statistics = sim.request_count("Get-MobileDeviceStatistics");
+    assert!(statistics > 0 && statistics <= 29, "{statistics}");
 
     let db = app.db().await;
     let devices: i64 = sqlx::query_scalar(
@@ -48,7 +54,8 @@ async fn set_up_stores_the_connector_every_device_and_one_sync_record() {
     assert_eq!(distinct, 57, "paging must not repeat or skip devices");
 
     let runs = sqlx::query(
-        "SELECT kind, trigger, status, devices_seen, devices_added, api_calls FROM sync_runs",
+        "SELECT kind, trigger, status, devices_seen, devices_added, api_calls, \
+                mailboxes_queried FROM sync_runs",
     )
     .fetch_all(&db)
     .await
@@ -60,7 +67,8 @@ async fn set_up_stores_the_connector_every_device_and_one_sync_record() {
     assert_eq!(run.get::<String, _>("status"), "succeeded");
     assert_eq!(run.get::<i64, _>("devices_seen"), 57);
     assert_eq!(run.get::<i64, _>("devices_added"), 57);
-    assert_eq!(run.get::<i64, _>("api_calls"), 7);
+    assert_eq!(run.get::<i64, _>("api_calls"), 6 + 4 + statistics as i64);
+    assert_eq!(run.get::<i64, _>("mailboxes_queried"), statistics as i64);
 
     // What the page reads after a reload comes from the database.
     let again = app.overview().await.connector.expect("connector");

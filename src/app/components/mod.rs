@@ -1,5 +1,7 @@
 //! Small reusable pieces of the UI.
 
+pub mod chart;
 pub mod icons;
 pub mod status;
+pub mod sync;
 pub mod time;

@@ -9,13 +9,10 @@ use crate::model::ConnectionStatus;
 #[component]
 pub fn StatusBadge(#[prop(into)] status: Signal<ConnectionStatus>) -> impl IntoView {
     let classes = move || {
-        let tone = match status_tone(status.get()) {
-            Tone::Success => "bg-emerald-50 text-emerald-800 ring-emerald-600/30",
-            Tone::Pending => "bg-amber-50 text-amber-800 ring-amber-600/30",
-            Tone::Danger => "bg-red-50 text-red-800 ring-red-600/30",
-            Tone::Neutral => "bg-slate-100 text-slate-700 ring-slate-500/30",
-        };
-        format!("inline-flex items-center gap-1.5 rounded-full px-3 py-1 text-sm font-semibold ring-1 ring-inset {tone}")
+        format!(
+            "inline-flex items-center gap-1.5 rounded-full px-3 py-1 text-sm font-semibold ring-1 ring-inset {}",
+            tone_classes(status_tone(status.get()))
+        )
     };
     let icon = move || match status.get() {
         ConnectionStatus::Connected => view! { <CheckCircleIcon/> }.into_any(),
@@ -32,5 +29,15 @@ pub fn StatusBadge(#[prop(into)] status: Signal<ConnectionStatus>) -> impl IntoV
             {icon}
             <span>{move || status.get().label()}</span>
         </span>
+    }
+}
+
+/// Background, text and ring colours of a tone (always shown with a word and an icon).
+pub fn tone_classes(tone: Tone) -> &'static str {
+    match tone {
+        Tone::Success => "bg-emerald-50 text-emerald-800 ring-emerald-600/30",
+        Tone::Pending => "bg-amber-50 text-amber-800 ring-amber-600/30",
+        Tone::Danger => "bg-red-50 text-red-800 ring-red-600/30",
+        Tone::Neutral => "bg-slate-100 text-slate-700 ring-slate-500/30",
     }
 }

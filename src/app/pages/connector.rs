@@ -1,23 +1,37 @@
-//! "Conditional access – Exchange service connector": set-up, connection status, server
-//! information, last successful sync and devices found.
+//! "Conditional access – Exchange service connector": set-up, connection status and health,
+//! Quick/Full sync with live progress, server information, last successful sync and devices.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
-use crate::api::{get_connector_overview, SetUpConnector};
+use crate::api::{get_live_status, SetUpConnector, StartSync, SYNC_NOTICE_PARAM};
 use crate::app::components::icons::{SpinnerIcon, XCircleIcon};
 use crate::app::components::status::StatusBadge;
+use crate::app::components::sync::{HealthBadge, SyncProgressBar};
 use crate::app::components::time::{use_ticking_now, LocalTime};
-use crate::app::format::{access_state_label, device_count_label, relative_age};
-use crate::app::layout::Frame;
+use crate::app::format::{access_state_label, device_count_label, health_cause_text, relative_age};
+use crate::app::layout::{Frame, HISTORY_PATH};
+use crate::app::live::use_live_status;
 use crate::error::ApiError;
-use crate::model::{ConnectionStatus, ConnectorInfo, ConnectorOverview, REQUIRED_CMDLETS};
+use crate::model::{
+    ConnectionStatus, ConnectorInfo, Health, LiveStatus, SyncKind, REQUIRED_CMDLETS,
+};
+
+/// What a refused sync trigger shows.
+const SYNC_BUSY: &str = "A sync is already running.";
 
 #[component]
 pub fn ConnectorPage() -> impl IntoView {
     let set_up = ServerAction::<SetUpConnector>::new();
-    // Read again whenever a set-up finishes, whatever its outcome.
-    let overview = Resource::new(move || set_up.version().get(), |_| get_connector_overview());
+    let sync = ServerAction::<StartSync>::new();
+    // Read again whenever a set-up or a sync trigger finishes, whatever its outcome; the live
+    // stream carries everything in between.
+    let status = Resource::new(
+        move || (set_up.version().get(), sync.version().get()),
+        |_| get_live_status(),
+    );
+    let live = use_live_status();
 
     view! {
         <Title text="Exchange service connector"/>
@@ -31,8 +45,8 @@ pub fn ConnectorPage() -> impl IntoView {
             <SetUpError set_up/>
             <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the connector…"</p> }>
                 {move || Suspend::new(async move {
-                    match overview.await {
-                        Ok(data) => view! { <Overview data set_up/> }.into_any(),
+                    match status.await {
+                        Ok(initial) => view! { <Overview initial live set_up sync/> }.into_any(),
                         Err(e) => view! { <Alert title="The connector could not be loaded" message=e.to_string()/> }.into_any(),
                     }
                 })}
@@ -63,13 +77,30 @@ fn Alert(title: &'static str, message: String) -> impl IntoView {
     }
 }
 
+/// The page's data: what the server read first, replaced by anything newer from the stream.
 #[component]
-fn Overview(data: ConnectorOverview, set_up: ServerAction<SetUpConnector>) -> impl IntoView {
-    let now = use_ticking_now(data.now);
-    match data.connector {
-        None => view! { <Requirements endpoint=data.endpoint simulated=data.simulated set_up/> }
-            .into_any(),
-        Some(connector) => view! { <ConnectorDetails connector now set_up/> }.into_any(),
+fn Overview(
+    initial: LiveStatus,
+    live: ReadSignal<Option<LiveStatus>>,
+    set_up: ServerAction<SetUpConnector>,
+    sync: ServerAction<StartSync>,
+) -> impl IntoView {
+    let server_now = initial.overview.now;
+    let current = Memo::new(move |_| match live.get() {
+        Some(l) if l.overview.now >= initial.overview.now => l,
+        _ => initial.clone(),
+    });
+    let ticking = use_ticking_now(server_now);
+    let now = Signal::derive(move || ticking.get().max(current.with(|c| c.overview.now)));
+    let has_connector = Memo::new(move |_| current.with(|c| c.overview.connector.is_some()));
+    move || {
+        if has_connector.get() {
+            view! { <ConnectorDetails current now set_up sync/> }.into_any()
+        } else {
+            let (endpoint, simulated) =
+                current.with_untracked(|c| (c.overview.endpoint.clone(), c.overview.simulated));
+            view! { <Requirements endpoint simulated set_up/> }.into_any()
+        }
     }
 }
 
@@ -139,41 +170,63 @@ fn SetUpButton(set_up: ServerAction<SetUpConnector>, label: &'static str) -> imp
     }
 }
 
-/// After set-up: status, last sync, devices, server information.
+/// After set-up: status and health, sync buttons and progress, last sync, devices, server
+/// information. Every value follows `current`, so the stream updates it in place.
 #[component]
 fn ConnectorDetails(
-    connector: ConnectorInfo,
-    now: ReadSignal<chrono::DateTime<chrono::Utc>>,
+    current: Memo<LiveStatus>,
+    now: Signal<chrono::DateTime<chrono::Utc>>,
     set_up: ServerAction<SetUpConnector>,
+    sync: ServerAction<StartSync>,
 ) -> impl IntoView {
+    let info = Memo::new(move |_| current.with(|c| c.overview.connector.clone()));
+    let text = move |f: fn(&ConnectorInfo) -> String| {
+        move || info.with(|i| i.as_ref().map(f).unwrap_or_default())
+    };
     let pending = set_up.pending();
-    let stored = connector.status;
+    let stored =
+        Memo::new(move |_| info.with(|i| i.as_ref().map_or(ConnectionStatus::None, |i| i.status)));
     let status = Signal::derive(move || {
         if pending.get() {
             ConnectionStatus::ConnectionPending
         } else {
-            stored
+            stored.get()
         }
     });
-    let last_sync = connector.last_sync_at;
-    let reason = connector.status_reason.clone();
-    let retry = connector.status != ConnectionStatus::Connected;
-    let organization = connector
-        .organization
-        .clone()
-        .unwrap_or_else(|| "Not known yet".into());
+    let reason =
+        Memo::new(move |_| info.with(|i| i.as_ref().and_then(|i| i.status_reason.clone())));
+    let health =
+        Memo::new(move |_| info.with(|i| i.as_ref().map_or(Health::Unhealthy, |i| i.health)));
+    let cause = Memo::new(move |_| {
+        info.with(|i| {
+            i.as_ref()
+                .and_then(|i| i.health_cause.as_ref().map(health_cause_text))
+        })
+    });
+    let last_sync = Memo::new(move |_| info.with(|i| i.as_ref().and_then(|i| i.last_sync_at)));
+    let device_count = Memo::new(move |_| info.with(|i| i.as_ref().map_or(0, |i| i.device_count)));
+    let progress = Memo::new(move |_| current.with(|c| c.progress.clone()));
+    let syncing = Signal::derive(move || {
+        progress.with(Option::is_some) || info.with(|i| i.as_ref().is_some_and(|i| i.syncing))
+    });
+    let retry = Memo::new(move |_| stored.get() != ConnectionStatus::Connected);
+    let set_up_at = Memo::new(move |_| info.with(|i| i.as_ref().map(|i| i.set_up_at)));
 
     view! {
         <div class="mt-6 grid gap-4 md:grid-cols-3">
             <section aria-labelledby="status-heading" class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
                 <h2 id="status-heading" class="text-sm font-medium text-slate-500">"Connection status"</h2>
-                <div class="mt-3"><StatusBadge status/></div>
-                {reason.map(|r| view! { <p class="mt-3 text-sm text-red-800" data-testid="status-reason">{r}</p> })}
+                <div class="mt-3 flex flex-wrap items-center gap-2">
+                    <StatusBadge status/>
+                    <HealthBadge health/>
+                </div>
+                {move || reason.get().map(|r| view! { <p class="mt-3 text-sm text-red-800" data-testid="status-reason">{r}</p> })}
+                {move || cause.get().map(|c| view! { <p class="mt-2 text-sm text-slate-700" data-testid="health-cause">{c}</p> })}
             </section>
             <section aria-labelledby="sync-heading" class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
                 <h2 id="sync-heading" class="text-sm font-medium text-slate-500">"Last successful sync"</h2>
                 <div class="mt-3" data-testid="last-sync">
-                    {match last_sync {
+                    {move || match last_sync.get() {
                         Some(at) => view! {
                             <p class="text-lg font-semibold"><LocalTime at/></p>
                             <p class="text-sm text-slate-600">{move || relative_age(at, now.get())}</p>
@@ -181,16 +234,16 @@ fn ConnectorDetails(
                         None => view! { <p class="text-lg font-semibold">"Never"</p> }.into_any(),
                     }}
                 </div>
+                <a href=HISTORY_PATH class="mt-3 inline-block text-sm text-sky-700 underline hover:text-sky-900">"View sync history"</a>
             </section>
             <section aria-labelledby="devices-heading" class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
                 <h2 id="devices-heading" class="text-sm font-medium text-slate-500">"Devices found"</h2>
-                <p class="mt-3 text-3xl font-semibold" data-testid="device-count">{connector.device_count}</p>
+                <p class="mt-3 text-3xl font-semibold" data-testid="device-count">{device_count}</p>
                 <p class="text-sm text-slate-600">
-                    {device_count_label(connector.device_count)} " with Exchange ActiveSync partnerships"
+                    {move || device_count_label(device_count.get())} " with Exchange ActiveSync partnerships"
                 </p>
                 <ul aria-label="Devices by access state" class="mt-3 flex flex-wrap gap-1.5">
-                    {connector
-                        .device_states
+                    {move || info.with(|i| i.as_ref().map(|i| i.device_states.clone()).unwrap_or_default())
                         .into_iter()
                         .map(|s| view! {
                             <li class="rounded bg-slate-100 px-2 py-0.5 text-xs text-slate-700">
@@ -201,7 +254,9 @@ fn ConnectorDetails(
                 </ul>
             </section>
         </div>
-        {retry.then(|| view! {
+        <SyncButtons sync syncing/>
+        <SyncProgressBar progress/>
+        {move || retry.get().then(|| view! {
             <section class="mt-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
                 <p class="text-sm text-slate-700">
                     "The connector is not connected. Fix the cause above, then try again."
@@ -213,18 +268,97 @@ fn ConnectorDetails(
             <h2 id="server-heading" class="font-semibold">"Exchange Connector Server information"</h2>
             <dl class="mt-3 grid gap-x-6 gap-y-3 text-sm sm:grid-cols-[12rem_1fr]">
                 <dt class="text-slate-500">"Exchange endpoint"</dt>
-                <dd class="font-mono break-all">{connector.endpoint}</dd>
+                <dd class="font-mono break-all">{text(|i| i.endpoint.clone())}</dd>
                 <dt class="text-slate-500">"Exchange organization"</dt>
-                <dd>{organization}</dd>
+                <dd>{text(|i| i.organization.clone().unwrap_or_else(|| "Not known yet".into()))}</dd>
                 <dt class="text-slate-500">"Tenant"</dt>
-                <dd class="font-mono break-all">{connector.tenant_id}</dd>
+                <dd class="font-mono break-all">{text(|i| i.tenant_id.clone())}</dd>
                 <dt class="text-slate-500">"Account used"</dt>
-                <dd class="break-all">{connector.account}</dd>
+                <dd class="break-all">{text(|i| i.account.clone())}</dd>
                 <dt class="text-slate-500">"Connector type"</dt>
-                <dd class="font-mono">{connector.connector_type}</dd>
+                <dd class="font-mono">{text(|i| i.connector_type.clone())}</dd>
                 <dt class="text-slate-500">"Set up at"</dt>
-                <dd><LocalTime at=connector.set_up_at/></dd>
+                <dd>{move || set_up_at.get().map(|at| view! { <LocalTime at/> })}</dd>
             </dl>
+        </section>
+    }
+}
+
+/// Quick sync and Full sync: one form, the pressed button names the kind. Works as a plain
+/// form post without JavaScript (the server redirects back, with `?sync=busy` when refused).
+#[component]
+fn SyncButtons(
+    sync: ServerAction<StartSync>,
+    #[prop(into)] syncing: Signal<bool>,
+) -> impl IntoView {
+    let pending = sync.pending();
+    let busy = move || syncing.get() || pending.get();
+    let query = use_query_map();
+    let refused = move || {
+        let from_action = sync.value().get().and_then(Result::err).map(|e| match e {
+            ApiError::Conflict { message } => message,
+            other => other.to_string(),
+        });
+        // A plain form post came back refused (no JavaScript). Only after the action has
+        // not run in this page, so an old query does not outlive a new click.
+        let from_query = || match query.with(|q| q.get(SYNC_NOTICE_PARAM)).as_deref() {
+            Some("busy") => Some(SYNC_BUSY.to_owned()),
+            Some("failed") => {
+                Some("The sync could not be started. The server log has the details.".to_owned())
+            }
+            _ => None,
+        };
+        if sync.version().get() > 0 {
+            from_action
+        } else {
+            from_query()
+        }
+    };
+    let button = "inline-flex items-center gap-2 rounded-md px-4 py-2 text-sm font-semibold shadow-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-600 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:opacity-60";
+    let spinner = move |kind: SyncKind| {
+        move || {
+            let mine = sync
+                .input()
+                .with(|i| i.as_ref().is_some_and(|i| i.kind == kind));
+            (pending.get() && mine).then(|| view! { <SpinnerIcon class="h-4 w-4"/> })
+        }
+    };
+    view! {
+        <section aria-labelledby="sync-now-heading" class="mt-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+            <h2 id="sync-now-heading" class="font-semibold">"Sync now"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "Quick sync reads the devices that changed; full sync reads everything again. "
+                "Both also run on a schedule."
+            </p>
+            <ActionForm action=sync attr:class="mt-3 flex flex-wrap gap-2">
+                <button
+                    type="submit"
+                    name="kind"
+                    value=SyncKind::DeltaSync.as_str()
+                    disabled=busy
+                    class=format!("{button} bg-white text-sky-800 ring-1 ring-inset ring-sky-700 hover:bg-sky-50")
+                >
+                    {spinner(SyncKind::DeltaSync)}
+                    "Quick sync"
+                </button>
+                <button
+                    type="submit"
+                    name="kind"
+                    value=SyncKind::FullSync.as_str()
+                    disabled=busy
+                    class=format!("{button} bg-sky-700 text-white hover:bg-sky-800")
+                >
+                    {spinner(SyncKind::FullSync)}
+                    "Full sync"
+                </button>
+            </ActionForm>
+            {move || refused().map(|m| view! {
+                <p role="alert" class="mt-3 flex items-center gap-2 text-sm text-red-800" data-testid="sync-refused">
+                    <XCircleIcon class="h-4 w-4 shrink-0 text-red-600"/>
+                    {m}
+                </p>
+            })}
+            <p class="sr-only" aria-live="polite">{move || syncing.get().then_some("A sync is running.")}</p>
         </section>
     }
 }

@@ -74,21 +74,24 @@ pub(crate) async fn begin_setup(
     Ok(())
 }
 
-/// Marks the connector connected after a successful sync.
-pub(crate) async fn mark_connected(
+/// Marks the connector connected after a sync that reached Exchange; `synced_at` (a fully
+/// successful sync) moves the last successful sync time, `None` (a partial one) keeps it.
+pub(crate) async fn mark_synced(
     conn: &mut SqliteConnection,
     id: &str,
     organization: Option<&str>,
-    synced_at: DateTime<Utc>,
+    synced_at: Option<DateTime<Utc>>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE connectors SET status = 'connected', status_reason = NULL, \
-             organization = COALESCE(?2, organization), last_sync_at = ?3, updated_at = ?3 \
+             organization = COALESCE(?2, organization), \
+             last_sync_at = COALESCE(?3, last_sync_at), updated_at = ?4 \
          WHERE id = ?1",
     )
     .bind(id)
     .bind(organization)
     .bind(synced_at)
+    .bind(Utc::now())
     .execute(conn)
     .await?;
     Ok(())

@@ -3,6 +3,8 @@
 
 pub(crate) mod connectors;
 pub(crate) mod devices;
+pub(crate) mod exchange_config;
+pub(crate) mod staging;
 pub(crate) mod sync_runs;
 
 use std::path::Path;

@@ -1,0 +1,132 @@
+//! Server functions of the connector page: overview, live status, set-up and sync buttons.
+
+use leptos::prelude::*;
+
+use crate::error::ApiError;
+use crate::model::{ConnectorOverview, LiveStatus, SyncKind};
+
+#[cfg(feature = "ssr")]
+use super::{fail, state};
+
+/// The query parameter a plain (no-JavaScript) sync form post comes back with when the sync
+/// did not start: `busy` (a sync is already running) or `failed`.
+pub const SYNC_NOTICE_PARAM: &str = "sync";
+
+/// What the Exchange service connector page shows: the connector (if any), its status, last
+/// successful sync and device count.
+#[server(endpoint = "connector/overview")]
+pub async fn get_connector_overview() -> Result<ConnectorOverview, ApiError> {
+    let state = state()?;
+    crate::server::connector::overview(&state)
+        .await
+        .map_err(fail)
+}
+
+/// The overview and the running sync's progress, read together: the page's first paint, and
+/// the same value the live stream (`/api/connector/events`) sends on every change.
+#[server(endpoint = "connector/live")]
+pub async fn get_live_status() -> Result<LiveStatus, ApiError> {
+    let state = state()?;
+    crate::server::connector::live_status(&state)
+        .await
+        .map_err(fail)
+}
+
+/// Sets up the Service to Service connector and runs its first sync. Returns the new overview;
+/// fails with a plain-language reason when Exchange cannot be reached or refuses.
+#[server(endpoint = "connector/set-up")]
+pub async fn set_up_connector() -> Result<ConnectorOverview, ApiError> {
+    let state = state()?;
+    crate::server::connector::set_up(&state).await.map_err(fail)
+}
+
+/// Starts a manual sync of `kind` and returns the run's id at once (the run goes on in the
+/// background). Refused with a conflict ("A sync is already running.") while one runs.
+///
+/// A plain form post (no JavaScript) is redirected back to the page it came from, with
+/// `?sync=busy` or `?sync=failed` when the sync did not start.
+#[server(endpoint = "connector/sync")]
+pub async fn start_sync(kind: SyncKind) -> Result<String, ApiError> {
+    use crate::model::SyncTrigger;
+    use crate::server::error::AppError;
+
+    let state = state()?;
+    let started = crate::server::sync::start(&state, kind, SyncTrigger::Manual, None).await;
+    match form_post_referer() {
+        Some(referer) => {
+            let notice = match &started {
+                Ok(_) => None,
+                Err(AppError::Conflict(_)) => Some("busy"),
+                Err(_) => Some("failed"),
+            };
+            // The redirect's 302 stands in for the error status: the browser shows the page.
+            leptos_axum::redirect(&back_with_notice(&referer, notice));
+            started.map_err(ApiError::from)
+        }
+        None => started.map_err(fail),
+    }
+}
+
+/// The `Referer` of a plain HTML form post (one that accepts `text/html`), if this is one.
+#[cfg(feature = "ssr")]
+fn form_post_referer() -> Option<String> {
+    use axum::http::header::{ACCEPT, REFERER};
+    let parts = use_context::<axum::http::request::Parts>()?;
+    let accepts_html = parts
+        .headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if !accepts_html {
+        return None;
+    }
+    parts
+        .headers
+        .get(REFERER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The path and query of `referer` (never another site), without an old sync notice, with
+/// `notice` added when there is one.
+#[cfg(feature = "ssr")]
+pub(crate) fn back_with_notice(referer: &str, notice: Option<&str>) -> String {
+    let Ok(url) = url::Url::parse(referer) else {
+        return "/".into();
+    };
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in url.query_pairs().filter(|(k, _)| k != SYNC_NOTICE_PARAM) {
+        query.append_pair(&k, &v);
+    }
+    if let Some(notice) = notice {
+        query.append_pair(SYNC_NOTICE_PARAM, notice);
+    }
+    let query = query.finish();
+    if query.is_empty() {
+        url.path().to_owned()
+    } else {
+        format!("{}?{query}", url.path())
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::back_with_notice;
+
+    #[test]
+    fn a_form_post_goes_back_to_its_own_page_without_an_old_notice() {
+        assert_eq!(back_with_notice("http://127.0.0.1:3000/", None), "/");
+        assert_eq!(
+            back_with_notice(
+                "http://h/conditional-access/exchange-connector?sync=busy",
+                None
+            ),
+            "/conditional-access/exchange-connector"
+        );
+        assert_eq!(
+            back_with_notice("http://h/?x=1&sync=failed", Some("busy")),
+            "/?x=1&sync=busy"
+        );
+        assert_eq!(back_with_notice("not a url", Some("busy")), "/");
+    }
+}

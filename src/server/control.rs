@@ -1,0 +1,95 @@
+//! A handle on a built application's syncs, for integration tests and benchmarks (which can
+//! only use `pub` items). Not part of the product's API: the pages use server functions.
+
+use crate::error::ApiError;
+use crate::model::{
+    ConnectorOverview, HistoryFilter, HistoryPage, LiveStatus, SyncKind, SyncProgress, SyncRun,
+    SyncTrigger,
+};
+
+use super::state::AppState;
+use super::{connector, history, sync};
+
+/// Starts, runs and watches syncs of one application.
+#[derive(Clone)]
+pub struct SyncControl {
+    state: AppState,
+}
+
+impl SyncControl {
+    pub(crate) fn new(state: AppState) -> Self {
+        Self { state }
+    }
+
+    /// Sets the connector up (its first full sync included), as the set-up button does.
+    pub async fn set_up(&self) -> Result<ConnectorOverview, ApiError> {
+        Ok(connector::set_up(&self.state).await?)
+    }
+
+    /// Starts a sync in the background; its run id, or a conflict while one runs.
+    pub async fn start(
+        &self,
+        kind: SyncKind,
+        trigger: SyncTrigger,
+        by: Option<String>,
+    ) -> Result<String, ApiError> {
+        Ok(sync::hub::start(&self.state, kind, trigger, by).await?)
+    }
+
+    /// Runs a manual sync and waits for it; the ledger's record of it.
+    pub async fn run(&self, kind: SyncKind) -> Result<SyncRun, ApiError> {
+        let summary = sync::run_now(&self.state, kind, SyncTrigger::Manual, None).await?;
+        self.record(&summary.id).await?.ok_or(ApiError::Internal)
+    }
+
+    /// Waits until no sync runs.
+    pub async fn wait_idle(&self) {
+        let mut changes = self.state.hub.subscribe();
+        while self.state.hub.is_running() {
+            if changes.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// The running sync's progress.
+    pub fn progress(&self) -> Option<SyncProgress> {
+        self.state.hub.progress()
+    }
+
+    /// What the live status stream sends.
+    pub async fn live_status(&self) -> Result<LiveStatus, ApiError> {
+        Ok(connector::live_status(&self.state).await?)
+    }
+
+    /// The connector page's data.
+    pub async fn overview(&self) -> Result<ConnectorOverview, ApiError> {
+        Ok(connector::overview(&self.state).await?)
+    }
+
+    /// One page of the sync history.
+    pub async fn history(
+        &self,
+        filter: &HistoryFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<HistoryPage, ApiError> {
+        Ok(history::page(&self.state, filter, cursor, limit).await?)
+    }
+
+    /// One run of the ledger.
+    pub async fn record(&self, id: &str) -> Result<Option<SyncRun>, ApiError> {
+        Ok(history::run(&self.state, id).await?)
+    }
+
+    /// The filtered history as CSV.
+    pub async fn csv(&self, filter: &HistoryFilter) -> Result<String, ApiError> {
+        Ok(history::csv(&self.state, filter).await?)
+    }
+
+    /// Stops the application as SIGTERM does: background work is cancelled (a running sync is
+    /// recorded `interrupted`), then the server stops serving.
+    pub fn shutdown(&self) {
+        self.state.background.cancel.cancel();
+    }
+}

@@ -1,0 +1,181 @@
+//! Exchange's own configuration as the last full sync read it: organization settings, mailbox
+//! policies, device access rules and device classes. Each is replaced as a whole, inside the
+//! run's final transaction.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::SqliteConnection;
+
+use crate::server::exchange::wire::{
+    DeviceAccessRule, DeviceClass, MobileDeviceMailboxPolicy, OrganizationSettings,
+};
+
+/// Replaces the organization settings of `connector_id`.
+pub(crate) async fn put_settings(
+    conn: &mut SqliteConnection,
+    connector_id: &str,
+    s: &OrganizationSettings,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let recipients =
+        serde_json::to_string(&s.admin_mail_recipients).unwrap_or_else(|_| "[]".into());
+    sqlx::query(
+        "INSERT OR REPLACE INTO exchange_settings (connector_id, default_access_level, \
+             admin_mail_recipients, user_mail_insert, ota_notification_mail_insert, \
+             allow_access_for_unsupported_platform, allow_rms_support_for_unenlightened_apps, \
+             is_intune_managed, tenant_admin_preference, identity, guid, when_changed, synced_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )
+    .bind(connector_id)
+    .bind(
+        s.default_access_level
+            .as_ref()
+            .map(|l| l.as_str().to_owned()),
+    )
+    .bind(recipients)
+    .bind(&s.user_mail_insert)
+    .bind(&s.ota_notification_mail_insert)
+    .bind(s.allow_access_for_unsupported_platform)
+    .bind(s.allow_rms_support_for_unenlightened_apps)
+    .bind(s.is_intune_managed)
+    .bind(&s.tenant_admin_preference)
+    .bind(&s.identity)
+    .bind(&s.guid)
+    .bind(s.when_changed)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the mailbox policies of `connector_id`.
+pub(crate) async fn put_policies(
+    conn: &mut SqliteConnection,
+    connector_id: &str,
+    policies: &[MobileDeviceMailboxPolicy],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM mailbox_policies WHERE connector_id = ?1")
+        .bind(connector_id)
+        .execute(&mut *conn)
+        .await?;
+    for p in policies {
+        let Some(identity) = p.identity.as_ref().or(p.guid.as_ref()).or(p.name.as_ref()) else {
+            continue;
+        };
+        let settings = json!({
+            "PasswordEnabled": p.password_enabled,
+            "AlphanumericPasswordRequired": p.alphanumeric_password_required,
+            "AllowSimplePassword": p.allow_simple_password,
+            "MinPasswordLength": p.min_password_length,
+            "MaxPasswordFailedAttempts": p.max_password_failed_attempts,
+            "PasswordExpiration": p.password_expiration,
+            "PasswordHistory": p.password_history,
+            "MaxInactivityTimeLock": p.max_inactivity_time_lock,
+            "MinPasswordComplexCharacters": p.min_password_complex_characters,
+            "RequireDeviceEncryption": p.require_device_encryption,
+            "DeviceEncryptionEnabled": p.device_encryption_enabled,
+            "AllowNonProvisionableDevices": p.allow_non_provisionable_devices,
+            "DevicePolicyRefreshInterval": p.device_policy_refresh_interval,
+            "AttachmentsEnabled": p.attachments_enabled,
+            "AllowCamera": p.allow_camera,
+            "AllowBluetooth": p.allow_bluetooth,
+            "AllowWiFi": p.allow_wifi,
+            "AllowTextMessaging": p.allow_text_messaging,
+            "AllowStorageCard": p.allow_storage_card,
+            "MaxEmailAgeFilter": p.max_email_age_filter,
+        });
+        sqlx::query(
+            "INSERT OR REPLACE INTO mailbox_policies (connector_id, identity, guid, name, \
+                 is_default, settings, when_changed_utc, synced_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .bind(connector_id)
+        .bind(identity)
+        .bind(&p.guid)
+        .bind(&p.name)
+        .bind(p.is_default)
+        .bind(settings.to_string())
+        .bind(p.when_changed_utc)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the device access rules of `connector_id`.
+pub(crate) async fn put_rules(
+    conn: &mut SqliteConnection,
+    connector_id: &str,
+    rules: &[DeviceAccessRule],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM device_access_rules WHERE connector_id = ?1")
+        .bind(connector_id)
+        .execute(&mut *conn)
+        .await?;
+    for r in rules {
+        let Some(identity) = r.identity.as_ref().or(r.guid.as_ref()).or(r.name.as_ref()) else {
+            continue;
+        };
+        sqlx::query(
+            "INSERT OR REPLACE INTO device_access_rules (connector_id, identity, guid, name, \
+                 query_string, characteristic, access_level, synced_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .bind(connector_id)
+        .bind(identity)
+        .bind(&r.guid)
+        .bind(&r.name)
+        .bind(&r.query_string)
+        .bind(r.characteristic.as_ref().map(|c| c.as_str().to_owned()))
+        .bind(r.access_level.as_ref().map(|l| l.as_str().to_owned()))
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the device classes of `connector_id`.
+pub(crate) async fn put_classes(
+    conn: &mut SqliteConnection,
+    connector_id: &str,
+    classes: &[DeviceClass],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM device_classes WHERE connector_id = ?1")
+        .bind(connector_id)
+        .execute(&mut *conn)
+        .await?;
+    for c in classes {
+        let fallback = format!(
+            "{}|{}",
+            c.device_type.as_deref().unwrap_or_default(),
+            c.device_model.as_deref().unwrap_or_default()
+        );
+        let identity = c
+            .identity
+            .as_ref()
+            .or(c.guid.as_ref())
+            .cloned()
+            .unwrap_or(fallback);
+        sqlx::query(
+            "INSERT OR REPLACE INTO device_classes (connector_id, identity, guid, name, \
+                 device_type, device_model, last_update_time, synced_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .bind(connector_id)
+        .bind(identity)
+        .bind(&c.guid)
+        .bind(&c.name)
+        .bind(&c.device_type)
+        .bind(&c.device_model)
+        .bind(c.last_update_time)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

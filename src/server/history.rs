@@ -1,0 +1,167 @@
+//! The sync history (the ledger) as the history page, its chart and its CSV export read it.
+
+use chrono::{Duration, Utc};
+
+use crate::model::{HistoryFilter, HistoryPage, SyncRun};
+
+use super::db::sync_runs;
+use super::error::AppError;
+use super::state::AppState;
+
+/// Most runs one page may hold.
+pub(crate) const MAX_PAGE: u32 = 200;
+
+/// One page of runs matching `filter`, newest first, continuing after `cursor` (the
+/// `next_cursor` of the previous page; an unreadable cursor starts from the top). `limit` is
+/// clamped to 1..=200. `chart` holds the finished runs of the last 30 days, oldest first,
+/// whatever the filter.
+pub(crate) async fn page(
+    state: &AppState,
+    filter: &HistoryFilter,
+    cursor: Option<&str>,
+    limit: u32,
+) -> Result<HistoryPage, AppError> {
+    let limit = limit.clamp(1, MAX_PAGE);
+    let pool = state.db.pool();
+    let after = cursor.and_then(parse_cursor);
+    // One more than asked: whether there is a next page.
+    let mut rows = sync_runs::list(pool, filter, after, Some(limit + 1)).await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| rows.last().map(|(run, key)| format!("{key}|{}", run.id)))
+        .flatten();
+    let now = Utc::now();
+    let chart = sync_runs::chart(pool, now - Duration::days(30)).await?;
+    Ok(HistoryPage {
+        runs: rows.into_iter().map(|(run, _)| run).collect(),
+        next_cursor,
+        chart,
+        now,
+    })
+}
+
+/// One run, or `None` when there is no run with that id.
+pub(crate) async fn run(state: &AppState, id: &str) -> Result<Option<SyncRun>, AppError> {
+    Ok(sync_runs::get(state.db.pool(), id).await?)
+}
+
+/// Every run matching `filter`, newest first, as CSV (RFC 4180: CRLF line ends, fields with a
+/// comma, quote or line break quoted, quotes doubled), with a header row.
+pub(crate) async fn csv(state: &AppState, filter: &HistoryFilter) -> Result<String, AppError> {
+    let rows = sync_runs::list(state.db.pool(), filter, None, None).await?;
+    let mut out = String::new();
+    push_record(&mut out, HEADER.iter().map(|h| (*h).to_owned()));
+    for (run, _) in rows {
+        push_record(&mut out, csv_fields(&run).into_iter());
+    }
+    Ok(out)
+}
+
+const HEADER: [&str; 21] = [
+    "id",
+    "kind",
+    "trigger",
+    "triggered_by",
+    "status",
+    "started_at",
+    "finished_at",
+    "duration_ms",
+    "devices_seen",
+    "devices_added",
+    "devices_changed",
+    "devices_removed",
+    "mailboxes_queried",
+    "api_calls",
+    "api_calls_by_cmdlet",
+    "retries",
+    "throttle_wait_ms",
+    "warnings",
+    "error_code",
+    "error_message",
+    "error_request_id",
+];
+
+fn csv_fields(r: &SyncRun) -> Vec<String> {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let time = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    vec![
+        r.id.clone(),
+        r.kind.as_str().to_owned(),
+        r.trigger.as_str().to_owned(),
+        opt(&r.triggered_by),
+        r.status.as_str().to_owned(),
+        time(r.started_at),
+        r.finished_at.map(time).unwrap_or_default(),
+        r.duration_ms.map(|d| d.to_string()).unwrap_or_default(),
+        r.devices_seen.to_string(),
+        r.devices_added.to_string(),
+        r.devices_changed.to_string(),
+        r.devices_removed.to_string(),
+        r.mailboxes_queried.to_string(),
+        r.api_calls.to_string(),
+        r.api_calls_by_cmdlet
+            .iter()
+            .map(|c| format!("{}={}", c.cmdlet, c.calls))
+            .collect::<Vec<_>>()
+            .join("; "),
+        r.retries.to_string(),
+        r.throttle_wait_ms.to_string(),
+        r.warnings.join("\n"),
+        opt(&r.error_code),
+        opt(&r.error_message),
+        opt(&r.error_request_id),
+    ]
+}
+
+fn push_record(out: &mut String, fields: impl Iterator<Item = String>) {
+    for (i, field) in fields.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&quote(&field));
+    }
+    out.push_str("\r\n");
+}
+
+/// One RFC 4180 field.
+fn quote(field: &str) -> String {
+    if field.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_owned()
+    }
+}
+
+/// `<started_at as stored>|<id>`.
+fn parse_cursor(cursor: &str) -> Option<(&str, &str)> {
+    cursor
+        .rsplit_once('|')
+        .filter(|(started, id)| !started.is_empty() && !id.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_they_need_it() {
+        assert_eq!(quote("plain"), "plain");
+        assert_eq!(quote("a,b"), "\"a,b\"");
+        assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(quote("two\nlines"), "\"two\nlines\"");
+        let mut out = String::new();
+        push_record(&mut out, ["x".to_owned(), "y,z".to_owned()].into_iter());
+        assert_eq!(out, "x,\"y,z\"\r\n");
+    }
+
+    #[test]
+    fn a_cursor_splits_at_its_last_bar_and_nonsense_is_ignored() {
+        assert_eq!(
+            parse_cursor("2026-01-01T00:00:00+00:00|abc"),
+            Some(("2026-01-01T00:00:00+00:00", "abc"))
+        );
+        assert_eq!(parse_cursor("nonsense"), None);
+        assert_eq!(parse_cursor("|id"), None);
+    }
+}

@@ -1,0 +1,351 @@
+//! One sync run from start to ledger: read Exchange into staging, then merge everything in one
+//! transaction. A failed or interrupted run leaves the previous data exactly as it was.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{CmdletCalls, ConnectionStatus, SyncKind, SyncPhase, SyncStatus, SyncTrigger};
+
+use super::super::db::sync_runs::{self, RunError, RunRecord};
+use super::super::db::{connectors, exchange_config, staging};
+use super::super::error::AppError;
+use super::super::exchange::ClientStats;
+use super::super::state::AppState;
+use super::fetch::{self, ExchangeConfig};
+use super::hub::Claim;
+use super::notes::{run_error, Notes};
+use super::SyncError;
+
+/// A run recorded as `running`, not started yet.
+pub(crate) struct PreparedRun {
+    pub id: String,
+    connector_id: String,
+    kind: SyncKind,
+    started_at: DateTime<Utc>,
+}
+
+/// How a run ended (the ledger holds the details).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RunSummary {
+    pub id: String,
+    pub status: SyncStatus,
+    pub record: RunRecord,
+}
+
+/// Checks that there is a connector to sync and records the run as `running`.
+pub(crate) async fn prepare(
+    state: &AppState,
+    claim: &Claim,
+    kind: SyncKind,
+    trigger: SyncTrigger,
+    by: Option<String>,
+) -> Result<PreparedRun, AppError> {
+    let connector = connectors::current(state.db.pool())
+        .await?
+        .ok_or_else(|| AppError::Conflict("Set up the connector before syncing.".into()))?;
+    if connector.status == ConnectionStatus::ConnectionPending && trigger != SyncTrigger::Setup {
+        return Err(AppError::Conflict(
+            "The connector is being set up; its first sync is running.".into(),
+        ));
+    }
+    let run = PreparedRun {
+        id: uuid::Uuid::new_v4().to_string(),
+        connector_id: connector.id,
+        kind,
+        started_at: Utc::now(),
+    };
+    let mut conn = state.db.pool().acquire().await?;
+    sync_runs::start(
+        &mut conn,
+        &sync_runs::NewRun {
+            id: &run.id,
+            connector_id: &run.connector_id,
+            kind,
+            trigger,
+            triggered_by: by.as_deref(),
+            started_at: run.started_at,
+        },
+    )
+    .await?;
+    claim.begin(&run.id, kind);
+    tracing::info!(
+        run_id = run.id,
+        kind = kind.as_str(),
+        trigger = trigger.as_str(),
+        "sync started"
+    );
+    Ok(run)
+}
+
+/// What the reading part of a run produced.
+struct Outcome {
+    config: ExchangeConfig,
+    devices: fetch::DevicePass,
+    /// Whether staging holds only new and changed devices (a quick sync).
+    changes_only: bool,
+    mailboxes_queried: u64,
+    notes: Notes,
+}
+
+/// Runs `run` to its end and records it: `succeeded`, `partial`, `failed` (connector
+/// `disconnected` with the reason) or, when the server stops first, `interrupted`. Keeps
+/// `claim` (the one-run slot) until the ledger says how it ended.
+pub(crate) async fn execute(
+    state: &AppState,
+    run: PreparedRun,
+    claim: Claim,
+) -> Result<RunSummary, SyncError> {
+    let clock = Instant::now();
+    let before = state.exchange.stats();
+    let cancel = state.background.cancel.clone();
+    let work = perform(state, &run, &claim, &before, clock);
+    let ended = tokio::select! {
+        biased;
+        () = cancel.cancelled() => Err(SyncError::Interrupted),
+        r = work => r,
+    };
+    let result = match ended {
+        Ok(summary) => Ok(summary),
+        Err(e) => {
+            let record = failure_record(state, &run, &before, clock, &e);
+            if let Err(db) = close_failed(state, &run, &record, &e).await {
+                tracing::error!(run_id = run.id, error = %db, "could not record the end of a sync");
+            }
+            Err(e)
+        }
+    };
+    drop(claim);
+    state.hub.notify();
+    result
+}
+
+async fn perform(
+    state: &AppState,
+    run: &PreparedRun,
+    claim: &Claim,
+    before: &ClientStats,
+    clock: Instant,
+) -> Result<RunSummary, SyncError> {
+    let exchange = &state.exchange;
+    let pool = state.db.pool();
+    let full = run.kind == SyncKind::FullSync;
+    let mut notes = Notes::default();
+    let config = if full {
+        fetch::read_config(exchange, &mut notes).await?
+    } else {
+        ExchangeConfig::default()
+    };
+    let ids = (run.id.as_str(), run.connector_id.as_str());
+    // A quick sync compares pages with what is stored as it reads them.
+    let index = match full {
+        true => None,
+        false => Some(staging::present_index(pool, &run.connector_id).await?),
+    };
+    let devices = fetch::stage_devices(exchange, pool, ids, index, claim, &mut notes).await?;
+    let mailboxes = staging::mailboxes_to_query(pool, &run.id, full).await?;
+    let mailboxes_queried = fetch::stage_statistics(
+        exchange,
+        pool,
+        &run.id,
+        mailboxes,
+        state.sync_settings.concurrency,
+        claim,
+        &mut notes,
+    )
+    .await?;
+    claim.update(|p| p.phase = SyncPhase::Saving);
+    let outcome = Outcome {
+        config,
+        devices,
+        changes_only: !full,
+        mailboxes_queried,
+        notes,
+    };
+    save(state, run, outcome, before, clock).await
+}
+
+/// The final transaction: configuration, devices, statistics, ledger and connector together.
+async fn save(
+    state: &AppState,
+    run: &PreparedRun,
+    o: Outcome,
+    before: &ClientStats,
+    clock: Instant,
+) -> Result<RunSummary, SyncError> {
+    let now = Utc::now();
+    let cid = run.connector_id.as_str();
+    let mut tx = state.db.pool().begin().await?;
+    let c = &o.config;
+    if let Some(s) = &c.settings {
+        exchange_config::put_settings(&mut tx, cid, s, now).await?;
+    }
+    if let Some(p) = &c.policies {
+        exchange_config::put_policies(&mut tx, cid, p, now).await?;
+    }
+    if let Some(r) = &c.rules {
+        exchange_config::put_rules(&mut tx, cid, r, now).await?;
+    }
+    if let Some(k) = &c.classes {
+        exchange_config::put_classes(&mut tx, cid, k, now).await?;
+    }
+    let full = run.kind == SyncKind::FullSync;
+    let removal = match (o.devices.complete, o.changes_only) {
+        (false, _) => staging::Removal::Nothing,
+        (true, false) => staging::Removal::NotStaged,
+        (true, true) => staging::Removal::These(o.devices.missing),
+    };
+    let mut counts = staging::merge(&mut tx, &run.id, cid, now, removal, full).await?;
+    counts.seen = o.devices.seen;
+    staging::clear(&mut tx, &run.id).await?;
+    let partial = o.notes.partial_reason();
+    let status = if partial.is_some() {
+        SyncStatus::Partial
+    } else {
+        SyncStatus::Succeeded
+    };
+    let delta = state.exchange.stats().since(before);
+    let record = RunRecord {
+        status,
+        finished_at: now,
+        duration_ms: elapsed_ms(clock),
+        devices_seen: counts.seen,
+        devices_added: counts.added,
+        devices_changed: counts.changed,
+        devices_removed: counts.removed,
+        mailboxes_queried: o.mailboxes_queried,
+        api_calls_by_cmdlet: by_cmdlet(&delta),
+        retries: delta.retries,
+        throttle_wait_ms: waited_ms(&delta),
+        warnings: o.notes.warnings,
+        error: partial,
+    };
+    sync_runs::finish(&mut tx, &run.id, &record).await?;
+    let organization = c.settings.as_ref().and_then(|s| s.organization());
+    let synced_at = (status == SyncStatus::Succeeded).then_some(now);
+    connectors::mark_synced(&mut tx, cid, organization.as_deref(), synced_at).await?;
+    tx.commit().await?;
+    tracing::info!(
+        run_id = run.id,
+        status = status.as_str(),
+        devices = counts.seen,
+        added = counts.added,
+        changed = counts.changed,
+        removed = counts.removed,
+        mailboxes = o.mailboxes_queried,
+        api_calls = delta.total_requests(),
+        ms = record.duration_ms,
+        "sync finished"
+    );
+    Ok(RunSummary {
+        id: run.id.clone(),
+        status,
+        record,
+    })
+}
+
+fn failure_record(
+    state: &AppState,
+    run: &PreparedRun,
+    before: &ClientStats,
+    clock: Instant,
+    e: &SyncError,
+) -> RunRecord {
+    let delta = state.exchange.stats().since(before);
+    let (status, error) = match e {
+        SyncError::Interrupted => (
+            SyncStatus::Interrupted,
+            RunError {
+                code: Some("Interrupted".into()),
+                message: "The connector server stopped during this sync; the data of the \
+                          previous sync was kept."
+                    .into(),
+                ..RunError::default()
+            },
+        ),
+        SyncError::Exchange(x) => {
+            tracing::warn!(
+                run_id = run.id,
+                code = x.code(),
+                status = x.status(),
+                cmdlet = x.cmdlet(),
+                exception_type = x.exception_type(),
+                request_id = x.request_id(),
+                "Exchange failed the sync"
+            );
+            (SyncStatus::Failed, run_error(x))
+        }
+        SyncError::Db(d) => (
+            SyncStatus::Failed,
+            RunError {
+                code: Some("DatabaseError".into()),
+                message: format!(
+                    "The connector could not save what it read ({d}); the data of the previous \
+                     sync was kept."
+                ),
+                ..RunError::default()
+            },
+        ),
+    };
+    tracing::warn!(
+        run_id = run.id,
+        status = status.as_str(),
+        "sync did not finish: {}",
+        error.message
+    );
+    RunRecord {
+        status,
+        finished_at: Utc::now(),
+        duration_ms: elapsed_ms(clock),
+        devices_seen: 0,
+        devices_added: 0,
+        devices_changed: 0,
+        devices_removed: 0,
+        mailboxes_queried: 0,
+        api_calls_by_cmdlet: by_cmdlet(&delta),
+        retries: delta.retries,
+        throttle_wait_ms: waited_ms(&delta),
+        warnings: Vec::new(),
+        error: Some(error),
+    }
+}
+
+/// Records a run that did not finish, drops what it staged and, when Exchange failed, marks
+/// the connector disconnected with the reason.
+async fn close_failed(
+    state: &AppState,
+    run: &PreparedRun,
+    record: &RunRecord,
+    e: &SyncError,
+) -> Result<(), sqlx::Error> {
+    let mut tx = state.db.pool().begin().await?;
+    staging::clear(&mut tx, &run.id).await?;
+    sync_runs::finish(&mut tx, &run.id, record).await?;
+    if let (SyncError::Exchange(x), Some(_)) = (e, &record.error) {
+        connectors::mark_disconnected(&mut tx, &run.connector_id, &x.to_string(), Utc::now())
+            .await?;
+    }
+    tx.commit().await
+}
+
+fn by_cmdlet(delta: &ClientStats) -> Vec<CmdletCalls> {
+    let mut calls: Vec<CmdletCalls> = delta
+        .requests
+        .iter()
+        .map(|(cmdlet, calls)| CmdletCalls {
+            cmdlet: cmdlet.clone(),
+            calls: *calls,
+        })
+        .collect();
+    calls.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.cmdlet.cmp(&b.cmdlet)));
+    calls
+}
+
+fn waited_ms(delta: &ClientStats) -> u64 {
+    let total = delta.throttle_wait + delta.backoff_wait + delta.pacing_wait;
+    u64::try_from(total.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn elapsed_ms(clock: Instant) -> u64 {
+    u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,231 @@
+//! Reading Exchange for a run: the organization's configuration, the device pages (streamed
+//! into staging while the next page is fetched) and the statistics of mailboxes (bounded,
+//! throttle-adaptive concurrency, streamed into staging too).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::SqlitePool;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::model::{Device, SyncPhase};
+
+use super::super::db::staging::{self, DeviceStatistics};
+use super::super::exchange::cmdlets::MobileDeviceQuery;
+use super::super::exchange::wire::{
+    DeviceAccessRule, DeviceClass, MobileDeviceMailboxPolicy, MobileDeviceStatistics,
+    OrganizationSettings,
+};
+use super::super::exchange::{ExchangeClient, ExchangeError};
+use super::adaptive::Adaptive;
+use super::hub::Claim;
+use super::notes::Notes;
+use super::SyncError;
+
+/// Exchange's configuration as read by a full sync; a part that came back only partly is
+/// `None` (the stored one is kept).
+#[derive(Default)]
+pub(crate) struct ExchangeConfig {
+    pub settings: Option<OrganizationSettings>,
+    pub policies: Option<Vec<MobileDeviceMailboxPolicy>>,
+    pub rules: Option<Vec<DeviceAccessRule>>,
+    pub classes: Option<Vec<DeviceClass>>,
+}
+
+/// Reads the organization settings, mailbox policies, device access rules and device classes
+/// (at the same time). A partial answer is noted and its part left out; any other failure
+/// fails the run.
+pub(crate) async fn read_config(
+    exchange: &ExchangeClient,
+    notes: &mut Notes,
+) -> Result<ExchangeConfig, ExchangeError> {
+    let (settings, policies, rules, classes) = tokio::join!(
+        exchange.get_organization_settings(),
+        exchange.get_mailbox_policies(),
+        exchange.get_device_access_rules(),
+        exchange.get_device_classes(),
+    );
+    Ok(ExchangeConfig {
+        settings: notes.keep_partial(settings)?,
+        policies: notes.keep_partial(policies)?,
+        rules: notes.keep_partial(rules)?,
+        classes: notes.keep_partial(classes)?,
+    })
+}
+
+/// What the device pages held.
+pub(crate) struct DevicePass {
+    /// Every page was read (`false` after a partial answer, which is noted: devices read so far
+    /// are kept, none is marked removed).
+    pub complete: bool,
+    /// Devices on the pages.
+    pub seen: u64,
+    /// With an index: the stored devices the pages no longer hold.
+    pub missing: Vec<String>,
+}
+
+/// Pages through every device into staging. Without `index`, every device is staged; with it
+/// (a quick sync), only devices that are new or whose `WhenChangedUTC` moved, so that the
+/// writes follow the changes, not the tenant's size.
+pub(crate) async fn stage_devices(
+    exchange: &ExchangeClient,
+    pool: &SqlitePool,
+    ids: (&str, &str),
+    mut index: Option<HashMap<String, Option<DateTime<Utc>>>>,
+    claim: &Claim,
+    notes: &mut Notes,
+) -> Result<DevicePass, SyncError> {
+    let (run_id, connector_id) = ids;
+    claim.update(|p| p.phase = SyncPhase::Devices);
+    let mut conn = pool.acquire().await?;
+    let (tx, mut rx) = mpsc::channel::<Vec<Device>>(4);
+    let index_ref = &mut index;
+    let producer = async move {
+        let mut pages = exchange.get_mobile_devices(MobileDeviceQuery::default());
+        let mut seen = 0u64;
+        loop {
+            let page = match pages.next_page().await {
+                Ok(Some(page)) => page,
+                Ok(None) => return Ok((true, seen)),
+                Err(e @ ExchangeError::Partial { .. }) => {
+                    notes.partial(&e);
+                    return Ok((false, seen));
+                }
+                Err(e) => return Err(SyncError::Exchange(e)),
+            };
+            notes.warn_all(page.warnings);
+            let mut devices = Vec::with_capacity(page.items.len());
+            for item in page.items {
+                match item.into_device() {
+                    Some(d) => devices.push(d),
+                    None => notes.warn("Exchange listed a device without a Guid; it was skipped."),
+                }
+            }
+            let n = devices.len() as u64;
+            seen += n;
+            if let Some(known) = index_ref.as_mut() {
+                devices.retain(|d| match known.remove(&d.guid) {
+                    Some(stored) => stored != d.when_changed_utc,
+                    None => true,
+                });
+            }
+            if tx.send(devices).await.is_err() {
+                // The writer stopped: its error is what the run reports.
+                return Ok((false, seen));
+            }
+            claim.update(|p| {
+                p.pages += 1;
+                p.devices += n;
+            });
+        }
+    };
+    let writer = async {
+        while let Some(devices) = rx.recv().await {
+            staging::put_devices(&mut conn, run_id, connector_id, &devices).await?;
+        }
+        Ok::<_, sqlx::Error>(())
+    };
+    let (read, written) = tokio::join!(producer, writer);
+    written?;
+    let (complete, seen) = read?;
+    Ok(DevicePass {
+        complete,
+        seen,
+        missing: index.map(|i| i.into_keys().collect()).unwrap_or_default(),
+    })
+}
+
+/// Reads the statistics of `mailboxes` into staging, at most `concurrency` at a time (halved
+/// while Exchange throttles). A mailbox that fails is noted (the run becomes partial and its
+/// devices keep their previous statistics); one that no longer exists is a warning. Returns
+/// how many mailboxes were read.
+pub(crate) async fn stage_statistics(
+    exchange: &ExchangeClient,
+    pool: &SqlitePool,
+    run_id: &str,
+    mailboxes: Vec<String>,
+    concurrency: usize,
+    claim: &Claim,
+    notes: &mut Notes,
+) -> Result<u64, SyncError> {
+    let total = mailboxes.len() as u64;
+    claim.update(|p| {
+        p.phase = SyncPhase::Statistics;
+        p.mailboxes_total = total;
+    });
+    let mut conn = pool.acquire().await?;
+    let (tx, mut rx) = mpsc::channel::<Vec<DeviceStatistics>>(4);
+    let producer = async move {
+        let mut queue = mailboxes.into_iter();
+        let mut adaptive = Adaptive::new(concurrency, exchange.stats().throttled);
+        let mut calls: JoinSet<(String, Result<Vec<MobileDeviceStatistics>, ExchangeError>)> =
+            JoinSet::new();
+        let mut batch = Vec::new();
+        let mut read = 0u64;
+        loop {
+            while calls.len() < adaptive.limit() {
+                let Some(mailbox) = queue.next() else { break };
+                let exchange = exchange.clone();
+                calls.spawn(async move {
+                    let stats = exchange.get_mobile_device_statistics(&mailbox).await;
+                    (mailbox, stats)
+                });
+            }
+            let Some(joined) = calls.join_next().await else {
+                break;
+            };
+            adaptive.finished(exchange.stats().throttled);
+            claim.update(|p| p.mailboxes_done += 1);
+            match joined {
+                Ok((_, Ok(items))) => {
+                    read += 1;
+                    batch.extend(items.into_iter().filter_map(statistics));
+                }
+                Ok((mailbox, Err(e))) if e.status() == Some(404) => notes.warn(&format!(
+                    "The mailbox {mailbox} was gone before its statistics were read."
+                )),
+                Ok((mailbox, Err(e))) => notes.mailbox_failed(&mailbox, &e),
+                Err(e) => notes.warn(&format!("A statistics call stopped unexpectedly: {e}")),
+            }
+            if batch.len() >= 400 && tx.send(std::mem::take(&mut batch)).await.is_err() {
+                return read;
+            }
+        }
+        if !batch.is_empty() {
+            let _ = tx.send(batch).await;
+        }
+        read
+    };
+    let writer = async {
+        while let Some(stats) = rx.recv().await {
+            staging::put_statistics(&mut conn, run_id, &stats).await?;
+        }
+        Ok::<_, sqlx::Error>(())
+    };
+    let (read, written) = tokio::join!(producer, writer);
+    written?;
+    Ok(read)
+}
+
+fn statistics(s: MobileDeviceStatistics) -> Option<DeviceStatistics> {
+    Some(DeviceStatistics {
+        guid: s.guid?,
+        last_success_sync: s.last_success_sync,
+        last_sync_attempt_time: s.last_sync_attempt_time,
+        last_policy_update_time: s.last_policy_update_time,
+        last_ping_heartbeat: s.last_ping_heartbeat.map(i64::from),
+        number_of_folders_synced: s.number_of_folders_synced.map(i64::from),
+        device_policy_applied: s.device_policy_applied,
+        device_policy_application_status: s
+            .device_policy_application_status
+            .map(|v| v.as_str().to_owned()),
+        status: s.status.map(|v| v.as_str().to_owned()),
+        status_note: s.status_note,
+        is_remote_wipe_supported: s.is_remote_wipe_supported,
+        device_wipe_request_time: s.device_wipe_request_time,
+        device_wipe_sent_time: s.device_wipe_sent_time,
+        device_wipe_ack_time: s.device_wipe_ack_time,
+        last_device_wipe_requestor: s.last_device_wipe_requestor,
+    })
+}

@@ -1,0 +1,127 @@
+//! What a run notices on its way: Exchange's warnings and the parts that only partly worked.
+
+use super::super::db::sync_runs::RunError;
+use super::super::exchange::ExchangeError;
+
+/// Most distinct warnings kept per run.
+const MAX_WARNINGS: usize = 100;
+
+/// Warnings and partial failures of one run.
+#[derive(Debug, Default)]
+pub(crate) struct Notes {
+    pub warnings: Vec<String>,
+    /// The first partial failure (what the ledger shows as the reason).
+    first: Option<RunError>,
+    /// Partial failures other than mailboxes (a part of the configuration, the device list).
+    parts: Vec<String>,
+    mailboxes_failed: u64,
+}
+
+impl Notes {
+    /// Keeps one warning (duplicates and warnings past the cap are dropped).
+    pub(crate) fn warn(&mut self, warning: &str) {
+        if self.warnings.len() < MAX_WARNINGS && !self.warnings.iter().any(|w| w == warning) {
+            self.warnings.push(warning.to_owned());
+        }
+    }
+
+    /// Keeps Exchange's warnings of one answer.
+    pub(crate) fn warn_all(&mut self, warnings: Vec<String>) {
+        for w in warnings {
+            self.warn(&w);
+        }
+    }
+
+    /// A part of the run that Exchange answered only partly.
+    pub(crate) fn partial(&mut self, e: &ExchangeError) {
+        self.parts.push(e.to_string());
+        self.first.get_or_insert_with(|| run_error(e));
+    }
+
+    /// `Ok(Some(v))` for a value, `Ok(None)` (noted) for a partial answer, the error otherwise.
+    pub(crate) fn keep_partial<T>(
+        &mut self,
+        r: Result<T, ExchangeError>,
+    ) -> Result<Option<T>, ExchangeError> {
+        match r {
+            Ok(v) => Ok(Some(v)),
+            Err(e @ ExchangeError::Partial { .. }) => {
+                self.partial(&e);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The statistics of one mailbox could not be read.
+    pub(crate) fn mailbox_failed(&mut self, mailbox: &str, e: &ExchangeError) {
+        tracing::debug!(mailbox, error = %e, "statistics of a mailbox could not be read");
+        self.mailboxes_failed += 1;
+        self.first.get_or_insert_with(|| run_error(e));
+    }
+
+    /// The reason recorded with a partial run: what failed, in plain words, with the first
+    /// failure's code and request-id.
+    pub(crate) fn partial_reason(&self) -> Option<RunError> {
+        let first = self.first.clone()?;
+        let mut said = Vec::new();
+        if self.mailboxes_failed > 0 {
+            let noun = if self.mailboxes_failed == 1 {
+                "mailbox"
+            } else {
+                "mailboxes"
+            };
+            said.push(format!(
+                "The device statistics of {} {noun} could not be read; those devices keep \
+                 their previous statistics. First failure: {}",
+                self.mailboxes_failed, first.message
+            ));
+        }
+        said.extend(self.parts.iter().cloned());
+        Some(RunError {
+            message: said.join(" "),
+            ..first
+        })
+    }
+}
+
+/// The ledger's view of a failure.
+pub(crate) fn run_error(e: &ExchangeError) -> RunError {
+    RunError {
+        code: Some(e.code()),
+        message: e.to_string(),
+        request_id: e.request_id().map(str::to_owned),
+        status: e.status(),
+        cmdlet: e.cmdlet().map(str::to_owned),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partial_reason_counts_the_mailboxes_and_keeps_the_first_failure() {
+        let mut notes = Notes::default();
+        assert!(notes.partial_reason().is_none());
+        let e = ExchangeError::Partial {
+            cmdlet: "Get-MobileDeviceStatistics".into(),
+            message: "boom".into(),
+            request_id: Some("r1".into()),
+        };
+        notes.mailbox_failed("a", &e);
+        notes.mailbox_failed("b", &e);
+        let reason = notes.partial_reason().expect("partial");
+        assert!(
+            reason.message.contains("of 2 mailboxes"),
+            "{}",
+            reason.message
+        );
+        assert_eq!(reason.request_id.as_deref(), Some("r1"));
+        assert_eq!(reason.cmdlet.as_deref(), Some("Get-MobileDeviceStatistics"));
+        for _ in 0..3 {
+            notes.warn("same");
+        }
+        assert_eq!(notes.warnings, ["same"]);
+    }
+}

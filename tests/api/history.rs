@@ -1,0 +1,297 @@
+//! The HTTP surface of the sync history and of live status: the CSV export route, the
+//! server-sent events stream and the no-JavaScript sync buttons.
+
+use std::time::Duration;
+
+use exchange_connector::model::{
+    HistoryFilter, HistoryPage, LiveStatus, SyncKind, SyncStatus, SyncTrigger,
+};
+use exchange_connector::sim::{FaultKind, FaultRule};
+
+use crate::helpers::TestApp;
+
+const CSV_PATH: &str = "/conditional-access/exchange-connector/sync-history.csv";
+const EVENTS_PATH: &str = "/api/connector/events";
+
+/// An event stream being read: whole messages out of the chunks.
+struct Events {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Events {
+    async fn open(app: &TestApp) -> Self {
+        let response = reqwest::get(format!("{}{EVENTS_PATH}", app.base_url))
+            .await
+            .expect("the stream answers");
+        assert_eq!(response.status(), 200);
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            content_type.starts_with("text/event-stream"),
+            "{content_type}"
+        );
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next `LiveStatus` message (keep-alive comments skipped); `None` when the stream ended.
+    async fn next(&mut self) -> Option<LiveStatus> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let message: String = self.buffer.drain(..end + 2).collect();
+                let data: String = message
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data:"))
+                    .map(str::trim_start)
+                    .collect();
+                if data.is_empty() {
+                    continue;
+                }
+                return Some(serde_json::from_str(&data).expect("a LiveStatus message"));
+            }
+            let chunk = self.response.chunk().await.expect("stream readable")?;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// The first message within `within` for which `wanted` holds.
+    async fn until(
+        &mut self,
+        within: Duration,
+        wanted: impl Fn(&LiveStatus) -> bool,
+    ) -> LiveStatus {
+        tokio::time::timeout(within, async {
+            loop {
+                match self.next().await {
+                    Some(status) if wanted(&status) => return status,
+                    Some(_) => {}
+                    None => panic!("the stream ended before the awaited message"),
+                }
+            }
+        })
+        .await
+        .expect("the awaited message arrives in time")
+    }
+}
+
+async fn get_csv(app: &TestApp, query: &str) -> (reqwest::header::HeaderMap, String) {
+    let response = reqwest::get(format!("{}{CSV_PATH}{query}", app.base_url))
+        .await
+        .expect("the export answers");
+    assert_eq!(response.status(), 200, "{query}");
+    let headers = response.headers().clone();
+    (headers, response.text().await.expect("csv body"))
+}
+
+#[tokio::test]
+async fn the_csv_export_downloads_the_filtered_history_with_a_header_row() {
+    let app = TestApp::with_sim(30, 10).await;
+    app.set_up().await.expect("set-up");
+    let manual = app
+        .control
+        .run(SyncKind::DeltaSync)
+        .await
+        .expect("quick sync");
+
+    let (headers, all) = get_csv(&app, "").await;
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
+    assert!(
+        header("content-type").starts_with("text/csv"),
+        "{}",
+        header("content-type")
+    );
+    assert_eq!(
+        header("content-disposition"),
+        "attachment; filename=\"sync-history.csv\""
+    );
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines.len(), 3, "a header and two runs: {all}");
+    assert!(lines[0].starts_with("id,kind,trigger,"), "{}", lines[0]);
+    // Newest first: the manual quick sync, then set-up's full sync.
+    assert!(
+        lines[1].starts_with(&format!("{},deltaSync,manual,", manual.id)),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2].contains(",fullSync,setup,"), "{}", lines[2]);
+    // The route serves exactly what the history module writes.
+    let expected = app
+        .control
+        .csv(&HistoryFilter::default())
+        .await
+        .expect("csv");
+    assert_eq!(all, expected);
+
+    let (_, manual_only) = get_csv(&app, "?trigger=manual&status=&kind=").await;
+    assert_eq!(manual_only.lines().count(), 2, "{manual_only}");
+    assert!(manual_only
+        .lines()
+        .nth(1)
+        .is_some_and(|l| l.starts_with(&manual.id)));
+    let filter = HistoryFilter {
+        trigger: Some(SyncTrigger::Manual),
+        ..HistoryFilter::default()
+    };
+    assert_eq!(manual_only, app.control.csv(&filter).await.expect("csv"));
+
+    let (_, failed) = get_csv(&app, "?status=failed").await;
+    assert_eq!(failed.lines().count(), 1, "only the header: {failed}");
+    let (_, unknown) = get_csv(&app, "?status=exploded").await;
+    assert_eq!(unknown, all, "an unknown filter value is no filter");
+}
+
+#[tokio::test]
+async fn the_live_stream_sends_the_status_at_once_then_every_change_and_ends_on_shutdown() {
+    let app = TestApp::with_sim(60, 10).await;
+    app.set_up().await.expect("set-up");
+    let mut events = Events::open(&app).await;
+
+    let first = tokio::time::timeout(Duration::from_secs(2), events.next())
+        .await
+        .expect("the first message comes at once")
+        .expect("a message");
+    let connector = first.overview.connector.as_ref().expect("set up");
+    let synced_before = connector.last_sync_at.expect("set-up synced");
+    assert_eq!(connector.device_count, 60);
+    assert!(first.progress.is_none());
+
+    // Slow pages: the stream shows the run while it goes.
+    app.sim
+        .as_ref()
+        .expect("sim")
+        .state()
+        .faults()
+        .push(FaultRule::always(FaultKind::Slow { delay_ms: 150 }).for_cmdlet("Get-MobileDevice"));
+    let run_id = app
+        .control
+        .start(SyncKind::FullSync, SyncTrigger::Manual, None)
+        .await
+        .expect("the sync starts");
+    let running = events
+        .until(Duration::from_secs(5), |s| s.progress.is_some())
+        .await;
+    assert_eq!(
+        running.progress.as_ref().map(|p| p.run_id.as_str()),
+        Some(run_id.as_str())
+    );
+    assert!(running
+        .overview
+        .connector
+        .as_ref()
+        .is_some_and(|c| c.syncing));
+
+    let done = events
+        .until(Duration::from_secs(20), |s| s.progress.is_none())
+        .await;
+    let connector = done.overview.connector.as_ref().expect("set up");
+    assert!(!connector.syncing);
+    assert!(
+        connector.last_sync_at.is_some_and(|t| t > synced_before),
+        "{connector:?}"
+    );
+    let run = app
+        .control
+        .record(&run_id)
+        .await
+        .expect("read")
+        .expect("run");
+    assert_eq!(run.status, SyncStatus::Succeeded);
+
+    // A stop ends the stream, so the server's graceful shutdown does not wait on it.
+    app.control.shutdown();
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while events.next().await.is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream ends when the server stops");
+    let served = tokio::time::timeout(Duration::from_secs(10), app.server)
+        .await
+        .expect("the server stops while a stream was open");
+    assert!(matches!(served, Ok(Ok(()))), "{served:?}");
+}
+
+#[tokio::test]
+async fn without_javascript_a_sync_button_redirects_back_and_a_refusal_says_why() {
+    let app = TestApp::with_sim(30, 10).await;
+    app.set_up().await.expect("set-up");
+    app.sim
+        .as_ref()
+        .expect("sim")
+        .state()
+        .faults()
+        .push(FaultRule::always(FaultKind::Slow { delay_ms: 300 }).for_cmdlet("Get-MobileDevice"));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let post = |referer: String| {
+        client
+            .post(format!("{}/api/connector/sync", app.base_url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", referer)
+            .body("kind=fullSync")
+            .send()
+    };
+    let page = format!(
+        "{}/conditional-access/exchange-connector?sync=busy",
+        app.base_url
+    );
+
+    let started = post(page.clone()).await.expect("answer");
+    assert_eq!(started.status(), 302);
+    assert_eq!(
+        started
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok()),
+        Some("/conditional-access/exchange-connector"),
+        "back to the page, without the old notice"
+    );
+
+    let refused = post(page).await.expect("answer");
+    assert_eq!(refused.status(), 302);
+    assert_eq!(
+        refused
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok()),
+        Some("/conditional-access/exchange-connector?sync=busy")
+    );
+    let (status, html) = app
+        .get_html("/conditional-access/exchange-connector?sync=busy")
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("A sync is already running."),
+        "the refusal is on the page"
+    );
+    assert!(
+        html.contains("role=\"progressbar\""),
+        "the running sync is on the first paint"
+    );
+    app.control.wait_idle().await;
+}
+
+#[tokio::test]
+async fn the_history_server_function_reads_an_empty_request_as_no_filter() {
+    let app = TestApp::with_sim(20, 10).await;
+    app.set_up().await.expect("set-up");
+    let page: HistoryPage = app.call("sync-history/page").await.expect("history page");
+    assert_eq!(page.runs.len(), 1);
+    assert_eq!(page.runs[0].trigger, SyncTrigger::Setup);
+    assert_eq!(page.chart.len(), 1);
+    assert!(page.next_cursor.is_none());
+}

@@ -1,0 +1,398 @@
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use exchange_connector::error::ApiError;
+use exchange_connector::model::{
+    ConnectionStatus, HealthCause, HistoryFilter, SyncKind, SyncStatus, SyncTrigger,
+};
+use exchange_connector::sim::{FaultKind, FaultRule};
+
+use crate::helpers::TestApp;
+use crate::tenant::{dump_devices, read_db, read_tenant};
+
+const PAGE: u32 = 25;
+
+fn calls(run: &exchange_connector::model::SyncRun, cmdlet: &str) -> u64 {
+    run.api_calls_by_cmdlet
+        .iter()
+        .find(|c| c.cmdlet == cmdlet)
+        .map_or(0, |c| c.calls)
+}
+
+#[tokio::test]
+async fn a_full_sync_copies_the_tenant_and_a_quick_sync_after_churn_makes_it_equal_again() {
+    let app = TestApp::with_sim(240, PAGE).await;
+    let sim = app.sim.as_ref().expect("sim");
+    app.set_up().await.expect("set-up");
+    let full = app
+        .control
+        .run(SyncKind::FullSync)
+        .await
+        .expect("full sync");
+    assert_eq!(full.status, SyncStatus::Succeeded, "{full:?}");
+
+    let tenant = read_tenant(sim).await;
+    let db = app.db().await;
+    assert_eq!(read_db(&db).await, tenant, "devices, states and statistics");
+    let mailboxes: BTreeSet<&str> = tenant
+        .devices
+        .values()
+        .filter_map(|d| d.identity.split_once('\\').map(|(m, _)| m))
+        .collect();
+    // The minimum: every page once, one statistics call per mailbox with devices, four more.
+    let pages = 240u64.div_ceil(u64::from(PAGE));
+    assert_eq!(calls(&full, "Get-MobileDevice"), pages);
+    assert_eq!(
+        calls(&full, "Get-MobileDeviceStatistics"),
+        mailboxes.len() as u64
+    );
+    assert_eq!(full.api_calls, pages + mailboxes.len() as u64 + 4);
+    assert_eq!(full.retries, 0);
+    assert_eq!(full.mailboxes_queried, mailboxes.len() as u64);
+    assert_eq!((full.devices_seen, full.devices_added), (240, 0));
+    let policies: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mailbox_policies")
+        .fetch_one(&db)
+        .await
+        .expect("policies");
+    assert!(policies >= 1);
+    let settings: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM exchange_settings")
+        .fetch_one(&db)
+        .await
+        .expect("settings");
+    assert_eq!(settings, 1);
+
+    let churn = sim.state().advance(Duration::from_secs(6 * 3600));
+    assert!(
+        !churn.added.is_empty() && !churn.changed.is_empty() && !churn.removed.is_empty(),
+        "the clock move must add, change and remove: {churn:?}"
+    );
+    let quick = app.control.run(SyncKind::DeltaSync).await.expect("quick");
+    assert_eq!(quick.status, SyncStatus::Succeeded, "{quick:?}");
+    assert_eq!(quick.devices_added, churn.added.len() as u64);
+    assert_eq!(quick.devices_changed, churn.changed.len() as u64);
+    assert_eq!(quick.devices_removed, churn.removed.len() as u64);
+
+    let tenant = read_tenant(sim).await;
+    let stored = read_db(&db).await;
+    assert_eq!(stored.devices, tenant.devices);
+    // Statistics were read again for the mailboxes of new and changed devices only.
+    let touched: BTreeSet<String> = churn
+        .added
+        .iter()
+        .chain(&churn.changed)
+        .map(|g| g.to_string())
+        .collect();
+    let touched_mailboxes: BTreeSet<&str> = touched
+        .iter()
+        .filter_map(|g| tenant.devices.get(g))
+        .filter_map(|d| d.identity.split_once('\\').map(|(m, _)| m))
+        .collect();
+    // The minimum: every page, one statistics call per mailbox of a new or changed device
+    // (plus the one retry with a new token: six simulated hours outlived the old one).
+    let pages = tenant.devices.len().div_ceil(PAGE as usize) as u64;
+    assert!(quick.retries <= 1, "{quick:?}");
+    assert_eq!(
+        quick.api_calls,
+        pages + touched_mailboxes.len() as u64 + quick.retries,
+        "{quick:?}"
+    );
+    assert_eq!(quick.mailboxes_queried, touched_mailboxes.len() as u64);
+    for guid in &touched {
+        assert_eq!(
+            stored.stats.get(guid),
+            tenant.stats.get(guid),
+            "statistics of {guid}"
+        );
+    }
+    // Removed devices are kept, marked with the time.
+    let removed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM devices WHERE removed_at IS NOT NULL")
+            .fetch_one(&db)
+            .await
+            .expect("removed");
+    assert_eq!(removed, churn.removed.len() as i64);
+
+    // A full sync after that is exact for the statistics too.
+    let again = app.control.run(SyncKind::FullSync).await.expect("full");
+    assert_eq!(again.status, SyncStatus::Succeeded);
+    assert_eq!(
+        (
+            again.devices_added,
+            again.devices_changed,
+            again.devices_removed
+        ),
+        (0, 0, 0)
+    );
+    assert_eq!(read_db(&db).await, read_tenant(sim).await);
+}
+
+#[tokio::test]
+async fn every_fault_kind_at_20_percent_ends_in_success_or_a_clear_failure_and_never_damages_data()
+{
+    let kinds = [
+        FaultKind::Throttle {
+            retry_after_secs: 0.01,
+        },
+        FaultKind::Unavailable {
+            retry_after_secs: None,
+        },
+        FaultKind::GatewayTimeout,
+        FaultKind::ExpiredToken,
+        FaultKind::Forbidden,
+        FaultKind::ConnectionReset,
+        FaultKind::MalformedJson,
+        FaultKind::PartialFailure,
+        FaultKind::Transient {
+            exception: "DCOverloadedException".into(),
+            status: 503,
+        },
+    ];
+    for kind in kinds {
+        let label = kind.label();
+        let app = TestApp::with_sim(120, 20).await;
+        let sim = app.sim.as_ref().expect("sim");
+        app.set_up().await.expect("set-up");
+        let db = app.db().await;
+        sim.state().advance(Duration::from_secs(4 * 3600));
+        let before = dump_devices(&db).await;
+
+        sim.state().faults().push(FaultRule::rate(kind, 0.2));
+        let run = app.control.run(SyncKind::FullSync).await;
+        sim.state().faults().clear();
+
+        let run = match run {
+            Ok(run) => run,
+            Err(ApiError::Exchange { message, .. }) => {
+                assert!(!message.is_empty(), "{label}");
+                let page = app
+                    .control
+                    .history(&HistoryFilter::default(), None, 1)
+                    .await
+                    .expect("history");
+                page.runs.into_iter().next().expect("the failed run")
+            }
+            Err(e) => panic!("{label}: unexpected {e:?}"),
+        };
+        match run.status {
+            SyncStatus::Succeeded => {
+                assert_eq!(read_db(&db).await, read_tenant(sim).await, "{label}");
+            }
+            SyncStatus::Failed => {
+                let reason = run.error_message.clone().unwrap_or_default();
+                assert!(reason.len() > 20, "{label}: a clear reason, got {reason:?}");
+                assert!(run.error_code.is_some(), "{label}");
+                assert_eq!(
+                    dump_devices(&db).await,
+                    before,
+                    "{label}: previous data intact"
+                );
+                let c = app.overview().await.connector.expect("connector");
+                assert_eq!(c.status, ConnectionStatus::Disconnected, "{label}");
+                assert_eq!(c.status_reason, run.error_message, "{label}");
+            }
+            SyncStatus::Partial => {
+                let reason = run.error_message.clone().unwrap_or_default();
+                assert!(reason.len() > 20, "{label}: a clear reason, got {reason:?}");
+                let c = app.overview().await.connector.expect("connector");
+                assert_eq!(c.health_cause, Some(HealthCause::PartialSync), "{label}");
+            }
+            other => panic!("{label}: unexpected status {other:?}"),
+        }
+        // Whatever happened, the next sync without faults is exact.
+        let clean = app
+            .control
+            .run(SyncKind::FullSync)
+            .await
+            .expect("clean run");
+        assert_eq!(clean.status, SyncStatus::Succeeded, "{label}");
+        assert_eq!(read_db(&db).await, read_tenant(sim).await, "{label}");
+        let staged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sync_staging_devices")
+            .fetch_one(&db)
+            .await
+            .expect("staging");
+        assert_eq!(staged, 0, "{label}: nothing left in staging");
+    }
+}
+
+#[tokio::test]
+async fn fifty_concurrent_triggers_start_exactly_one_run() {
+    let app = TestApp::with_sim(60, 20).await;
+    let sim = app.sim.as_ref().expect("sim");
+    app.set_up().await.expect("set-up");
+    // Slow pages: the run outlives every trigger.
+    sim.state()
+        .faults()
+        .push(FaultRule::always(FaultKind::Slow { delay_ms: 300 }).for_cmdlet("Get-MobileDevice"));
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let control = app.control.clone();
+        tasks.push(tokio::spawn(async move {
+            control
+                .start(
+                    SyncKind::DeltaSync,
+                    SyncTrigger::Manual,
+                    Some(format!("admin{i}")),
+                )
+                .await
+        }));
+    }
+    let mut started = Vec::new();
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Ok(id) => started.push(id),
+            Err(ApiError::Conflict { message }) => {
+                assert_eq!(message, "A sync is already running.");
+                refused += 1;
+            }
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!((started.len(), refused), (1, 49));
+    let live = app.control.live_status().await.expect("live");
+    assert!(live.overview.connector.expect("c").syncing);
+    assert_eq!(live.progress.map(|p| p.run_id), Some(started[0].clone()));
+    app.control.wait_idle().await;
+    let page = app
+        .control
+        .history(&HistoryFilter::default(), None, 100)
+        .await
+        .expect("history");
+    assert_eq!(page.runs.len(), 2, "set-up's run and exactly one more");
+    let run = &page.runs[0];
+    assert_eq!(run.id, started[0]);
+    assert_eq!(run.status, SyncStatus::Succeeded);
+    assert!(run
+        .triggered_by
+        .as_deref()
+        .is_some_and(|b| b.starts_with("admin")));
+}
+
+#[tokio::test]
+async fn a_sync_cut_off_by_shutdown_is_recorded_interrupted_and_keeps_the_previous_data() {
+    let app = TestApp::with_sim(200, 20).await;
+    let sim = app.sim.as_ref().expect("sim");
+    app.set_up().await.expect("set-up");
+    let db = app.db().await;
+    sim.state().advance(Duration::from_secs(4 * 3600));
+    let before = dump_devices(&db).await;
+    sim.state()
+        .faults()
+        .push(FaultRule::always(FaultKind::Slow { delay_ms: 100 }));
+    let id = app
+        .control
+        .start(SyncKind::FullSync, SyncTrigger::Manual, None)
+        .await
+        .expect("started");
+    let mut progress = app.control.progress();
+    while progress.as_ref().is_none_or(|p| p.pages < 2) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        progress = app.control.progress();
+    }
+    app.control.shutdown();
+    tokio::time::timeout(Duration::from_secs(10), app.server)
+        .await
+        .expect("stops promptly")
+        .expect("task")
+        .expect("served");
+    let status: String = sqlx::query_scalar("SELECT status FROM sync_runs WHERE id = ?1")
+        .bind(&id)
+        .fetch_one(&db)
+        .await
+        .expect("run");
+    assert_eq!(status, "interrupted");
+    assert_eq!(dump_devices(&db).await, before);
+    let staged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sync_staging_devices")
+        .fetch_one(&db)
+        .await
+        .expect("staging");
+    assert_eq!(staged, 0);
+}
+
+#[tokio::test]
+async fn a_failed_sync_names_the_missing_cmdlet_as_the_health_cause() {
+    let app = TestApp::with_sim(30, 100).await;
+    let sim = app.sim.as_ref().expect("sim");
+    app.set_up().await.expect("set-up");
+    let healthy = app.overview().await.connector.expect("c");
+    assert_eq!(healthy.health, exchange_connector::model::Health::Healthy);
+    assert_eq!(healthy.health_cause, None);
+    sim.state()
+        .faults()
+        .push(FaultRule::always(FaultKind::Forbidden).for_cmdlet("Get-MobileDevice"));
+    let error = app
+        .control
+        .run(SyncKind::DeltaSync)
+        .await
+        .expect_err("fails");
+    assert!(error.to_string().contains("Get-MobileDevice"), "{error}");
+    let c = app.overview().await.connector.expect("c");
+    assert_eq!(
+        c.health_cause,
+        Some(HealthCause::MissingPermission {
+            cmdlet: "Get-MobileDevice".into()
+        })
+    );
+    assert_eq!(
+        c.last_sync_at, healthy.last_sync_at,
+        "a failure is not a sync"
+    );
+    assert_eq!(c.device_count, 30, "the previous devices are kept");
+}
+
+#[tokio::test]
+async fn the_history_pages_newest_first_filters_and_exports_csv() {
+    let app = TestApp::with_sim(20, 100).await;
+    app.set_up().await.expect("set-up");
+    for kind in [SyncKind::DeltaSync, SyncKind::FullSync, SyncKind::DeltaSync] {
+        app.control.run(kind).await.expect("run");
+    }
+    let all = HistoryFilter::default();
+    let first = app.control.history(&all, None, 3).await.expect("page 1");
+    assert_eq!(first.runs.len(), 3);
+    let cursor = first.next_cursor.clone().expect("more");
+    let second = app
+        .control
+        .history(&all, Some(&cursor), 3)
+        .await
+        .expect("page 2");
+    assert_eq!(second.runs.len(), 1);
+    assert!(second.next_cursor.is_none());
+    let ids: Vec<&str> = first
+        .runs
+        .iter()
+        .chain(&second.runs)
+        .map(|r| r.id.as_str())
+        .collect();
+    let unique: BTreeSet<&&str> = ids.iter().collect();
+    assert_eq!(unique.len(), 4);
+    let starts: Vec<_> = first
+        .runs
+        .iter()
+        .chain(&second.runs)
+        .map(|r| r.started_at)
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    assert_eq!(second.runs[0].trigger, SyncTrigger::Setup);
+    assert_eq!(first.chart.len(), 4);
+    assert!(first
+        .chart
+        .windows(2)
+        .all(|w| w[0].started_at <= w[1].started_at));
+
+    let quick = HistoryFilter {
+        kind: Some(SyncKind::DeltaSync),
+        ..HistoryFilter::default()
+    };
+    let page = app.control.history(&quick, None, 50).await.expect("quick");
+    assert_eq!(page.runs.len(), 2);
+    assert!(page.runs.iter().all(|r| r.kind == SyncKind::DeltaSync));
+    let csv = app.control.csv(&quick).await.expect("csv");
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[0].starts_with("id,kind,trigger,triggered_by,status,started_at"));
+    assert!(lines[1].contains(",deltaSync,manual,,succeeded,"));
+    let one = app.control.record(&page.runs[0].id).await.expect("run");
+    assert_eq!(one.as_ref(), Some(&page.runs[0]));
+    assert_eq!(app.control.record("no-such-run").await.expect("none"), None);
+}
