@@ -112,27 +112,6 @@ pub(crate) async fn put_statistics(
     Ok(())
 }
 
-/// Mailboxes whose statistics a run reads: every mailbox with a staged device (`all`), or only
-/// those of staged devices that are new, back, or changed (`WhenChangedUTC`) against `devices`.
-pub(crate) async fn mailboxes_to_query(
-    pool: &SqlitePool,
-    run_id: &str,
-    all: bool,
-) -> Result<Vec<String>, sqlx::Error> {
-    let sql = if all {
-        "SELECT DISTINCT mailbox FROM sync_staging_devices \
-          WHERE run_id = ?1 AND mailbox IS NOT NULL ORDER BY mailbox"
-    } else {
-        "SELECT DISTINCT s.mailbox FROM sync_staging_devices s \
-           LEFT JOIN devices d ON d.connector_id = s.connector_id AND d.guid = s.guid \
-          WHERE s.run_id = ?1 AND s.mailbox IS NOT NULL \
-            AND (d.guid IS NULL OR d.removed_at IS NOT NULL \
-                 OR d.when_changed_utc IS NOT s.when_changed_utc) \
-          ORDER BY s.mailbox"
-    };
-    sqlx::query_scalar(sql).bind(run_id).fetch_all(pool).await
-}
-
 /// The stored present devices of a connector by GUID, with their `WhenChangedUTC`: what a
 /// quick sync compares pages with (about 100 bytes a device).
 pub(crate) async fn present_index(

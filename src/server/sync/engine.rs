@@ -142,18 +142,24 @@ async fn perform(
         true => None,
         false => Some(staging::present_index(pool, &run.connector_id).await?),
     };
-    let devices = fetch::stage_devices(exchange, pool, ids, index, claim, &mut notes).await?;
-    let mailboxes = staging::mailboxes_to_query(pool, &run.id, full).await?;
-    let mailboxes_queried = fetch::stage_statistics(
-        exchange,
-        pool,
-        &run.id,
-        mailboxes,
-        state.sync_settings.concurrency,
-        claim,
-        &mut notes,
-    )
-    .await?;
+    // Statistics are read while the device pages are: each mailbox as soon as a page names it.
+    let (mailbox_tx, mailbox_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut statistics_notes = Notes::default();
+    let (devices, mailboxes_queried) = tokio::join!(
+        fetch::stage_devices(exchange, pool, ids, index, claim, &mut notes, mailbox_tx),
+        fetch::stage_statistics(
+            exchange,
+            pool,
+            &run.id,
+            mailbox_rx,
+            state.sync_settings.concurrency,
+            claim,
+            &mut statistics_notes,
+        ),
+    );
+    notes.absorb(statistics_notes);
+    let devices = devices?;
+    let mailboxes_queried = mailboxes_queried?;
     claim.update(|p| p.phase = SyncPhase::Saving);
     let outcome = Outcome {
         config,

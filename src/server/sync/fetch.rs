@@ -2,7 +2,7 @@
 //! into staging while the next page is fetched) and the statistics of mailboxes (bounded,
 //! throttle-adaptive concurrency, streamed into staging too).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
@@ -67,7 +67,9 @@ pub(crate) struct DevicePass {
 
 /// Pages through every device into staging. Without `index`, every device is staged; with it
 /// (a quick sync), only devices that are new or whose `WhenChangedUTC` moved, so that the
-/// writes follow the changes, not the tenant's size.
+/// writes follow the changes, not the tenant's size. The mailbox of every staged device is
+/// sent to `mailboxes` once, as soon as its page is read, so that statistics are read while
+/// the next pages are.
 pub(crate) async fn stage_devices(
     exchange: &ExchangeClient,
     pool: &SqlitePool,
@@ -75,6 +77,7 @@ pub(crate) async fn stage_devices(
     mut index: Option<HashMap<String, Option<DateTime<Utc>>>>,
     claim: &Claim,
     notes: &mut Notes,
+    mailboxes: mpsc::UnboundedSender<String>,
 ) -> Result<DevicePass, SyncError> {
     let (run_id, connector_id) = ids;
     claim.update(|p| p.phase = SyncPhase::Devices);
@@ -84,6 +87,7 @@ pub(crate) async fn stage_devices(
     let producer = async move {
         let mut pages = exchange.get_mobile_devices(MobileDeviceQuery::default());
         let mut seen = 0u64;
+        let mut sent = HashSet::new();
         loop {
             let page = match pages.next_page().await {
                 Ok(Some(page)) => page,
@@ -109,6 +113,15 @@ pub(crate) async fn stage_devices(
                     Some(stored) => stored != d.when_changed_utc,
                     None => true,
                 });
+            }
+            for d in &devices {
+                if let Some(mailbox) = staging::mailbox_of(&d.identity) {
+                    if !sent.contains(mailbox) {
+                        sent.insert(mailbox.to_owned());
+                        // The reader only stops when the run fails; then this is moot.
+                        let _ = mailboxes.send(mailbox.to_owned());
+                    }
+                }
             }
             if tx.send(devices).await.is_err() {
                 // The writer stopped: its error is what the run reports.
@@ -136,43 +149,70 @@ pub(crate) async fn stage_devices(
     })
 }
 
-/// Reads the statistics of `mailboxes` into staging, at most `concurrency` at a time (halved
-/// while Exchange throttles). A mailbox that fails is noted (the run becomes partial and its
+/// Reads the statistics of the mailboxes that arrive on `mailboxes` into staging, at most
+/// `concurrency` at a time (halved while Exchange throttles), until the sender is done and
+/// every call has ended. A mailbox that fails is noted (the run becomes partial and its
 /// devices keep their previous statistics); one that no longer exists is a warning. Returns
 /// how many mailboxes were read.
 pub(crate) async fn stage_statistics(
     exchange: &ExchangeClient,
     pool: &SqlitePool,
     run_id: &str,
-    mailboxes: Vec<String>,
+    mut mailboxes: mpsc::UnboundedReceiver<String>,
     concurrency: usize,
     claim: &Claim,
     notes: &mut Notes,
 ) -> Result<u64, SyncError> {
-    let total = mailboxes.len() as u64;
-    claim.update(|p| {
-        p.phase = SyncPhase::Statistics;
-        p.mailboxes_total = total;
-    });
     let mut conn = pool.acquire().await?;
     let (tx, mut rx) = mpsc::channel::<Vec<DeviceStatistics>>(4);
     let producer = async move {
-        let mut queue = mailboxes.into_iter();
         let mut adaptive = Adaptive::new(concurrency, exchange.stats().throttled);
         let mut calls: JoinSet<(String, Result<Vec<MobileDeviceStatistics>, ExchangeError>)> =
             JoinSet::new();
+        let spawn = |calls: &mut JoinSet<_>, mailbox: String| {
+            claim.update(|p| p.mailboxes_total += 1);
+            let exchange = exchange.clone();
+            calls.spawn(async move {
+                let stats = exchange.get_mobile_device_statistics(&mailbox).await;
+                (mailbox, stats)
+            });
+        };
         let mut batch = Vec::new();
         let mut read = 0u64;
+        let mut open = true;
+        let mut paged = false;
         loop {
-            while calls.len() < adaptive.limit() {
-                let Some(mailbox) = queue.next() else { break };
-                let exchange = exchange.clone();
-                calls.spawn(async move {
-                    let stats = exchange.get_mobile_device_statistics(&mailbox).await;
-                    (mailbox, stats)
-                });
+            while open && calls.len() < adaptive.limit() {
+                match mailboxes.try_recv() {
+                    Ok(mailbox) => spawn(&mut calls, mailbox),
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => open = false,
+                }
             }
-            let Some(joined) = calls.join_next().await else {
+            if !open && !paged {
+                // Every page is read: what is left is statistics.
+                paged = true;
+                claim.update(|p| p.phase = SyncPhase::Statistics);
+            }
+            let joined = if open && calls.len() < adaptive.limit() {
+                // Room for more: wait for whichever comes first, a mailbox or an answer.
+                tokio::select! {
+                    next = mailboxes.recv() => {
+                        match next {
+                            Some(mailbox) => spawn(&mut calls, mailbox),
+                            None => open = false,
+                        }
+                        continue;
+                    }
+                    joined = calls.join_next(), if !calls.is_empty() => joined,
+                }
+            } else {
+                calls.join_next().await
+            };
+            let Some(joined) = joined else {
+                if open {
+                    continue;
+                }
                 break;
             };
             adaptive.finished(exchange.stats().throttled);

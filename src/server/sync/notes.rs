@@ -60,6 +60,19 @@ impl Notes {
         self.first.get_or_insert_with(|| run_error(e));
     }
 
+    /// Takes in what another part of the same run noticed (the statistics, read while the
+    /// device pages are).
+    pub(crate) fn absorb(&mut self, other: Notes) {
+        for w in &other.warnings {
+            self.warn(w);
+        }
+        self.parts.extend(other.parts);
+        self.mailboxes_failed += other.mailboxes_failed;
+        if self.first.is_none() {
+            self.first = other.first;
+        }
+    }
+
     /// The reason recorded with a partial run: what failed, in plain words, with the first
     /// failure's code and request-id.
     pub(crate) fn partial_reason(&self) -> Option<RunError> {
