@@ -58,26 +58,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     );
     let http = reqwest::Client::new();
     let c = sim.config();
-    let token: Value = http
-        .post(format!(
-            "{}/{}/oauth2/v2.0/token",
-            sim.authority_url(),
-            c.tenant_id
-        ))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", c.client_id.as_str()),
-            ("client_secret", c.client_secret.as_str()),
-            ("scope", "https://outlook.office365.com/.default"),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let bearer = format!(
-        "Bearer {}",
-        token["access_token"].as_str().unwrap_or_default()
-    );
+    let bearer = format!("Bearer {}", sim.state().issue_app_token());
     let invoke = format!("{}/{}/InvokeCommand", sim.admin_api_url(), c.tenant_id);
     let post = |url: &str, body: &Value| {
         http.post(url)

@@ -132,6 +132,20 @@ impl ExchangeSettings {
     }
 }
 
+impl ExchangeSettings {
+    /// App-only settings for a running simulator, with its demo application and secret.
+    pub fn for_simulator(sim: &crate::sim::RunningSimulator) -> Result<Self, url::ParseError> {
+        let c = sim.config();
+        Ok(Self::with_secret(
+            Url::parse(&sim.admin_api_url())?,
+            Url::parse(&sim.authority_url())?,
+            c.tenant_id.clone(),
+            c.client_id.clone(),
+            c.client_secret.clone(),
+        ))
+    }
+}
+
 /// Exchange client behaviour.
 #[derive(Clone, Debug)]
 pub struct ClientSettings {

@@ -86,14 +86,9 @@ impl Application {
                 let running = sim::start(sim_config, SocketAddr::from(([127, 0, 0, 1], 0)))
                     .await
                     .map_err(StartError::Simulator)?;
-                let c = running.config();
-                let settings = ExchangeSettings::with_secret(
-                    parse_local(&running.admin_api_url())?,
-                    parse_local(&running.authority_url())?,
-                    c.tenant_id.clone(),
-                    c.client_id.clone(),
-                    c.client_secret.clone(),
-                );
+                let settings = ExchangeSettings::for_simulator(&running).map_err(|e| {
+                    StartError::Simulator(std::io::Error::other(format!("bad simulator URL: {e}")))
+                })?;
                 tracing::info!(
                     url = running.base_url(),
                     devices = running.device_count(),
@@ -176,14 +171,6 @@ impl Application {
         }
         served
     }
-}
-
-fn parse_local(raw: &str) -> Result<url::Url, StartError> {
-    url::Url::parse(raw).map_err(|e| {
-        StartError::Simulator(std::io::Error::other(format!(
-            "bad simulator URL {raw}: {e}"
-        )))
-    })
 }
 
 /// Reads the configuration, builds the application and serves until Ctrl-C or SIGTERM.

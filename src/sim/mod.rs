@@ -189,6 +189,14 @@ impl SimState {
         self.inner.tenant.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// An app-only access token for the configured application, issued without the token
+    /// endpoint: for tools and tests that want to read the tenant over the admin API.
+    pub fn issue_app_token(&self) -> String {
+        let config = self.config();
+        self.tokens()
+            .issue(&config.client_id, self.now(), config.token_lifetime_secs)
+    }
+
     pub(crate) fn tokens(&self) -> MutexGuard<'_, TokenStore> {
         self.inner.tokens.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -42,14 +42,7 @@ pub async fn start_sim(devices: usize, mailboxes: usize) -> RunningSimulator {
 
 /// Exchange settings that point at `sim` with its own demo credentials.
 pub fn settings_for(sim: &RunningSimulator) -> ExchangeSettings {
-    let c = sim.config();
-    ExchangeSettings::with_secret(
-        sim.admin_api_url().parse().expect("url"),
-        sim.authority_url().parse().expect("url"),
-        c.tenant_id.clone(),
-        c.client_id.clone(),
-        c.client_secret.clone(),
-    )
+    ExchangeSettings::for_simulator(sim).expect("simulator URLs")
 }
 
 impl TestApp {

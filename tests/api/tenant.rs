@@ -48,28 +48,7 @@ fn text(v: &Value) -> Option<String> {
 pub async fn read_tenant(sim: &RunningSimulator) -> Snapshot {
     let http = reqwest::Client::new();
     let c = sim.config();
-    let token: Value = http
-        .post(format!(
-            "{}/{}/oauth2/v2.0/token",
-            sim.authority_url(),
-            c.tenant_id
-        ))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", c.client_id.as_str()),
-            ("client_secret", c.client_secret.as_str()),
-            ("scope", "https://outlook.office365.com/.default"),
-        ])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token json");
-    let token = token["access_token"]
-        .as_str()
-        .expect("access token")
-        .to_owned();
+    let token = sim.state().issue_app_token();
     let invoke = format!("{}/{}/InvokeCommand", sim.admin_api_url(), c.tenant_id);
     let call = |cmdlet: &str, params: Value| {
         let body = serde_json::json!({"CmdletInput": {"CmdletName": cmdlet, "Parameters": params}});

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{get_live_status, SetUpConnector, StartSync, SYNC_NOTICE_PARAM};
+use crate::app::components::alert::Alert;
 use crate::app::components::icons::{SpinnerIcon, XCircleIcon};
 use crate::app::components::status::StatusBadge;
 use crate::app::components::sync::{HealthBadge, SyncProgressBar};
@@ -61,19 +62,6 @@ fn SetUpError(set_up: ServerAction<SetUpConnector>) -> impl IntoView {
     move || {
         let failure: Option<ApiError> = set_up.value().get().and_then(Result::err);
         failure.map(|e| view! { <Alert title="Set-up failed" message=e.to_string()/> })
-    }
-}
-
-#[component]
-fn Alert(title: &'static str, message: String) -> impl IntoView {
-    view! {
-        <div role="alert" class="mt-4 flex gap-3 rounded-md border border-red-200 bg-red-50 p-4 text-red-900">
-            <XCircleIcon class="mt-0.5 h-5 w-5 shrink-0 text-red-600"/>
-            <div>
-                <p class="font-semibold">{title}</p>
-                <p class="mt-1 text-sm">{message}</p>
-            </div>
-        </div>
     }
 }
 

@@ -8,8 +8,8 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::get_sync_history;
+use crate::app::components::alert::Alert;
 use crate::app::components::chart::HistoryChart;
-use crate::app::components::icons::XCircleIcon;
 use crate::app::components::sync::RunStatusBadge;
 use crate::app::components::time::LocalTime;
 use crate::app::format::{
@@ -47,13 +47,7 @@ pub fn SyncHistoryPage() -> impl IntoView {
                     match page.await {
                         Ok(data) => view! { <History data query=query.get_untracked()/> }.into_any(),
                         Err(e) => view! {
-                            <div role="alert" class="mt-4 flex gap-3 rounded-md border border-red-200 bg-red-50 p-4 text-red-900">
-                                <XCircleIcon class="mt-0.5 h-5 w-5 shrink-0 text-red-600"/>
-                                <div>
-                                    <p class="font-semibold">"The sync history could not be loaded"</p>
-                                    <p class="mt-1 text-sm">{e.to_string()}</p>
-                                </div>
-                            </div>
+                            <Alert title="The sync history could not be loaded" message=e.to_string()/>
                         }.into_any(),
                     }
                 })}

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::get_sync_run;
+use crate::app::components::alert::Alert;
 use crate::app::components::icons::XCircleIcon;
 use crate::app::components::sync::RunStatusBadge;
 use crate::app::components::time::LocalTime;
@@ -33,7 +34,7 @@ pub fn SyncRunPage() -> impl IntoView {
                     match run.await {
                         Ok(Some(run)) => view! { <RunDetails run/> }.into_any(),
                         Ok(None) => view! { <NoSuchRun/> }.into_any(),
-                        Err(e) => view! { <ErrorBox title="The run could not be loaded" message=e.to_string()/> }.into_any(),
+                        Err(e) => view! { <Alert title="The run could not be loaded" message=e.to_string()/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -53,19 +54,6 @@ fn NoSuchRun() -> impl IntoView {
             "The ledger has no run with this id. "
             <a class="text-sky-700 underline" href=HISTORY_PATH>"Back to the sync history"</a>
         </p>
-    }
-}
-
-#[component]
-fn ErrorBox(title: &'static str, message: String) -> impl IntoView {
-    view! {
-        <div role="alert" class="mt-4 flex gap-3 rounded-md border border-red-200 bg-red-50 p-4 text-red-900">
-            <XCircleIcon class="mt-0.5 h-5 w-5 shrink-0 text-red-600"/>
-            <div>
-                <p class="font-semibold">{title}</p>
-                <p class="mt-1 text-sm">{message}</p>
-            </div>
-        </div>
     }
 }
 

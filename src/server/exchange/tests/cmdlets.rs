@@ -4,8 +4,17 @@
 use super::super::cmdlets::{
     MailboxPolicySettings, NewDeviceAccessRule, NewMailboxPolicy, OrganizationSettingsChange,
 };
-use super::super::wire::{AccessLevel, Characteristic, DeviceAccessState, Limit};
+use super::super::wire::{AccessLevel, Characteristic, DeviceAccessState, Limit, MobileDevice};
 use super::*;
+
+/// Every device of the tenant, as the typed call reads it.
+async fn list_devices(c: &ExchangeClient) -> Vec<MobileDevice> {
+    c.get_mobile_devices(MobileDeviceQuery::default())
+        .collect_all()
+        .await
+        .expect("devices")
+        .items
+}
 
 #[tokio::test]
 async fn the_read_calls_return_typed_objects_for_the_whole_tenant() {
@@ -61,14 +70,9 @@ async fn the_read_calls_return_typed_objects_for_the_whole_tenant() {
 async fn an_access_rule_made_changed_and_removed_moves_the_matching_devices() {
     let sim = simulator(80, |_| {}).await;
     let c = client(&sim, 1000);
-    let devices = c
-        .get_mobile_devices(MobileDeviceQuery::default())
-        .collect_all()
-        .await
-        .expect("devices")
-        .items;
+    let devices = list_devices(&c).await;
     let device_type = devices[0].device_type.clone().expect("a device type");
-    let matching = |list: &[crate::server::exchange::wire::MobileDevice]| {
+    let matching = |list: &[MobileDevice]| {
         list.iter()
             .filter(|d| d.device_type.as_deref() == Some(device_type.as_str()))
             .map(|d| d.device_access_state.clone())
@@ -86,12 +90,7 @@ async fn an_access_rule_made_changed_and_removed_moves_the_matching_devices() {
     let identity = rule
         .and_then(|r| r.identity)
         .unwrap_or_else(|| format!("{device_type} (DeviceType)"));
-    let after = c
-        .get_mobile_devices(MobileDeviceQuery::default())
-        .collect_all()
-        .await
-        .expect("devices")
-        .items;
+    let after = list_devices(&c).await;
     let states = matching(&after);
     assert!(!states.is_empty());
     assert!(
@@ -104,12 +103,7 @@ async fn an_access_rule_made_changed_and_removed_moves_the_matching_devices() {
     c.set_device_access_rule(&identity, &AccessLevel::Quarantine)
         .await
         .expect("rule changed");
-    let after = c
-        .get_mobile_devices(MobileDeviceQuery::default())
-        .collect_all()
-        .await
-        .expect("devices")
-        .items;
+    let after = list_devices(&c).await;
     assert!(matching(&after)
         .iter()
         .all(|s| *s == Some(DeviceAccessState::Quarantined)));
@@ -194,12 +188,7 @@ async fn a_mailbox_policy_and_the_organization_settings_can_be_written() {
 async fn a_device_is_removed_with_confirm_false_and_is_gone_afterwards() {
     let sim = simulator(6, |_| {}).await;
     let c = client(&sim, 1000);
-    let devices = c
-        .get_mobile_devices(MobileDeviceQuery::default())
-        .collect_all()
-        .await
-        .expect("devices")
-        .items;
+    let devices = list_devices(&c).await;
     let identity = devices[0].identity.clone().expect("identity");
     c.remove_mobile_device(&identity).await.expect("removed");
     assert_eq!(sim.device_count(), 5);

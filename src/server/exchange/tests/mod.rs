@@ -33,14 +33,7 @@ async fn simulator(devices: usize, tweak: impl FnOnce(&mut SimConfig)) -> Runnin
 
 /// App-only settings with the simulator's demo secret.
 fn settings(sim: &RunningSimulator) -> ExchangeSettings {
-    let c = sim.config();
-    ExchangeSettings::with_secret(
-        sim.admin_api_url().parse().expect("url"),
-        sim.authority_url().parse().expect("url"),
-        c.tenant_id.clone(),
-        c.client_id.clone(),
-        c.client_secret.clone(),
-    )
+    ExchangeSettings::for_simulator(sim).expect("simulator URLs")
 }
 
 /// Fast retries so the tests take milliseconds, not the spec's seconds.
