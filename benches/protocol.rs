@@ -22,6 +22,12 @@ const PAGE: usize = 1000;
 
 #[tokio::main]
 async fn main() {
+    // BENCH_LOG=exchange_connector=debug shows the phases of each sync.
+    if let Ok(filter) = std::env::var("BENCH_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .init();
+    }
     // reqwest is built without a default TLS provider (the app installs ring at start).
     let _ = rustls::crypto::ring::default_provider().install_default();
     // The sync part first: the protocol part builds a 100k tenant in this very process.

@@ -71,7 +71,6 @@ impl Application {
         let runs = db::sync_runs::interrupt_abandoned(db.pool(), now)
             .await
             .map_err(db_error)?;
-        db::staging::clear_all(db.pool()).await.map_err(db_error)?;
         if setups + runs > 0 {
             tracing::warn!(
                 setups,

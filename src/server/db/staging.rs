@@ -1,8 +1,15 @@
 //! Staging: what a running sync has read, written page by page (so the tenant is never held in
-//! memory), then merged into `devices` in the run's final transaction. Rows belong to one run.
+//! memory) into TEMP tables of one connection that the run holds, then merged into `devices`
+//! in the run's final transaction on that same connection. TEMP tables are private to their
+//! connection and are neither journaled in the database's WAL nor kept after a crash, so
+//! staging costs little and a stopped run leaves nothing behind.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use sqlx::pool::PoolConnection;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use tokio::sync::mpsc;
 
 use crate::model::Device;
 
@@ -13,6 +20,8 @@ const BATCH: usize = 400;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct DeviceStatistics {
     pub guid: String,
+    /// The digest of the values below (see `sync::digest`).
+    pub digest: i64,
     pub last_success_sync: Option<DateTime<Utc>>,
     pub last_sync_attempt_time: Option<DateTime<Utc>>,
     pub last_policy_update_time: Option<DateTime<Utc>>,
@@ -36,24 +45,92 @@ pub(crate) fn mailbox_of(identity: &str) -> Option<&str> {
     (!mailbox.is_empty()).then_some(mailbox)
 }
 
-/// Stages one page of devices (a later copy of the same device replaces an earlier one).
-pub(crate) async fn put_devices(
+/// Something read that goes to staging.
+pub(crate) enum Staged {
+    /// Devices, each with the digest of its listing.
+    Devices(Vec<(Device, i64)>),
+    Statistics(Vec<DeviceStatistics>),
+}
+
+/// The staging of one run: a connection of its own (closed, with its TEMP tables, when the run
+/// drops it) and the tables on it.
+pub(crate) struct Staging {
+    conn: PoolConnection<Sqlite>,
+}
+
+impl Staging {
+    /// Takes a connection from `pool` for the run and creates empty staging tables on it.
+    pub(crate) async fn open(pool: &SqlitePool) -> Result<Self, sqlx::Error> {
+        let mut conn = pool.acquire().await?;
+        // Never hand a connection with staged rows back to the pool.
+        conn.close_on_drop();
+        for statement in [
+            "CREATE TEMP TABLE IF NOT EXISTS staging_devices (
+                 guid TEXT NOT NULL, identity TEXT NOT NULL, mailbox TEXT,
+                 device_id TEXT NOT NULL, friendly_name TEXT, device_type TEXT,
+                 device_model TEXT, device_os TEXT, device_user_agent TEXT,
+                 user_display_name TEXT, access_state TEXT NOT NULL, access_state_reason TEXT,
+                 client_type TEXT, client_version TEXT, first_sync_time TEXT,
+                 when_changed_utc TEXT, content_digest BIGINT NOT NULL
+             )",
+            "CREATE TEMP TABLE IF NOT EXISTS staging_statistics (
+                 guid TEXT NOT NULL, last_success_sync TEXT,
+                 last_sync_attempt_time TEXT, last_policy_update_time TEXT,
+                 last_ping_heartbeat BIGINT, number_of_folders_synced BIGINT,
+                 device_policy_applied TEXT, device_policy_application_status TEXT,
+                 sync_status TEXT, status_note TEXT, is_remote_wipe_supported BOOLEAN,
+                 device_wipe_request_time TEXT, device_wipe_sent_time TEXT,
+                 device_wipe_ack_time TEXT, last_device_wipe_requestor TEXT,
+                 statistics_digest BIGINT NOT NULL
+             )",
+            "DELETE FROM temp.staging_devices",
+            "DELETE FROM temp.staging_statistics",
+        ] {
+            sqlx::query(statement).execute(&mut *conn).await?;
+        }
+        Ok(Self { conn })
+    }
+
+    /// Writes what arrives on `staged` until every sender is gone. On an error it stops (the
+    /// senders then see a closed channel) and returns it.
+    pub(crate) async fn write_all(
+        &mut self,
+        mut staged: mpsc::Receiver<Staged>,
+    ) -> Result<(), sqlx::Error> {
+        let mut busy = std::time::Duration::ZERO;
+        while let Some(batch) = staged.recv().await {
+            let t = std::time::Instant::now();
+            match batch {
+                Staged::Devices(d) => put_devices(&mut self.conn, &d).await?,
+                Staged::Statistics(s) => put_statistics(&mut self.conn, &s).await?,
+            }
+            busy += t.elapsed();
+        }
+        tracing::debug!(ms = busy.as_millis() as u64, "staging writer busy");
+        Ok(())
+    }
+
+    /// The run's connection, for its final transaction (which reads the staging tables).
+    pub(crate) fn connection(&mut self) -> &mut SqliteConnection {
+        &mut self.conn
+    }
+}
+
+/// Stages one page of devices. Rows are only appended (cheap: no key to keep in order); a
+/// device listed twice is merged in the order read, so the later copy wins.
+async fn put_devices(
     conn: &mut SqliteConnection,
-    run_id: &str,
-    connector_id: &str,
-    devices: &[Device],
+    devices: &[(Device, i64)],
 ) -> Result<(), sqlx::Error> {
     for chunk in devices.chunks(BATCH) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT OR REPLACE INTO sync_staging_devices (run_id, connector_id, guid, identity, \
-             mailbox, device_id, friendly_name, device_type, device_model, device_os, \
-             device_user_agent, user_display_name, access_state, access_state_reason, \
-             client_type, client_version, first_sync_time, when_changed_utc) ",
+            "INSERT INTO temp.staging_devices (guid, identity, mailbox, device_id, \
+             friendly_name, device_type, device_model, device_os, device_user_agent, \
+             user_display_name, access_state, access_state_reason, client_type, client_version, \
+             first_sync_time, when_changed_utc, content_digest) ",
         );
-        q.push_values(chunk, |mut b, d| {
-            b.push_bind(run_id)
-                .push_bind(connector_id)
-                .push_bind(&d.guid)
+        q.push_values(chunk, |mut b, (d, digest)| {
+            b.push_bind(&d.guid)
                 .push_bind(&d.identity)
                 .push_bind(mailbox_of(&d.identity))
                 .push_bind(&d.device_id)
@@ -68,7 +145,8 @@ pub(crate) async fn put_devices(
                 .push_bind(&d.client_type)
                 .push_bind(&d.client_version)
                 .push_bind(d.first_sync_time)
-                .push_bind(d.when_changed_utc);
+                .push_bind(d.when_changed_utc)
+                .push_bind(digest);
         });
         q.build().execute(&mut *conn).await?;
     }
@@ -76,22 +154,21 @@ pub(crate) async fn put_devices(
 }
 
 /// Stages device statistics.
-pub(crate) async fn put_statistics(
+async fn put_statistics(
     conn: &mut SqliteConnection,
-    run_id: &str,
     stats: &[DeviceStatistics],
 ) -> Result<(), sqlx::Error> {
     for chunk in stats.chunks(BATCH) {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT OR REPLACE INTO sync_staging_statistics (run_id, guid, last_success_sync, \
+            "INSERT INTO temp.staging_statistics (guid, last_success_sync, \
              last_sync_attempt_time, last_policy_update_time, last_ping_heartbeat, \
              number_of_folders_synced, device_policy_applied, device_policy_application_status, \
              sync_status, status_note, is_remote_wipe_supported, device_wipe_request_time, \
-             device_wipe_sent_time, device_wipe_ack_time, last_device_wipe_requestor) ",
+             device_wipe_sent_time, device_wipe_ack_time, last_device_wipe_requestor, \
+             statistics_digest) ",
         );
         q.push_values(chunk, |mut b, s| {
-            b.push_bind(run_id)
-                .push_bind(&s.guid)
+            b.push_bind(&s.guid)
                 .push_bind(s.last_success_sync)
                 .push_bind(s.last_sync_attempt_time)
                 .push_bind(s.last_policy_update_time)
@@ -105,26 +182,56 @@ pub(crate) async fn put_statistics(
                 .push_bind(s.device_wipe_request_time)
                 .push_bind(s.device_wipe_sent_time)
                 .push_bind(s.device_wipe_ack_time)
-                .push_bind(&s.last_device_wipe_requestor);
+                .push_bind(&s.last_device_wipe_requestor)
+                .push_bind(s.digest);
         });
         q.build().execute(&mut *conn).await?;
     }
     Ok(())
 }
 
-/// The stored present devices of a connector by GUID, with their `WhenChangedUTC`: what a
-/// quick sync compares pages with (about 100 bytes a device).
+/// What is stored of a present device: what a sync compares a listed device with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stored {
+    pub when_changed_utc: Option<DateTime<Utc>>,
+    /// `None` for a row written before digests were kept (it is rewritten once).
+    pub content_digest: Option<i64>,
+}
+
+/// The stored present devices of a connector by GUID, and the digests of their statistics
+/// (about 120 bytes a device).
+#[derive(Debug, Default)]
+pub(crate) struct PresentIndex {
+    pub devices: HashMap<String, Stored>,
+    pub statistics: HashMap<String, i64>,
+}
+
+/// Reads the [`PresentIndex`] of `connector_id`.
 pub(crate) async fn present_index(
     pool: &SqlitePool,
     connector_id: &str,
-) -> Result<std::collections::HashMap<String, Option<DateTime<Utc>>>, sqlx::Error> {
-    let rows: Vec<(String, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "SELECT guid, when_changed_utc FROM devices WHERE connector_id = ?1 AND removed_at IS NULL",
+) -> Result<PresentIndex, sqlx::Error> {
+    type Row = (String, Option<DateTime<Utc>>, Option<i64>, Option<i64>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT guid, when_changed_utc, content_digest, statistics_digest FROM devices \
+          WHERE connector_id = ?1 AND removed_at IS NULL",
     )
     .bind(connector_id)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().collect())
+    let mut index = PresentIndex::default();
+    index.devices.reserve(rows.len());
+    for (guid, when_changed_utc, content_digest, statistics_digest) in rows {
+        if let Some(d) = statistics_digest {
+            index.statistics.insert(guid.clone(), d);
+        }
+        let stored = Stored {
+            when_changed_utc,
+            content_digest,
+        };
+        index.devices.insert(guid, stored);
+    }
+    Ok(index)
 }
 
 /// Which stored devices a merge marks removed.
@@ -132,9 +239,7 @@ pub(crate) async fn present_index(
 pub(crate) enum Removal {
     /// None (the device list is incomplete).
     Nothing,
-    /// Every present device that is not staged (staging holds the whole list).
-    NotStaged,
-    /// These GUIDs (staging holds only new and changed devices).
+    /// These GUIDs: the stored present devices the listing no longer holds.
     These(Vec<String>),
 }
 
@@ -147,85 +252,140 @@ pub(crate) struct MergeCounts {
     pub removed: u64,
 }
 
+/// The device columns a sync writes (besides the key and the bookkeeping times).
+const DEVICE_COLUMNS: [&str; 16] = [
+    "identity",
+    "mailbox",
+    "device_id",
+    "friendly_name",
+    "device_type",
+    "device_model",
+    "device_os",
+    "device_user_agent",
+    "user_display_name",
+    "access_state",
+    "access_state_reason",
+    "client_type",
+    "client_version",
+    "first_sync_time",
+    "when_changed_utc",
+    "content_digest",
+];
+
+/// The statistics columns of a device.
+const STATISTICS_COLUMNS: [&str; 15] = [
+    "last_success_sync",
+    "last_sync_attempt_time",
+    "last_policy_update_time",
+    "last_ping_heartbeat",
+    "number_of_folders_synced",
+    "device_policy_applied",
+    "device_policy_application_status",
+    "sync_status",
+    "status_note",
+    "is_remote_wipe_supported",
+    "device_wipe_request_time",
+    "device_wipe_sent_time",
+    "device_wipe_ack_time",
+    "last_device_wipe_requestor",
+    "statistics_digest",
+];
+
+/// `src.a, src.b, …`
+fn qualified(columns: &[&str], src: &str) -> String {
+    let each: Vec<String> = columns.iter().map(|c| format!("{src}.{c}")).collect();
+    each.join(", ")
+}
+
+/// `a = src.a, b = src.b, …`
+fn assignments(columns: &[&str], src: &str) -> String {
+    let each: Vec<String> = columns.iter().map(|c| format!("{c} = {src}.{c}")).collect();
+    each.join(", ")
+}
+
+/// `devices.a IS NOT src.a OR …`: true when any column differs (NULLs compared as values).
+fn differs(columns: &[&str], src: &str) -> String {
+    let each: Vec<String> = columns
+        .iter()
+        .map(|c| format!("devices.{c} IS NOT {src}.{c}"))
+        .collect();
+    each.join(" OR ")
+}
+
 /// Merges the run's staged devices and statistics into `devices`; run it inside the run's final
-/// transaction. New devices are inserted, known ones updated (only those whose `WhenChangedUTC`
-/// moved unless `rewrite_all`), statistics written where they were read, and the devices that
-/// `removal` names are marked removed (kept, with the time).
+/// transaction on the staging connection. New devices are inserted; a known device or its
+/// statistics are written only where a value differs (a full sync still corrects every
+/// difference, but a tenant that did not change costs reads, not writes); the devices that
+/// `removal` names are marked removed (kept, with the time). `last_seen_at` and
+/// `statistics_read_at` say when a sync last wrote the row's values.
 pub(crate) async fn merge(
     conn: &mut SqliteConnection,
-    run_id: &str,
     connector_id: &str,
     now: DateTime<Utc>,
     removal: Removal,
-    rewrite_all: bool,
 ) -> Result<MergeCounts, sqlx::Error> {
+    sqlx::query("CREATE INDEX IF NOT EXISTS temp.staging_devices_guid ON staging_devices (guid)")
+        .execute(&mut *conn)
+        .await?;
+    // A device listed twice counts once, with its later copy.
     let (seen, added, changed): (i64, Option<i64>, Option<i64>) = sqlx::query_as(
         "SELECT COUNT(*), \
                 SUM(CASE WHEN d.guid IS NULL OR d.removed_at IS NOT NULL THEN 1 ELSE 0 END), \
                 SUM(CASE WHEN d.guid IS NOT NULL AND d.removed_at IS NULL \
-                          AND d.when_changed_utc IS NOT s.when_changed_utc THEN 1 ELSE 0 END) \
-           FROM sync_staging_devices s \
-           LEFT JOIN devices d ON d.connector_id = s.connector_id AND d.guid = s.guid \
-          WHERE s.run_id = ?1",
+                          AND d.content_digest IS NOT s.content_digest THEN 1 ELSE 0 END) \
+           FROM (SELECT guid, MAX(rowid), content_digest FROM temp.staging_devices \
+                  GROUP BY guid) s \
+           LEFT JOIN devices d ON d.connector_id = ?1 AND d.guid = s.guid",
     )
-    .bind(run_id)
+    .bind(connector_id)
     .fetch_one(&mut *conn)
     .await?;
 
-    let only_changed = if rewrite_all {
-        ""
-    } else {
-        " WHERE devices.removed_at IS NOT NULL \
-             OR devices.when_changed_utc IS NOT excluded.when_changed_utc"
-    };
+    sqlx::query(
+        "CREATE INDEX IF NOT EXISTS temp.staging_statistics_guid ON staging_statistics (guid)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    // A new device is written once, with its statistics. Sorted by GUID, the key index of
+    // `devices` is written in order; a later copy of a device (higher rowid) is applied last.
     sqlx::query(&format!(
-        "INSERT INTO devices (connector_id, guid, identity, mailbox, device_id, friendly_name, \
-             device_type, device_model, device_os, device_user_agent, user_display_name, \
-             access_state, access_state_reason, client_type, client_version, first_sync_time, \
-             when_changed_utc, first_seen_at, last_seen_at, removed_at) \
-         SELECT ?2, guid, identity, mailbox, device_id, friendly_name, device_type, \
-             device_model, device_os, device_user_agent, user_display_name, access_state, \
-             access_state_reason, client_type, client_version, first_sync_time, \
-             when_changed_utc, ?3, ?3, NULL \
-           FROM sync_staging_devices WHERE run_id = ?1 AND true \
-         ON CONFLICT (connector_id, guid) DO UPDATE SET identity = excluded.identity, \
-             mailbox = excluded.mailbox, device_id = excluded.device_id, \
-             friendly_name = excluded.friendly_name, device_type = excluded.device_type, \
-             device_model = excluded.device_model, device_os = excluded.device_os, \
-             device_user_agent = excluded.device_user_agent, \
-             user_display_name = excluded.user_display_name, \
-             access_state = excluded.access_state, \
-             access_state_reason = excluded.access_state_reason, \
-             client_type = excluded.client_type, client_version = excluded.client_version, \
-             first_sync_time = excluded.first_sync_time, \
-             when_changed_utc = excluded.when_changed_utc, \
-             last_seen_at = excluded.last_seen_at, removed_at = NULL{only_changed}"
+        "INSERT INTO devices (connector_id, guid, {columns}, {statistics}, statistics_read_at, \
+             first_seen_at, last_seen_at, removed_at) \
+         SELECT ?1, d.guid, {d_columns}, {s_statistics}, \
+                CASE WHEN s.guid IS NULL THEN NULL ELSE ?2 END, ?2, ?2, NULL \
+           FROM temp.staging_devices d \
+           LEFT JOIN temp.staging_statistics s ON s.guid = d.guid \
+          WHERE true ORDER BY d.guid, d.rowid \
+         ON CONFLICT (connector_id, guid) DO UPDATE SET {set}, \
+             last_seen_at = excluded.last_seen_at, removed_at = NULL \
+          WHERE devices.removed_at IS NOT NULL OR {changed}",
+        columns = DEVICE_COLUMNS.join(", "),
+        statistics = STATISTICS_COLUMNS.join(", "),
+        d_columns = qualified(&DEVICE_COLUMNS, "d"),
+        s_statistics = qualified(&STATISTICS_COLUMNS, "s"),
+        set = assignments(&DEVICE_COLUMNS, "excluded"),
+        changed = differs(&DEVICE_COLUMNS, "excluded"),
     ))
-    .bind(run_id)
     .bind(connector_id)
     .bind(now)
     .execute(&mut *conn)
     .await?;
 
-    sqlx::query(
-        "UPDATE devices SET last_success_sync = s.last_success_sync, \
-             last_sync_attempt_time = s.last_sync_attempt_time, \
-             last_policy_update_time = s.last_policy_update_time, \
-             last_ping_heartbeat = s.last_ping_heartbeat, \
-             number_of_folders_synced = s.number_of_folders_synced, \
-             device_policy_applied = s.device_policy_applied, \
-             device_policy_application_status = s.device_policy_application_status, \
-             sync_status = s.sync_status, status_note = s.status_note, \
-             is_remote_wipe_supported = s.is_remote_wipe_supported, \
-             device_wipe_request_time = s.device_wipe_request_time, \
-             device_wipe_sent_time = s.device_wipe_sent_time, \
-             device_wipe_ack_time = s.device_wipe_ack_time, \
-             last_device_wipe_requestor = s.last_device_wipe_requestor, \
-             statistics_read_at = ?3 \
-           FROM sync_staging_statistics s \
-          WHERE s.run_id = ?1 AND devices.connector_id = ?2 AND devices.guid = s.guid",
-    )
-    .bind(run_id)
+    // Known devices: statistics are written where they differ. The rows to look at come from
+    // staging (CROSS JOIN keeps it the outer loop), so the cost follows what was read, not the
+    // size of `devices`; rows the insert above just wrote are skipped.
+    sqlx::query(&format!(
+        "UPDATE devices SET {set}, statistics_read_at = ?2 \
+           FROM temp.staging_statistics s \
+          WHERE devices.rowid IN (SELECT d.rowid FROM temp.staging_statistics k \
+                                   CROSS JOIN devices d \
+                                   WHERE d.connector_id = ?1 AND d.guid = k.guid \
+                                     AND d.statistics_read_at IS NOT ?2) \
+            AND devices.guid = s.guid \
+            AND (devices.statistics_read_at IS NULL OR {changed})",
+        set = assignments(&STATISTICS_COLUMNS, "s"),
+        changed = differs(&STATISTICS_COLUMNS, "s"),
+    ))
     .bind(connector_id)
     .bind(now)
     .execute(&mut *conn)
@@ -233,18 +393,6 @@ pub(crate) async fn merge(
 
     let removed = match removal {
         Removal::Nothing => 0,
-        Removal::NotStaged => sqlx::query(
-            "UPDATE devices SET removed_at = ?3 \
-              WHERE connector_id = ?2 AND removed_at IS NULL AND NOT EXISTS \
-                    (SELECT 1 FROM sync_staging_devices s \
-                      WHERE s.run_id = ?1 AND s.guid = devices.guid)",
-        )
-        .bind(run_id)
-        .bind(connector_id)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected(),
         Removal::These(guids) => {
             let mut n = 0;
             for chunk in guids.chunks(BATCH) {
@@ -271,30 +419,6 @@ pub(crate) async fn merge(
         changed: n(changed),
         removed,
     })
-}
-
-/// Deletes what run `run_id` staged.
-pub(crate) async fn clear(conn: &mut SqliteConnection, run_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sync_staging_devices WHERE run_id = ?1")
-        .bind(run_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM sync_staging_statistics WHERE run_id = ?1")
-        .bind(run_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-/// At start-up: nothing runs yet, so everything staged was left by a stopped run.
-pub(crate) async fn clear_all(pool: &SqlitePool) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sync_staging_devices")
-        .execute(pool)
-        .await?;
-    sqlx::query("DELETE FROM sync_staging_statistics")
-        .execute(pool)
-        .await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub(crate) mod cmdlets;
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) mod delegated;
 mod error;
+mod pages;
 mod preflight;
 mod retry;
 mod stats;
@@ -36,13 +37,13 @@ pub use cert::{CertificateError, ClientCertificate};
 use delegated::DelegatedGrant;
 use error::error_body_message;
 pub(crate) use error::{ApiFailure, ExchangeError};
+pub(crate) use pages::{Page, Pages};
 #[cfg(test)]
 use preflight::{Permission, PermissionSource};
 use retry::Verdict;
 pub(crate) use stats::ClientStats;
 use stats::{Meter, Wait};
 use token::{AppCredential, Grant, TokenProvider};
-use wire::Envelope;
 
 use super::config::{AuthMode, ClientSettings, Credential, ExchangeSettings};
 
@@ -196,13 +197,7 @@ impl ExchangeClient {
         parameters: Map<String, Value>,
     ) -> Pages<T> {
         let body = json!({"CmdletInput": {"CmdletName": cmdlet, "Parameters": parameters}});
-        Pages {
-            client: self.clone(),
-            call: Call::new(cmdlet),
-            body: body.to_string(),
-            next: Some(self.inner.invoke_url.clone()),
-            _items: std::marker::PhantomData,
-        }
+        Pages::new(self.clone(), Call::new(cmdlet), body.to_string())
     }
 
     fn headers(&self, call: &Call, token: &str) -> HeaderMap {
@@ -453,86 +448,6 @@ impl Call {
             retry_after: retry::retry_after(headers).map(|d| d.as_secs_f64()),
             retries,
         }))
-    }
-}
-
-/// One page of a cmdlet's output.
-#[derive(Debug)]
-pub(crate) struct Page<T> {
-    pub items: Vec<T>,
-    pub warnings: Vec<String>,
-}
-
-impl<T> Default for Page<T> {
-    fn default() -> Self {
-        Self {
-            items: Vec::new(),
-            warnings: Vec::new(),
-        }
-    }
-}
-
-/// The pages of one logical cmdlet call: the same body and `client-request-id` are sent to each
-/// `@odata.nextLink` until there is none.
-pub(crate) struct Pages<T> {
-    client: ExchangeClient,
-    call: Call,
-    body: String,
-    next: Option<Url>,
-    _items: std::marker::PhantomData<fn() -> T>,
-}
-
-impl<T: DeserializeOwned> Pages<T> {
-    /// The next page, or `None` after the last one. After an error the call is over.
-    pub(crate) async fn next_page(&mut self) -> Result<Option<Page<T>>, ExchangeError> {
-        let Some(url) = self.next.take() else {
-            return Ok(None);
-        };
-        let client = self.client.clone();
-        let (envelope, headers) = client
-            .send(
-                &mut self.call,
-                Method::POST,
-                &url,
-                Some(&self.body),
-                &[],
-                |bytes| wire::parse_envelope::<T>(bytes),
-            )
-            .await?;
-        let envelope: Envelope<T> = envelope;
-        if !envelope.errors.is_empty() {
-            return Err(ExchangeError::Partial {
-                cmdlet: self.call.cmdlet.clone(),
-                message: envelope.errors.join("; "),
-                request_id: headers
-                    .get("request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned),
-            });
-        }
-        if let Some(link) = envelope.next_link {
-            self.next = Some(self.checked_next_link(&link)?);
-        }
-        Ok(Some(Page {
-            items: envelope.value,
-            warnings: envelope.warnings,
-        }))
-    }
-
-    /// A next link must stay on the admin API's origin: the bearer token goes with it.
-    fn checked_next_link(&self, link: &str) -> Result<Url, ExchangeError> {
-        let base = &self.client.inner.invoke_url;
-        let url = base.join(link).map_err(|e| {
-            self.call
-                .unreadable(format!("@odata.nextLink is not a URL ({e})"))
-        })?;
-        if url.origin() != base.origin() {
-            return Err(self.call.unreadable(format!(
-                "@odata.nextLink points to another server ({})",
-                url.host_str().unwrap_or("?")
-            )));
-        }
-        Ok(url)
     }
 }
 

@@ -4,15 +4,18 @@
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
+use sqlx::Connection;
 
 use crate::model::{CmdletCalls, ConnectionStatus, SyncKind, SyncPhase, SyncStatus, SyncTrigger};
 
+use super::super::db::staging::{self, Staging};
 use super::super::db::sync_runs::{self, RunError, RunRecord};
-use super::super::db::{connectors, exchange_config, staging};
+use super::super::db::{connectors, exchange_config};
 use super::super::error::AppError;
+use super::super::exchange::cmdlets::MobileDeviceQuery;
 use super::super::exchange::ClientStats;
 use super::super::state::AppState;
-use super::fetch::{self, ExchangeConfig};
+use super::fetch::{self, Compare, ExchangeConfig};
 use super::hub::Claim;
 use super::notes::{run_error, Notes};
 use super::SyncError;
@@ -82,8 +85,6 @@ pub(crate) async fn prepare(
 struct Outcome {
     config: ExchangeConfig,
     devices: fetch::DevicePass,
-    /// Whether staging holds only new and changed devices (a quick sync).
-    changes_only: bool,
     mailboxes_queried: u64,
     notes: Notes,
 }
@@ -130,58 +131,84 @@ async fn perform(
     let exchange = &state.exchange;
     let pool = state.db.pool();
     let full = run.kind == SyncKind::FullSync;
+    let compare = match full {
+        true => Compare::Content,
+        false => Compare::WhenChanged,
+    };
     let mut notes = Notes::default();
-    let config = if full {
-        fetch::read_config(exchange, &mut notes).await?
-    } else {
-        ExchangeConfig::default()
+    // The first device page travels while the configuration and the stored index are read;
+    // pages are compared with what is stored as they arrive.
+    let mut pages = exchange.get_mobile_devices(MobileDeviceQuery::default());
+    pages.start();
+    let config = async {
+        match full {
+            true => fetch::read_config(exchange, &mut notes).await,
+            false => Ok(ExchangeConfig::default()),
+        }
     };
-    let ids = (run.id.as_str(), run.connector_id.as_str());
-    // A quick sync compares pages with what is stored as it reads them.
-    let index = match full {
-        true => None,
-        false => Some(staging::present_index(pool, &run.connector_id).await?),
-    };
+    let (config, stored) = tokio::join!(config, staging::present_index(pool, &run.connector_id));
+    let (config, stored) = (config?, stored?);
+    tracing::debug!(
+        run_id = run.id,
+        ms = elapsed_ms(clock),
+        "configuration and index read"
+    );
     // Statistics are read while the device pages are: each mailbox as soon as a page names it.
     let (mailbox_tx, mailbox_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut statistics_notes = Notes::default();
-    let (devices, mailboxes_queried) = tokio::join!(
-        fetch::stage_devices(exchange, pool, ids, index, claim, &mut notes, mailbox_tx),
+    let mut staging = Staging::open(pool).await?;
+    let (staged_tx, staged_rx) = tokio::sync::mpsc::channel(8);
+    let (devices, mailboxes_queried, written) = tokio::join!(
+        fetch::stage_devices(
+            pages,
+            stored.devices,
+            compare,
+            claim,
+            &mut notes,
+            mailbox_tx,
+            staged_tx.clone()
+        ),
         fetch::stage_statistics(
             exchange,
-            pool,
-            &run.id,
+            &stored.statistics,
             mailbox_rx,
             state.sync_settings.concurrency,
             claim,
             &mut statistics_notes,
+            staged_tx,
         ),
+        staging.write_all(staged_rx),
     );
     notes.absorb(statistics_notes);
+    tracing::debug!(
+        run_id = run.id,
+        ms = elapsed_ms(clock),
+        "devices and statistics staged"
+    );
+    written?;
     let devices = devices?;
-    let mailboxes_queried = mailboxes_queried?;
     claim.update(|p| p.phase = SyncPhase::Saving);
     let outcome = Outcome {
         config,
         devices,
-        changes_only: !full,
         mailboxes_queried,
         notes,
     };
-    save(state, run, outcome, before, clock).await
+    save(state, run, staging, outcome, before, clock).await
 }
 
 /// The final transaction: configuration, devices, statistics, ledger and connector together.
 async fn save(
     state: &AppState,
     run: &PreparedRun,
+    mut staging: Staging,
     o: Outcome,
     before: &ClientStats,
     clock: Instant,
 ) -> Result<RunSummary, SyncError> {
     let now = Utc::now();
     let cid = run.connector_id.as_str();
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = staging.connection().begin().await?;
     let c = &o.config;
     if let Some(s) = &c.settings {
         exchange_config::put_settings(&mut tx, cid, s, now).await?;
@@ -195,15 +222,13 @@ async fn save(
     if let Some(k) = &c.classes {
         exchange_config::put_classes(&mut tx, cid, k, now).await?;
     }
-    let full = run.kind == SyncKind::FullSync;
-    let removal = match (o.devices.complete, o.changes_only) {
-        (false, _) => staging::Removal::Nothing,
-        (true, false) => staging::Removal::NotStaged,
-        (true, true) => staging::Removal::These(o.devices.missing),
+    let removal = match o.devices.complete {
+        false => staging::Removal::Nothing,
+        true => staging::Removal::These(o.devices.missing),
     };
-    let mut counts = staging::merge(&mut tx, &run.id, cid, now, removal, full).await?;
+    let mut counts = staging::merge(&mut tx, cid, now, removal).await?;
     counts.seen = o.devices.seen;
-    staging::clear(&mut tx, &run.id).await?;
+    tracing::debug!(run_id = run.id, ms = elapsed_ms(clock), "merged");
     let partial = o.notes.partial_reason();
     let status = if partial.is_some() {
         SyncStatus::Partial
@@ -231,6 +256,7 @@ async fn save(
     let synced_at = (status == SyncStatus::Succeeded).then_some(now);
     connectors::mark_synced(&mut tx, cid, organization.as_deref(), synced_at).await?;
     tx.commit().await?;
+    tracing::debug!(run_id = run.id, ms = elapsed_ms(clock), "committed");
     tracing::info!(
         run_id = run.id,
         status = status.as_str(),
@@ -316,7 +342,7 @@ fn failure_record(
     }
 }
 
-/// Records a run that did not finish, drops what it staged and, when Exchange failed, marks
+/// Records a run that did not finish (what it staged went with its connection) and, when Exchange failed, marks
 /// the connector disconnected with the reason.
 async fn close_failed(
     state: &AppState,
@@ -325,7 +351,6 @@ async fn close_failed(
     e: &SyncError,
 ) -> Result<(), sqlx::Error> {
     let mut tx = state.db.pool().begin().await?;
-    staging::clear(&mut tx, &run.id).await?;
     sync_runs::finish(&mut tx, &run.id, record).await?;
     if let (SyncError::Exchange(x), Some(_)) = (e, &record.error) {
         connectors::mark_disconnected(&mut tx, &run.connector_id, &x.to_string(), Utc::now())

@@ -4,21 +4,19 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::model::{Device, SyncPhase};
 
-use super::super::db::staging::{self, DeviceStatistics};
-use super::super::exchange::cmdlets::MobileDeviceQuery;
+use super::super::db::staging::{self, DeviceStatistics, Staged, Stored};
 use super::super::exchange::wire::{
-    DeviceAccessRule, DeviceClass, MobileDeviceMailboxPolicy, MobileDeviceStatistics,
+    DeviceAccessRule, DeviceClass, MobileDevice, MobileDeviceMailboxPolicy, MobileDeviceStatistics,
     OrganizationSettings,
 };
-use super::super::exchange::{ExchangeClient, ExchangeError};
+use super::super::exchange::{ExchangeClient, ExchangeError, Pages};
 use super::adaptive::Adaptive;
+use super::digest;
 use super::hub::Claim;
 use super::notes::Notes;
 use super::SyncError;
@@ -61,31 +59,38 @@ pub(crate) struct DevicePass {
     pub complete: bool,
     /// Devices on the pages.
     pub seen: u64,
-    /// With an index: the stored devices the pages no longer hold.
+    /// The stored present devices the pages no longer hold.
     pub missing: Vec<String>,
 }
 
-/// Pages through every device into staging. Without `index`, every device is staged; with it
-/// (a quick sync), only devices that are new or whose `WhenChangedUTC` moved, so that the
-/// writes follow the changes, not the tenant's size. The mailbox of every staged device is
-/// sent to `mailboxes` once, as soon as its page is read, so that statistics are read while
-/// the next pages are.
+/// Which listed devices a run writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Compare {
+    /// A quick sync: new devices and those whose `WhenChangedUTC` moved; statistics are read
+    /// for their mailboxes only.
+    WhenChanged,
+    /// A full sync: new devices and those with any difference from what is stored; statistics
+    /// are read for every mailbox with devices.
+    Content,
+}
+
+/// Reads every page of `pages` into staging, writing only what `compare` says differs from
+/// `stored` (what remains of `stored` afterwards is what Exchange no longer lists), so that
+/// the writes follow the changes, not the tenant's size. Mailboxes whose statistics are due
+/// go to `mailboxes` once each, as soon as their page is read, so that statistics are read
+/// while the next pages are.
 pub(crate) async fn stage_devices(
-    exchange: &ExchangeClient,
-    pool: &SqlitePool,
-    ids: (&str, &str),
-    mut index: Option<HashMap<String, Option<DateTime<Utc>>>>,
+    mut pages: Pages<MobileDevice>,
+    mut stored: HashMap<String, Stored>,
+    compare: Compare,
     claim: &Claim,
     notes: &mut Notes,
     mailboxes: mpsc::UnboundedSender<String>,
+    staged: mpsc::Sender<Staged>,
 ) -> Result<DevicePass, SyncError> {
-    let (run_id, connector_id) = ids;
     claim.update(|p| p.phase = SyncPhase::Devices);
-    let mut conn = pool.acquire().await?;
-    let (tx, mut rx) = mpsc::channel::<Vec<Device>>(4);
-    let index_ref = &mut index;
-    let producer = async move {
-        let mut pages = exchange.get_mobile_devices(MobileDeviceQuery::default());
+    let stored_ref = &mut stored;
+    let read = async move {
         let mut seen = 0u64;
         let mut sent = HashSet::new();
         loop {
@@ -108,22 +113,31 @@ pub(crate) async fn stage_devices(
             }
             let n = devices.len() as u64;
             seen += n;
-            if let Some(known) = index_ref.as_mut() {
-                devices.retain(|d| match known.remove(&d.guid) {
-                    Some(stored) => stored != d.when_changed_utc,
-                    None => true,
-                });
-            }
-            for d in &devices {
+            let mut due = |d: &Device| {
                 if let Some(mailbox) = staging::mailbox_of(&d.identity) {
-                    if !sent.contains(mailbox) {
-                        sent.insert(mailbox.to_owned());
+                    if sent.insert(mailbox.to_owned()) {
                         // The reader only stops when the run fails; then this is moot.
                         let _ = mailboxes.send(mailbox.to_owned());
                     }
                 }
+            };
+            let mut changed = Vec::new();
+            for d in devices {
+                let digest = digest::device(&d);
+                let differs = match (stored_ref.remove(&d.guid), compare) {
+                    (None, _) => true,
+                    (Some(s), Compare::WhenChanged) => s.when_changed_utc != d.when_changed_utc,
+                    (Some(s), Compare::Content) => s.content_digest != Some(digest),
+                };
+                if differs || compare == Compare::Content {
+                    due(&d);
+                }
+                if differs {
+                    changed.push((d, digest));
+                }
             }
-            if tx.send(devices).await.is_err() {
+            let devices = changed;
+            if staged.send(Staged::Devices(devices)).await.is_err() {
                 // The writer stopped: its error is what the run reports.
                 return Ok((false, seen));
             }
@@ -133,19 +147,11 @@ pub(crate) async fn stage_devices(
             });
         }
     };
-    let writer = async {
-        while let Some(devices) = rx.recv().await {
-            staging::put_devices(&mut conn, run_id, connector_id, &devices).await?;
-        }
-        Ok::<_, sqlx::Error>(())
-    };
-    let (read, written) = tokio::join!(producer, writer);
-    written?;
-    let (complete, seen) = read?;
+    let (complete, seen) = read.await?;
     Ok(DevicePass {
         complete,
         seen,
-        missing: index.map(|i| i.into_keys().collect()).unwrap_or_default(),
+        missing: stored.into_keys().collect(),
     })
 }
 
@@ -156,16 +162,14 @@ pub(crate) async fn stage_devices(
 /// how many mailboxes were read.
 pub(crate) async fn stage_statistics(
     exchange: &ExchangeClient,
-    pool: &SqlitePool,
-    run_id: &str,
+    stored: &HashMap<String, i64>,
     mut mailboxes: mpsc::UnboundedReceiver<String>,
     concurrency: usize,
     claim: &Claim,
     notes: &mut Notes,
-) -> Result<u64, SyncError> {
-    let mut conn = pool.acquire().await?;
-    let (tx, mut rx) = mpsc::channel::<Vec<DeviceStatistics>>(4);
-    let producer = async move {
+    staged: mpsc::Sender<Staged>,
+) -> u64 {
+    {
         let mut adaptive = Adaptive::new(concurrency, exchange.stats().throttled);
         let mut calls: JoinSet<(String, Result<Vec<MobileDeviceStatistics>, ExchangeError>)> =
             JoinSet::new();
@@ -220,7 +224,8 @@ pub(crate) async fn stage_statistics(
             match joined {
                 Ok((_, Ok(items))) => {
                     read += 1;
-                    batch.extend(items.into_iter().filter_map(statistics));
+                    let differs = |s: &DeviceStatistics| stored.get(&s.guid) != Some(&s.digest);
+                    batch.extend(items.into_iter().filter_map(statistics).filter(differs));
                 }
                 Ok((mailbox, Err(e))) if e.status() == Some(404) => notes.warn(&format!(
                     "The mailbox {mailbox} was gone before its statistics were read."
@@ -228,29 +233,27 @@ pub(crate) async fn stage_statistics(
                 Ok((mailbox, Err(e))) => notes.mailbox_failed(&mailbox, &e),
                 Err(e) => notes.warn(&format!("A statistics call stopped unexpectedly: {e}")),
             }
-            if batch.len() >= 400 && tx.send(std::mem::take(&mut batch)).await.is_err() {
+            if batch.len() >= 400
+                && staged
+                    .send(Staged::Statistics(std::mem::take(&mut batch)))
+                    .await
+                    .is_err()
+            {
+                // The writer stopped: its error is what the run reports.
                 return read;
             }
         }
         if !batch.is_empty() {
-            let _ = tx.send(batch).await;
+            let _ = staged.send(Staged::Statistics(batch)).await;
         }
         read
-    };
-    let writer = async {
-        while let Some(stats) = rx.recv().await {
-            staging::put_statistics(&mut conn, run_id, &stats).await?;
-        }
-        Ok::<_, sqlx::Error>(())
-    };
-    let (read, written) = tokio::join!(producer, writer);
-    written?;
-    Ok(read)
+    }
 }
 
 fn statistics(s: MobileDeviceStatistics) -> Option<DeviceStatistics> {
-    Some(DeviceStatistics {
+    let mut read = DeviceStatistics {
         guid: s.guid?,
+        digest: 0,
         last_success_sync: s.last_success_sync,
         last_sync_attempt_time: s.last_sync_attempt_time,
         last_policy_update_time: s.last_policy_update_time,
@@ -267,5 +270,7 @@ fn statistics(s: MobileDeviceStatistics) -> Option<DeviceStatistics> {
         device_wipe_sent_time: s.device_wipe_sent_time,
         device_wipe_ack_time: s.device_wipe_ack_time,
         last_device_wipe_requestor: s.last_device_wipe_requestor,
-    })
+    };
+    read.digest = digest::statistics(&read);
+    Some(read)
 }

@@ -1,14 +1,17 @@
-//! The sync engine. A run reads Exchange page by page into staging tables, then merges
+//! The sync engine. A run reads Exchange page by page into staging (TEMP tables), then merges
 //! everything into `devices` (and Exchange's configuration) in one transaction, so a failed or
 //! interrupted run leaves the previous data exactly as it was. Every run is in the `sync_runs`
 //! ledger. At most one run at a time ([`hub`]); the [`schedule`] starts quick and full syncs.
 //!
 //! - Full sync: organization settings, mailbox policies, device access rules, device classes,
-//!   every device page, then `Get-MobileDeviceStatistics` for every mailbox with devices.
+//!   every device page, then `Get-MobileDeviceStatistics` for every mailbox with devices. Every
+//!   device and statistics row is compared with what is stored by its digest ([`digest`]): any
+//!   difference is written, an unchanged row is not.
 //! - Quick sync: every device page, compared with what is stored (new, changed by
 //!   `WhenChangedUTC`, removed); statistics only for the mailboxes of new or changed devices.
 
 mod adaptive;
+mod digest;
 pub(crate) mod engine;
 mod fetch;
 pub(crate) mod hub;
