@@ -243,15 +243,6 @@ pub(crate) enum Removal {
     These(Vec<String>),
 }
 
-/// What a merge changed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct MergeCounts {
-    pub seen: u64,
-    pub added: u64,
-    pub changed: u64,
-    pub removed: u64,
-}
-
 /// The device columns a sync writes (besides the key and the bookkeeping times).
 const DEVICE_COLUMNS: [&str; 16] = [
     "identity",
@@ -317,29 +308,24 @@ fn differs(columns: &[&str], src: &str) -> String {
 /// statistics are written only where a value differs (a full sync still corrects every
 /// difference, but a tenant that did not change costs reads, not writes); the devices that
 /// `removal` names are marked removed (kept, with the time). `last_seen_at` and
-/// `statistics_read_at` say when a sync last wrote the row's values.
+/// `statistics_read_at` say when a sync last wrote the row's values. Returns how many devices
+/// were marked removed.
 pub(crate) async fn merge(
     conn: &mut SqliteConnection,
     connector_id: &str,
     now: DateTime<Utc>,
     removal: Removal,
-) -> Result<MergeCounts, sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
     sqlx::query("CREATE INDEX IF NOT EXISTS temp.staging_devices_guid ON staging_devices (guid)")
         .execute(&mut *conn)
         .await?;
-    // A device listed twice counts once, with its later copy.
-    let (seen, added, changed): (i64, Option<i64>, Option<i64>) = sqlx::query_as(
-        "SELECT COUNT(*), \
-                SUM(CASE WHEN d.guid IS NULL OR d.removed_at IS NOT NULL THEN 1 ELSE 0 END), \
-                SUM(CASE WHEN d.guid IS NOT NULL AND d.removed_at IS NULL \
-                          AND d.content_digest IS NOT s.content_digest THEN 1 ELSE 0 END) \
-           FROM (SELECT guid, MAX(rowid), content_digest FROM temp.staging_devices \
-                  GROUP BY guid) s \
-           LEFT JOIN devices d ON d.connector_id = ?1 AND d.guid = s.guid",
-    )
-    .bind(connector_id)
-    .fetch_one(&mut *conn)
-    .await?;
+    // A connector without any stored row (its first sync): every statistics row goes in with
+    // its new device below, and the pass over known devices has nothing to do.
+    let had_rows: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM devices WHERE connector_id = ?1)")
+            .bind(connector_id)
+            .fetch_one(&mut *conn)
+            .await?;
 
     sqlx::query(
         "CREATE INDEX IF NOT EXISTS temp.staging_statistics_guid ON staging_statistics (guid)",
@@ -371,25 +357,27 @@ pub(crate) async fn merge(
     .execute(&mut *conn)
     .await?;
 
-    // Known devices: statistics are written where they differ. The rows to look at come from
-    // staging (CROSS JOIN keeps it the outer loop), so the cost follows what was read, not the
-    // size of `devices`; rows the insert above just wrote are skipped.
-    sqlx::query(&format!(
-        "UPDATE devices SET {set}, statistics_read_at = ?2 \
-           FROM temp.staging_statistics s \
-          WHERE devices.rowid IN (SELECT d.rowid FROM temp.staging_statistics k \
-                                   CROSS JOIN devices d \
-                                   WHERE d.connector_id = ?1 AND d.guid = k.guid \
-                                     AND d.statistics_read_at IS NOT ?2) \
-            AND devices.guid = s.guid \
-            AND (devices.statistics_read_at IS NULL OR {changed})",
-        set = assignments(&STATISTICS_COLUMNS, "s"),
-        changed = differs(&STATISTICS_COLUMNS, "s"),
-    ))
-    .bind(connector_id)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+    if had_rows {
+        // Known devices: statistics are written where they differ. The rows to look at come from
+        // staging (CROSS JOIN keeps it the outer loop), so the cost follows what was read, not the
+        // size of `devices`; rows the insert above just wrote are skipped.
+        sqlx::query(&format!(
+            "UPDATE devices SET {set}, statistics_read_at = ?2 \
+               FROM temp.staging_statistics s \
+              WHERE devices.rowid IN (SELECT d.rowid FROM temp.staging_statistics k \
+                                       CROSS JOIN devices d \
+                                       WHERE d.connector_id = ?1 AND d.guid = k.guid \
+                                         AND d.statistics_read_at IS NOT ?2) \
+                AND devices.guid = s.guid \
+                AND (devices.statistics_read_at IS NULL OR {changed})",
+            set = assignments(&STATISTICS_COLUMNS, "s"),
+            changed = differs(&STATISTICS_COLUMNS, "s"),
+        ))
+        .bind(connector_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
 
     let removed = match removal {
         Removal::Nothing => 0,
@@ -412,13 +400,7 @@ pub(crate) async fn merge(
             n
         }
     };
-    let n = |v: Option<i64>| u64::try_from(v.unwrap_or(0)).unwrap_or(0);
-    Ok(MergeCounts {
-        seen: n(Some(seen)),
-        added: n(added),
-        changed: n(changed),
-        removed,
-    })
+    Ok(removed)
 }
 
 #[cfg(test)]

@@ -59,6 +59,13 @@ impl Fnv {
     }
 }
 
+/// A 64-bit key for `text` (to tell GUIDs apart without keeping them).
+pub(crate) fn key(text: &str) -> u64 {
+    let mut h = Fnv::new();
+    h.bytes(text.as_bytes());
+    h.0
+}
+
 /// The digest of a device's listing (`Get-MobileDevice`).
 pub(crate) fn device(d: &Device) -> i64 {
     let mut h = Fnv::new();

@@ -202,7 +202,7 @@ async fn save(
     state: &AppState,
     run: &PreparedRun,
     mut staging: Staging,
-    o: Outcome,
+    mut o: Outcome,
     before: &ClientStats,
     clock: Instant,
 ) -> Result<RunSummary, SyncError> {
@@ -224,10 +224,10 @@ async fn save(
     }
     let removal = match o.devices.complete {
         false => staging::Removal::Nothing,
-        true => staging::Removal::These(o.devices.missing),
+        true => staging::Removal::These(std::mem::take(&mut o.devices.missing)),
     };
-    let mut counts = staging::merge(&mut tx, cid, now, removal).await?;
-    counts.seen = o.devices.seen;
+    let removed = staging::merge(&mut tx, cid, now, removal).await?;
+    let d = &o.devices;
     tracing::debug!(run_id = run.id, ms = elapsed_ms(clock), "merged");
     let partial = o.notes.partial_reason();
     let status = if partial.is_some() {
@@ -240,10 +240,10 @@ async fn save(
         status,
         finished_at: now,
         duration_ms: elapsed_ms(clock),
-        devices_seen: counts.seen,
-        devices_added: counts.added,
-        devices_changed: counts.changed,
-        devices_removed: counts.removed,
+        devices_seen: d.seen,
+        devices_added: d.added,
+        devices_changed: d.changed,
+        devices_removed: removed,
         mailboxes_queried: o.mailboxes_queried,
         api_calls_by_cmdlet: by_cmdlet(&delta),
         retries: delta.retries,
@@ -260,10 +260,10 @@ async fn save(
     tracing::info!(
         run_id = run.id,
         status = status.as_str(),
-        devices = counts.seen,
-        added = counts.added,
-        changed = counts.changed,
-        removed = counts.removed,
+        devices = d.seen,
+        added = d.added,
+        changed = d.changed,
+        removed,
         mailboxes = o.mailboxes_queried,
         api_calls = delta.total_requests(),
         ms = record.duration_ms,

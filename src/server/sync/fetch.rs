@@ -59,6 +59,10 @@ pub(crate) struct DevicePass {
     pub complete: bool,
     /// Devices on the pages.
     pub seen: u64,
+    /// Devices new to the store (or back after being removed), each counted once.
+    pub added: u64,
+    /// Stored present devices that differ (as `Compare` says), each counted once.
+    pub changed: u64,
     /// The stored present devices the pages no longer hold.
     pub missing: Vec<String>,
 }
@@ -91,15 +95,17 @@ pub(crate) async fn stage_devices(
     claim.update(|p| p.phase = SyncPhase::Devices);
     let stored_ref = &mut stored;
     let read = async move {
-        let mut seen = 0u64;
+        let (mut seen, mut added, mut changed_count) = (0u64, 0u64, 0u64);
+        // A device listed twice (paging while Exchange changes) is staged twice, counted once.
+        let mut listed = HashSet::new();
         let mut sent = HashSet::new();
         loop {
             let page = match pages.next_page().await {
                 Ok(Some(page)) => page,
-                Ok(None) => return Ok((true, seen)),
+                Ok(None) => return Ok((true, seen, added, changed_count)),
                 Err(e @ ExchangeError::Partial { .. }) => {
                     notes.partial(&e);
-                    return Ok((false, seen));
+                    return Ok((false, seen, added, changed_count));
                 }
                 Err(e) => return Err(SyncError::Exchange(e)),
             };
@@ -124,10 +130,21 @@ pub(crate) async fn stage_devices(
             let mut changed = Vec::new();
             for d in devices {
                 let digest = digest::device(&d);
-                let differs = match (stored_ref.remove(&d.guid), compare) {
-                    (None, _) => true,
-                    (Some(s), Compare::WhenChanged) => s.when_changed_utc != d.when_changed_utc,
-                    (Some(s), Compare::Content) => s.content_digest != Some(digest),
+                let first = listed.insert(digest::key(&d.guid));
+                let differs = match stored_ref.remove(&d.guid) {
+                    None => {
+                        // Not stored, or stored and already met on an earlier page.
+                        added += u64::from(first);
+                        true
+                    }
+                    Some(s) => {
+                        let differs = match compare {
+                            Compare::WhenChanged => s.when_changed_utc != d.when_changed_utc,
+                            Compare::Content => s.content_digest != Some(digest),
+                        };
+                        changed_count += u64::from(differs);
+                        differs
+                    }
                 };
                 if differs || compare == Compare::Content {
                     due(&d);
@@ -139,7 +156,7 @@ pub(crate) async fn stage_devices(
             let devices = changed;
             if staged.send(Staged::Devices(devices)).await.is_err() {
                 // The writer stopped: its error is what the run reports.
-                return Ok((false, seen));
+                return Ok((false, seen, added, changed_count));
             }
             claim.update(|p| {
                 p.pages += 1;
@@ -147,10 +164,12 @@ pub(crate) async fn stage_devices(
             });
         }
     };
-    let (complete, seen) = read.await?;
+    let (complete, seen, added, changed) = read.await?;
     Ok(DevicePass {
         complete,
         seen,
+        added,
+        changed,
         missing: stored.into_keys().collect(),
     })
 }
