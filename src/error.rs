@@ -23,6 +23,15 @@ pub enum ApiError {
     /// A field of the request is invalid.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// Nobody is signed in (or the session ended).
+    #[error("{message}")]
+    Unauthorized { message: String },
+    /// The signed-in person's role does not allow this.
+    #[error("{message}")]
+    Forbidden { message: String },
+    /// Too many attempts in a short time (sign-in throttling).
+    #[error("{message}")]
+    TooManyRequests { message: String },
     /// Something failed inside the server; the details are only in the server log.
     #[error("Something went wrong on the connector server. The server log has the details.")]
     Internal,
@@ -38,6 +47,9 @@ impl ApiError {
             ApiError::Exchange { .. } => 502,
             ApiError::Conflict { .. } => 409,
             ApiError::Invalid { .. } => 400,
+            ApiError::Unauthorized { .. } => 401,
+            ApiError::Forbidden { .. } => 403,
+            ApiError::TooManyRequests { .. } => 429,
             ApiError::Internal => 500,
             ApiError::Transport { .. } => 503,
         }
@@ -82,6 +94,15 @@ mod tests {
             ApiError::Invalid {
                 field: "f".into(),
                 message: "bad".into(),
+            },
+            ApiError::Unauthorized {
+                message: "sign in".into(),
+            },
+            ApiError::Forbidden {
+                message: "admins only".into(),
+            },
+            ApiError::TooManyRequests {
+                message: "wait".into(),
             },
             ApiError::Internal,
             ApiError::Transport {

@@ -445,3 +445,116 @@ mod health_tests {
         assert_eq!(SyncStatus::parse("exploded"), None);
     }
 }
+
+/// What a signed-in person may do. Admins set up, remove, start syncs, change settings, manage
+/// users and read the audit log; readers see everything else and change nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Role {
+    Reader,
+    Admin,
+}
+
+impl Role {
+    /// The name stored and sent (`admin`, `reader`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role stored as `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "reader" => Some(Role::Reader),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    /// Whether this role includes everything `needed` allows.
+    pub fn allows(self, needed: Role) -> bool {
+        self >= needed
+    }
+}
+
+/// The signed-in person, as pages see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub email: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+}
+
+/// What an audit log entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AuditAction {
+    SignIn,
+    SignInFailed,
+    SignOut,
+    SetUp,
+    Removal,
+    SyncStart,
+    SettingsChange,
+    UserChange,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 8] = [
+        AuditAction::SignIn,
+        AuditAction::SignInFailed,
+        AuditAction::SignOut,
+        AuditAction::SetUp,
+        AuditAction::Removal,
+        AuditAction::SyncStart,
+        AuditAction::SettingsChange,
+        AuditAction::UserChange,
+    ];
+
+    /// The stored name (the serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::SignIn => "signIn",
+            AuditAction::SignInFailed => "signInFailed",
+            AuditAction::SignOut => "signOut",
+            AuditAction::SetUp => "setUp",
+            AuditAction::Removal => "removal",
+            AuditAction::SyncStart => "syncStart",
+            AuditAction::SettingsChange => "settingsChange",
+            AuditAction::UserChange => "userChange",
+        }
+    }
+
+    /// The action stored as `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+}
+
+/// How an audited action ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AuditResult {
+    Success,
+    Failure,
+    /// Refused before it ran (role, throttling, a failed pre-flight).
+    Denied,
+}
+
+impl AuditResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditResult::Success => "success",
+            AuditResult::Failure => "failure",
+            AuditResult::Denied => "denied",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Success, Self::Failure, Self::Denied]
+            .into_iter()
+            .find(|r| r.as_str() == name)
+    }
+}

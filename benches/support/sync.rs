@@ -91,6 +91,7 @@ async fn one_size(devices: usize, mailboxes: usize) -> Result<(), Error> {
         exchange: ExchangeTarget::Remote(settings),
         client,
         sync,
+        security: Default::default(),
     };
     let options = LeptosOptions::builder()
         .output_name("exchange-connector")

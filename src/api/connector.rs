@@ -3,10 +3,12 @@
 use leptos::prelude::*;
 
 use crate::error::ApiError;
+#[cfg(feature = "ssr")]
+use crate::model::Role;
 use crate::model::{ConnectorOverview, LiveStatus, SyncKind};
 
 #[cfg(feature = "ssr")]
-use super::{fail, state};
+use super::{authorize, fail};
 
 /// The query parameter a plain (no-JavaScript) sync form post comes back with when the sync
 /// did not start: `busy` (a sync is already running) or `failed`.
@@ -16,7 +18,7 @@ pub const SYNC_NOTICE_PARAM: &str = "sync";
 /// successful sync and device count.
 #[server(endpoint = "connector/overview")]
 pub async fn get_connector_overview() -> Result<ConnectorOverview, ApiError> {
-    let state = state()?;
+    let (state, _who) = authorize(Role::Reader).await?;
     crate::server::connector::overview(&state)
         .await
         .map_err(fail)
@@ -26,7 +28,7 @@ pub async fn get_connector_overview() -> Result<ConnectorOverview, ApiError> {
 /// the same value the live stream (`/api/connector/events`) sends on every change.
 #[server(endpoint = "connector/live")]
 pub async fn get_live_status() -> Result<LiveStatus, ApiError> {
-    let state = state()?;
+    let (state, _who) = authorize(Role::Reader).await?;
     crate::server::connector::live_status(&state)
         .await
         .map_err(fail)
@@ -36,7 +38,7 @@ pub async fn get_live_status() -> Result<LiveStatus, ApiError> {
 /// fails with a plain-language reason when Exchange cannot be reached or refuses.
 #[server(endpoint = "connector/set-up")]
 pub async fn set_up_connector() -> Result<ConnectorOverview, ApiError> {
-    let state = state()?;
+    let (state, _who) = authorize(Role::Admin).await?;
     crate::server::connector::set_up(&state).await.map_err(fail)
 }
 
@@ -50,8 +52,9 @@ pub async fn start_sync(kind: SyncKind) -> Result<String, ApiError> {
     use crate::model::SyncTrigger;
     use crate::server::error::AppError;
 
-    let state = state()?;
-    let started = crate::server::sync::start(&state, kind, SyncTrigger::Manual, None).await;
+    let (state, who) = authorize(Role::Admin).await?;
+    let started =
+        crate::server::sync::start(&state, kind, SyncTrigger::Manual, Some(who.email)).await;
     match form_post_referer() {
         Some(referer) => {
             let notice = match &started {

@@ -6,7 +6,9 @@ use crate::error::ApiError;
 use crate::model::{HistoryFilter, HistoryPage, SyncRun};
 
 #[cfg(feature = "ssr")]
-use super::{fail, state};
+use super::{authorize, fail};
+#[cfg(feature = "ssr")]
+use crate::model::Role;
 
 /// Runs on one history page by default.
 pub const HISTORY_PAGE_SIZE: u32 = 25;
@@ -22,7 +24,7 @@ pub async fn get_sync_history(
     cursor: Option<String>,
     limit: Option<u32>,
 ) -> Result<HistoryPage, ApiError> {
-    let state = state()?;
+    let (state, _who) = authorize(Role::Reader).await?;
     let limit = limit
         .unwrap_or(HISTORY_PAGE_SIZE)
         .clamp(1, HISTORY_MAX_PAGE_SIZE);
@@ -34,6 +36,6 @@ pub async fn get_sync_history(
 /// One run with everything the ledger knows about it; `None` when there is no such run.
 #[server(endpoint = "sync-history/run")]
 pub async fn get_sync_run(id: String) -> Result<Option<SyncRun>, ApiError> {
-    let state = state()?;
+    let (state, _who) = authorize(Role::Reader).await?;
     crate::server::history::run(&state, &id).await.map_err(fail)
 }

@@ -1,9 +1,11 @@
 //! Every server function. Thin: take the state from context, call `server::*`, map errors.
 //! The same functions serve the page and, later, the JSON API.
 
+mod auth;
 mod connector;
 mod history;
 
+pub use auth::*;
 pub use connector::*;
 pub use history::*;
 
@@ -16,6 +18,63 @@ fn state() -> Result<crate::server::state::AppState, ApiError> {
     use_context::<crate::server::state::AppState>().ok_or_else(|| {
         tracing::error!("AppState missing from the server function context");
         ApiError::Internal
+    })
+}
+
+/// The state and the signed-in person, if their role allows `needed`; otherwise 401 (nobody
+/// signed in) or 403, with the status set on the response. Every server function starts here.
+#[cfg(feature = "ssr")]
+async fn authorize(
+    needed: crate::model::Role,
+) -> Result<
+    (
+        crate::server::state::AppState,
+        crate::server::auth::Principal,
+    ),
+    ApiError,
+> {
+    let state = state()?;
+    let session = session().await?;
+    let who = crate::server::auth::principal(&state, &session)
+        .await
+        .map_err(fail)?;
+    let who = crate::server::auth::require(who, needed).map_err(fail)?;
+    Ok((state, who))
+}
+
+/// The request's session (the session layer wraps every route).
+#[cfg(feature = "ssr")]
+async fn session() -> Result<tower_sessions::Session, ApiError> {
+    leptos_axum::extract::<tower_sessions::Session>()
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "no session on a server function request");
+            ApiError::Internal
+        })
+}
+
+/// The address the request came from (the TCP peer), for throttling and the audit log.
+#[cfg(feature = "ssr")]
+async fn client_address() -> String {
+    use axum::extract::ConnectInfo;
+    leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
+        .await
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Whether this is a plain HTML form post (the browser accepts `text/html`), which is answered
+/// with a redirect instead of JSON.
+#[cfg(feature = "ssr")]
+fn is_form_post() -> bool {
+    use axum::http::header::ACCEPT;
+    use leptos::prelude::use_context;
+    use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
     })
 }
 

@@ -6,6 +6,7 @@ pub mod format;
 pub mod layout;
 pub mod live;
 pub mod pages;
+pub mod paths;
 pub mod query;
 
 use leptos::prelude::*;

@@ -11,8 +11,10 @@ use url::Url;
 
 pub use super::exchange::{CertificateError, ClientCertificate};
 use crate::sim::SimConfig;
+pub use security::SecuritySettings;
 pub use sync::SyncSettings;
 
+mod security;
 mod sync;
 
 /// Default Exchange Online admin API base (commercial cloud).
@@ -47,6 +49,12 @@ const KNOWN_KEYS: &[&str] = &[
     "SYNC_SCHEDULE",
     "HEALTH_WARNING_HOURS",
     "HEALTH_UNHEALTHY_HOURS",
+    "PUBLIC_URL",
+    "SESSION_IDLE_MINUTES",
+    "SECRET_KEY",
+    "SECRET_KEY_FILE",
+    "SIGN_IN_MAX_FAILURES",
+    "SIGN_IN_WINDOW_MINUTES",
 ];
 
 /// The whole server configuration.
@@ -60,6 +68,8 @@ pub struct Config {
     pub client: ClientSettings,
     /// Sync engine, schedule and health thresholds.
     pub sync: SyncSettings,
+    /// Sign-in, sessions and the key of stored secrets.
+    pub security: SecuritySettings,
 }
 
 /// The Exchange Online the connector talks to.
@@ -287,6 +297,7 @@ impl Config {
             exchange,
             client,
             sync: SyncSettings::from_lookup(&get)?,
+            security: SecuritySettings::from_lookup(&get)?,
         })
     }
 }

@@ -21,6 +21,24 @@ impl SyncControl {
         Self { state }
     }
 
+    /// Creates a local account, as `exchange-connector admin create` does.
+    pub async fn create_user(
+        &self,
+        email: &str,
+        password: &str,
+        role: crate::model::Role,
+    ) -> Result<(), ApiError> {
+        super::auth::create_user(
+            self.state.db.pool(),
+            email,
+            None,
+            role,
+            secrecy::SecretString::from(password.to_owned()),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Sets the connector up (its first full sync included), as the set-up button does.
     pub async fn set_up(&self) -> Result<ConnectorOverview, ApiError> {
         Ok(connector::set_up(&self.state).await?)

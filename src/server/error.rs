@@ -18,6 +18,24 @@ pub(crate) enum AppError {
     /// The permission pre-flight found required cmdlets the identity may not run.
     #[error("{0}")]
     MissingPermissions(String),
+    /// Nobody is signed in.
+    #[error("Sign in to continue.")]
+    Unauthorized,
+    /// The signed-in person's role does not allow this (the message says what is needed).
+    #[error("{0}")]
+    Forbidden(String),
+    /// A field of a request is invalid.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// Too many attempts; the message says when to try again.
+    #[error("{0}")]
+    Throttled(String),
+    /// A session store failure.
+    #[error("session error: {0}")]
+    Session(String),
+    /// Anything else that must not reach the browser (crypto, I/O); logged.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<SyncError> for AppError {
@@ -46,6 +64,16 @@ impl From<AppError> for ApiError {
             },
             AppError::Db(e) => {
                 tracing::error!(error = %e, "database error");
+                ApiError::Internal
+            }
+            AppError::Unauthorized => ApiError::Unauthorized {
+                message: AppError::Unauthorized.to_string(),
+            },
+            AppError::Forbidden(message) => ApiError::Forbidden { message },
+            AppError::Invalid { field, message } => ApiError::Invalid { field, message },
+            AppError::Throttled(message) => ApiError::TooManyRequests { message },
+            AppError::Session(e) | AppError::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
                 ApiError::Internal
             }
         }

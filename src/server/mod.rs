@@ -1,8 +1,11 @@
 //! Everything that runs only on the server. `Application::build` wires configuration,
 //! database, Exchange client and (by default) the embedded simulator; tests build it on port 0.
 
+pub(crate) mod audit;
+pub(crate) mod auth;
 #[doc(hidden)]
 pub mod bench;
+pub mod cli;
 pub mod config;
 pub(crate) mod connector;
 #[doc(hidden)]
@@ -41,6 +44,8 @@ pub enum StartError {
     Database(#[from] db::DbOpenError),
     #[error("cannot start the embedded Exchange Online simulator: {0}")]
     Simulator(std::io::Error),
+    #[error("cannot load the key of stored secrets: {0}")]
+    Key(#[from] auth::crypto::KeyError),
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(#[from] reqwest::Error),
     #[error("cannot listen on {addr}: {source}")]
@@ -97,6 +102,20 @@ impl Application {
             }
         };
         let exchange = ExchangeClient::new(&settings, &config.client)?;
+        let key_file = config
+            .security
+            .secret_key_file
+            .clone()
+            .unwrap_or_else(|| auth::crypto::default_key_file(&config.database_url));
+        let secrets =
+            auth::crypto::SecretBox::load(config.security.secret_key.as_ref(), &key_file)?;
+        let sessions = auth::session::store(db.pool().clone())
+            .await
+            .map_err(db_error)?;
+        let first_admin = match db::users::count_admins(db.pool()).await.map_err(db_error)? {
+            0 => Some(auth::first_admin_token()),
+            _ => None,
+        };
 
         let addr = options.site_addr;
         let listener = TcpListener::bind(addr)
@@ -116,6 +135,14 @@ impl Application {
             hub: sync::hub::SyncHub::new(),
             background: Background::default(),
             sync_settings: Arc::new(config.sync),
+            throttle: Arc::new(auth::throttle::Throttle::new(
+                config.security.sign_in_max_failures,
+                config.security.sign_in_window,
+            )),
+            security: Arc::new(config.security),
+            secrets: Arc::new(secrets),
+            sessions,
+            first_admin: Arc::new(std::sync::Mutex::new(first_admin)),
         };
         Ok(Self {
             listener,
@@ -135,6 +162,24 @@ impl Application {
         self.addr.port()
     }
 
+    /// While no admin exists: the one-time link that creates the first one.
+    pub fn first_admin_link(&self) -> Option<String> {
+        let token = self
+            .state
+            .first_admin
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()?;
+        let base = match &self.state.security.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.addr),
+        };
+        Some(format!(
+            "{base}{}?token={token}",
+            crate::app::paths::FIRST_ADMIN
+        ))
+    }
+
     /// A handle to start and watch syncs without HTTP (tests and benchmarks).
     pub fn control(&self) -> control::SyncControl {
         control::SyncControl::new(self.state.clone())
@@ -149,6 +194,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let background = self.state.background.clone();
         sync::schedule::spawn(&self.state);
+        auth::session::spawn_cleanup(self.state.sessions.clone(), &background);
         let router = routes::router(self.state);
         let cancel = background.cancel.clone();
         let stop = async move {
@@ -159,7 +205,9 @@ impl Application {
             // Background work stops first, so that requests waiting on it can finish.
             cancel.cancel();
         };
-        let served = axum::serve(self.listener, router)
+        // The peer address reaches handlers (sign-in throttling, the audit log).
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(stop)
             .await;
         background.cancel.cancel();
@@ -180,6 +228,13 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .leptos_options;
     let app = Application::build(config, options).await?;
     tracing::info!("serving on http://{}", app.addr());
+    if let Some(link) = app.first_admin_link() {
+        // The one way in on a fresh install (besides `exchange-connector admin create`).
+        tracing::warn!(
+            "No admin account yet. Open {link} to create the first one (the link works once), \
+             or run: exchange-connector admin create --email you@example.com"
+        );
+    }
     app.run_until_stopped(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -4,7 +4,7 @@
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{routing::get, Router};
+use axum::{middleware, routing::get, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use serde::Deserialize;
@@ -17,6 +17,7 @@ use crate::app::query::HISTORY_CSV_PATH;
 use crate::app::{shell, App};
 use crate::model::HistoryFilter;
 
+use super::auth::{guard, session};
 use super::state::AppState;
 use super::{history, live};
 
@@ -24,10 +25,12 @@ use super::{history, live};
 pub(crate) fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let readers = || middleware::from_fn_with_state(state.clone(), guard::readers);
+    let sessions = session::layer(state.sessions.clone(), &state.security);
     Router::new()
         .route("/healthz", get(|| async { (StatusCode::OK, "ok") }))
-        .route(EVENTS_PATH, get(live::events))
-        .route(HISTORY_CSV_PATH, get(history_csv))
+        .route(EVENTS_PATH, get(live::events).route_layer(readers()))
+        .route(HISTORY_CSV_PATH, get(history_csv).route_layer(readers()))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -38,6 +41,8 @@ pub(crate) fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::pages))
+        .layer(sessions)
         // Compression buffers nothing of an event stream (tower-http skips `text/event-stream`).
         .layer(CompressionLayer::new())
         // A 502 for an unreachable Exchange is an answer, not a crash: warn, don't error.

@@ -8,7 +8,9 @@ use leptos::config::LeptosOptions;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::config::SyncSettings;
+use super::auth::crypto::SecretBox;
+use super::auth::throttle::Throttle;
+use super::config::{SecuritySettings, SyncSettings};
 use super::db::Db;
 use super::exchange::ExchangeClient;
 use super::sync::hub::SyncHub;
@@ -29,6 +31,16 @@ pub struct AppState {
     pub(crate) background: Background,
     /// Concurrency, schedule and health thresholds.
     pub(crate) sync_settings: Arc<SyncSettings>,
+    /// Public URL, session and sign-in settings.
+    pub(crate) security: Arc<SecuritySettings>,
+    /// Failed sign-ins per account and per address.
+    pub(crate) throttle: Arc<Throttle>,
+    /// Seals and opens stored secrets (refresh tokens).
+    pub(crate) secrets: Arc<SecretBox>,
+    /// The session store (the table `sessions`).
+    pub(crate) sessions: tower_sessions_sqlx_store::SqliteStore,
+    /// While no admin exists: the token of the one-time link that creates the first one.
+    pub(crate) first_admin: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 /// The stop signal every background task watches, and the tracker shutdown waits on.

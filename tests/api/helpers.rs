@@ -2,7 +2,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use exchange_connector::error::ApiError;
-use exchange_connector::model::ConnectorOverview;
+use exchange_connector::model::{ConnectorOverview, Role};
 use exchange_connector::server::config::{
     ClientSettings, Config, ExchangeSettings, ExchangeTarget, SyncSettings,
 };
@@ -12,6 +12,11 @@ use exchange_connector::sim::{self, RunningSimulator, SimConfig};
 use leptos::config::LeptosOptions;
 use sqlx::sqlite::SqlitePoolOptions;
 use sqlx::SqlitePool;
+
+/// The password of every test account.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+static USERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// A running application with its own database file and (usually) its own simulator.
 pub struct TestApp {
@@ -91,6 +96,7 @@ impl TestApp {
                 schedule: false,
                 ..SyncSettings::default()
             },
+            security: Default::default(),
         };
         let options = LeptosOptions::builder()
             .output_name("exchange-connector")
@@ -102,7 +108,7 @@ impl TestApp {
         let base_url = format!("http://{}", app.addr());
         let control = app.control();
         let server = tokio::spawn(app.run_until_stopped(std::future::pending()));
-        Self {
+        let mut app = Self {
             base_url,
             db_file,
             sim,
@@ -110,7 +116,47 @@ impl TestApp {
             server,
             http: reqwest::Client::new(),
             _dir: dir,
-        }
+        };
+        // Every test acts as a signed-in admin unless it asks for someone else.
+        app.http = app.signed_in(Role::Admin).await;
+        app
+    }
+
+    /// A new account with `role`, and an HTTP client signed in with it (cookies kept).
+    pub async fn signed_in(&self, role: Role) -> reqwest::Client {
+        self.signed_in_with(role, reqwest::Client::builder()).await
+    }
+
+    /// As [`TestApp::signed_in`], with the client built from `builder`.
+    pub async fn signed_in_with(
+        &self,
+        role: Role,
+        builder: reqwest::ClientBuilder,
+    ) -> reqwest::Client {
+        let n = USERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let email = format!("{}-{n}@contoso.test", role.as_str());
+        // A reopened database may already hold the account: then it signs in as it is.
+        let _ = self.control.create_user(&email, PASSWORD, role).await;
+        let client = builder.cookie_store(true).build().expect("client");
+        let r = client
+            .post(format!("{}/api/auth/sign-in", self.base_url))
+            .header("accept", "application/json")
+            .form(&[("email", email.as_str()), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("sign-in answers");
+        assert_eq!(
+            r.status(),
+            200,
+            "sign-in: {}",
+            r.text().await.unwrap_or_default()
+        );
+        client
+    }
+
+    /// The signed-in admin's client (for requests the helpers do not cover).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// Calls a server function the way the hydrated page does; returns its JSON result.

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use exchange_connector::model::Role;
 use exchange_connector::model::{
     HistoryFilter, HistoryPage, LiveStatus, SyncKind, SyncStatus, SyncTrigger,
 };
@@ -21,7 +22,10 @@ struct Events {
 
 impl Events {
     async fn open(app: &TestApp) -> Self {
-        let response = reqwest::get(format!("{}{EVENTS_PATH}", app.base_url))
+        let response = app
+            .http()
+            .get(format!("{}{EVENTS_PATH}", app.base_url))
+            .send()
             .await
             .expect("the stream answers");
         assert_eq!(response.status(), 200);
@@ -82,7 +86,10 @@ impl Events {
 }
 
 async fn get_csv(app: &TestApp, query: &str) -> (reqwest::header::HeaderMap, String) {
-    let response = reqwest::get(format!("{}{CSV_PATH}{query}", app.base_url))
+    let response = app
+        .http()
+        .get(format!("{}{CSV_PATH}{query}", app.base_url))
+        .send()
         .await
         .expect("the export answers");
     assert_eq!(response.status(), 200, "{query}");
@@ -232,10 +239,12 @@ async fn without_javascript_a_sync_button_redirects_back_and_a_refusal_says_why(
         .state()
         .faults()
         .push(FaultRule::always(FaultKind::Slow { delay_ms: 300 }).for_cmdlet("Get-MobileDevice"));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let client = app
+        .signed_in_with(
+            Role::Admin,
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()),
+        )
+        .await;
     let post = |referer: String| {
         client
             .post(format!("{}/api/connector/sync", app.base_url))

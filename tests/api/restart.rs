@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use exchange_connector::sim::{FaultKind, FaultRule, RunningSimulator};
 use sqlx::SqlitePool;
 
-use crate::helpers::start_sim;
+use crate::helpers::{start_sim, PASSWORD};
 use crate::tenant::{dump_devices, read_db, read_tenant};
 
 fn free_port() -> u16 {
@@ -56,8 +56,58 @@ async fn spawn_server(sim: &RunningSimulator, db_file: &Path) -> (Child, String)
     (child, base)
 }
 
-async fn post(base: &str, endpoint: &str, body: &str) -> (u16, String) {
-    let r = reqwest::Client::new()
+/// Creates the admin with the binary's own command line, the way an operator does:
+/// `echo "$PASSWORD" | exchange-connector admin create --email ...`.
+fn create_admin(db_file: &Path) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_exchange-connector"))
+        .args(["admin", "create", "--email", ADMIN])
+        .env("DATABASE_URL", format!("sqlite://{}", db_file.display()))
+        .env("EXO_TENANT_ID", "contoso.onmicrosoft.com")
+        .env("EXO_CLIENT_ID", "00000000-0000-0000-0000-000000000001")
+        .env("EXO_CLIENT_SECRET", "unused")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .expect("password written");
+    let out = child.wait_with_output().expect("the command ends");
+    assert!(
+        out.status.success(),
+        "admin create failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(ADMIN));
+}
+
+const ADMIN: &str = "ops@contoso.test";
+
+/// A client signed in as the admin on the server at `base`.
+async fn sign_in(base: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let r = client
+        .post(format!("{base}/api/auth/sign-in"))
+        .header("accept", "application/json")
+        .form(&[("email", ADMIN), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("sign-in answers");
+    assert_eq!(r.status(), 200);
+    client
+}
+
+async fn post(client: &reqwest::Client, base: &str, endpoint: &str, body: &str) -> (u16, String) {
+    let r = client
         .post(format!("{base}/api/{endpoint}"))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "application/json")
@@ -87,8 +137,10 @@ async fn a_server_killed_mid_sync_records_the_run_interrupted_keeps_the_data_and
     let dir = tempfile::tempdir().expect("dir");
     let db_file = dir.path().join("connector.db");
 
+    create_admin(&db_file);
     let (mut first, base) = spawn_server(&sim, &db_file).await;
-    let (status, body) = post(&base, "connector/set-up", "").await;
+    let client = sign_in(&base).await;
+    let (status, body) = post(&client, &base, "connector/set-up", "").await;
     assert_eq!(status, 200, "{body}");
     let db = open(&db_file).await;
     sim.state().advance(Duration::from_secs(4 * 3600));
@@ -100,7 +152,7 @@ async fn a_server_killed_mid_sync_records_the_run_interrupted_keeps_the_data_and
         .faults()
         .push(FaultRule::always(FaultKind::Slow { delay_ms: 200 }));
     let statistics_before = sim.state().received("Get-MobileDeviceStatistics");
-    let (status, body) = post(&base, "connector/sync", "kind=fullSync").await;
+    let (status, body) = post(&client, &base, "connector/sync", "kind=fullSync").await;
     assert_eq!(status, 200, "{body}");
     let run_id: String = serde_json::from_str(&body).expect("run id");
     // Killed in the middle: the device page is read and statistics are being read.
@@ -123,6 +175,10 @@ async fn a_server_killed_mid_sync_records_the_run_interrupted_keeps_the_data_and
 
     sim.state().faults().clear();
     let (mut second, base) = spawn_server(&sim, &db_file).await;
+    // Sessions live in the database: the admin is still signed in after the restart.
+    let (status, body) = post(&client, &base, "auth/me", "").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(ADMIN), "{body}");
     let (status, message): (String, Option<String>) =
         sqlx::query_as("SELECT status, error_message FROM sync_runs WHERE id = ?1")
             .bind(&run_id)
@@ -137,7 +193,7 @@ async fn a_server_killed_mid_sync_records_the_run_interrupted_keeps_the_data_and
         "the previous data, exactly"
     );
 
-    let (status, body) = post(&base, "connector/sync", "kind=fullSync").await;
+    let (status, body) = post(&client, &base, "connector/sync", "kind=fullSync").await;
     assert_eq!(status, 200, "{body}");
     let next_id: String = serde_json::from_str(&body).expect("run id");
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -1,11 +1,13 @@
 //! Storage: the pool, migrations, and one module per table group. SQLite today; the SQL stays
 //! portable so PostgreSQL can follow with mirrored migrations.
 
+pub(crate) mod audit;
 pub(crate) mod connectors;
 pub(crate) mod devices;
 pub(crate) mod exchange_config;
 pub(crate) mod staging;
 pub(crate) mod sync_runs;
+pub(crate) mod users;
 
 use std::path::Path;
 use std::str::FromStr;

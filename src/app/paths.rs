@@ -1,0 +1,22 @@
+//! Paths of the pages and routes that sign-in, users, the audit log and the delegated set-up
+//! add (the connector and history paths live in `layout` and `query`).
+
+/// The sign-in page (`?next=` is where to go afterwards).
+pub const SIGN_IN: &str = "/sign-in";
+/// The one-time page that creates the first admin (`?token=` from the server log).
+pub const FIRST_ADMIN: &str = "/first-admin";
+/// Users and roles (admins only).
+pub const USERS: &str = "/admin/users";
+/// The audit log (admins only).
+pub const AUDIT_LOG: &str = "/admin/audit-log";
+/// The audit log as CSV (admins only; the page's filters as query).
+pub const AUDIT_LOG_CSV: &str = "/admin/audit-log.csv";
+/// Starts the delegated set-up: a redirect to Microsoft's (or the simulator's) consent page.
+pub const EXCHANGE_CONSENT_START: &str = "/auth/exchange/start";
+/// Where the consent page sends the admin back (`?code=&state=`).
+pub const EXCHANGE_CONSENT_CALLBACK: &str = "/auth/exchange/callback";
+
+/// Paths anyone may open without signing in.
+pub const PUBLIC_PAGES: &[&str] = &[SIGN_IN, FIRST_ADMIN];
+/// Pages only admins may open.
+pub const ADMIN_PAGES: &[&str] = &[USERS, AUDIT_LOG];

@@ -1,0 +1,252 @@
+//! Who is signed in and what they may do: local accounts (argon2id), sessions in the database,
+//! the admin and reader roles, sign-in throttling, the first admin, and the key of stored
+//! secrets. Every server function and route asks [`require`] before it acts.
+
+pub(crate) mod crypto;
+pub(crate) mod guard;
+pub(crate) mod password;
+pub(crate) mod session;
+pub(crate) mod throttle;
+
+use std::time::Instant;
+
+use chrono::Utc;
+use secrecy::SecretString;
+use tower_sessions::Session;
+
+use crate::model::{Role, SessionUser};
+
+use super::db::users::{self, UserRow};
+use super::error::AppError;
+use super::state::AppState;
+
+/// The session key holding the signed-in user's id.
+const USER_ID: &str = "user_id";
+
+/// The signed-in person, as the server knows them (read from the database on every request,
+/// so a role change or a disabled account takes effect at once).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Principal {
+    pub id: String,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+}
+
+impl Principal {
+    fn from_row(row: UserRow) -> Self {
+        let role = row.role();
+        Self {
+            id: row.id,
+            email: row.email,
+            display_name: row.display_name,
+            role,
+        }
+    }
+
+    /// What pages see.
+    pub(crate) fn session_user(&self) -> SessionUser {
+        SessionUser {
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            role: self.role,
+        }
+    }
+}
+
+fn session_error(e: tower_sessions::session::Error) -> AppError {
+    AppError::Session(e.to_string())
+}
+
+/// The person signed in with `session`, if any (a disabled or deleted account is signed out).
+pub(crate) async fn principal(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<Principal>, AppError> {
+    let Some(id) = session
+        .get::<String>(USER_ID)
+        .await
+        .map_err(session_error)?
+    else {
+        return Ok(None);
+    };
+    match users::by_id(state.db.pool(), &id).await? {
+        Some(row) if row.disabled_at.is_none() => Ok(Some(Principal::from_row(row))),
+        _ => {
+            session.flush().await.map_err(session_error)?;
+            Ok(None)
+        }
+    }
+}
+
+/// `who` if they are signed in with a role that allows `needed`: otherwise `Unauthorized`
+/// (nobody signed in) or `Forbidden` (saying which role is needed).
+pub(crate) fn require(who: Option<Principal>, needed: Role) -> Result<Principal, AppError> {
+    let who = who.ok_or(AppError::Unauthorized)?;
+    if who.role.allows(needed) {
+        Ok(who)
+    } else {
+        Err(AppError::Forbidden(format!(
+            "Only an admin can do this; you are signed in as a {}.",
+            who.role.as_str()
+        )))
+    }
+}
+
+/// The one message for a failed sign-in: the same for an unknown account, a wrong password and
+/// a disabled account, so that it tells nobody which accounts exist.
+pub(crate) const SIGN_IN_FAILED: &str = "The email address or password is not right.";
+
+/// Signs `email` in with `password` from `address`: throttled per account and per address, a
+/// new session id on success (no session fixation).
+pub(crate) async fn sign_in(
+    state: &AppState,
+    session: &Session,
+    email: &str,
+    password: SecretString,
+    address: &str,
+) -> Result<Principal, AppError> {
+    let email = email.trim();
+    if email.is_empty() {
+        return Err(AppError::Invalid {
+            field: "email".into(),
+            message: "enter your email address".into(),
+        });
+    }
+    let now = Instant::now();
+    if let Some(wait) = state.throttle.locked_for(email, address, now) {
+        return Err(AppError::Throttled(throttle::message(wait)));
+    }
+    let row = users::by_email(state.db.pool(), email).await?;
+    let hash = row.as_ref().and_then(|r| r.password_hash.clone());
+    let matches = password::verify(password, hash).await;
+    let row = match row {
+        Some(row) if matches && row.disabled_at.is_none() => row,
+        _ => {
+            state.throttle.failed(email, address, now);
+            return Err(AppError::Invalid {
+                field: "password".into(),
+                message: SIGN_IN_FAILED.into(),
+            });
+        }
+    };
+    state.throttle.succeeded(email);
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(USER_ID, &row.id)
+        .await
+        .map_err(session_error)?;
+    users::signed_in(state.db.pool(), &row.id, Utc::now()).await?;
+    Ok(Principal::from_row(row))
+}
+
+/// Ends the session (its row is deleted and the cookie cleared).
+pub(crate) async fn sign_out(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(session_error)
+}
+
+/// Creates a local account. The email must look like one, the password must be long enough,
+/// and the email must be new.
+pub(crate) async fn create_user(
+    pool: &sqlx::SqlitePool,
+    email: &str,
+    display_name: Option<&str>,
+    role: Role,
+    password: SecretString,
+) -> Result<String, AppError> {
+    let email = email.trim();
+    if !looks_like_email(email) {
+        return Err(AppError::Invalid {
+            field: "email".into(),
+            message: "enter an email address like admin@contoso.com".into(),
+        });
+    }
+    password::check_new(&password)?;
+    let hash = password::hash(password).await?;
+    let display_name = display_name.map(str::trim).filter(|n| !n.is_empty());
+    users::insert(pool, email, display_name, role, Some(&hash), Utc::now())
+        .await
+        .map_err(|e| {
+            if users::is_duplicate(&e) {
+                AppError::Invalid {
+                    field: "email".into(),
+                    message: format!("{email} already has an account"),
+                }
+            } else {
+                AppError::Db(e)
+            }
+        })
+}
+
+/// A fresh token for the one-time first-admin link (256 random bits, URL-safe).
+pub(crate) fn first_admin_token() -> String {
+    use base64::Engine;
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 32];
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+        // No randomness: no link (the CLI still creates the first admin).
+        return String::new();
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A plausible email address: one `@`, something before it, a dot in the domain, no spaces.
+pub(crate) fn looks_like_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !email.chars().any(char::is_whitespace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who(role: Role) -> Option<Principal> {
+        Some(Principal {
+            id: "u".into(),
+            email: "a@b.c".into(),
+            display_name: None,
+            role,
+        })
+    }
+
+    #[test]
+    fn roles_are_checked_and_the_refusal_says_why() {
+        assert!(matches!(
+            require(None, Role::Reader),
+            Err(AppError::Unauthorized)
+        ));
+        assert!(require(who(Role::Reader), Role::Reader).is_ok());
+        assert!(require(who(Role::Admin), Role::Reader).is_ok());
+        assert!(require(who(Role::Admin), Role::Admin).is_ok());
+        let e = require(who(Role::Reader), Role::Admin).expect_err("reader");
+        assert_eq!(
+            e.to_string(),
+            "Only an admin can do this; you are signed in as a reader."
+        );
+    }
+
+    #[test]
+    fn email_addresses_are_checked_loosely() {
+        for ok in ["admin@contoso.com", "a.b+c@sub.example.org"] {
+            assert!(looks_like_email(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "admin",
+            "@contoso.com",
+            "a@b",
+            "a@.com",
+            "a b@c.com",
+            "a@b.c.",
+        ] {
+            assert!(!looks_like_email(bad), "{bad}");
+        }
+    }
+}
