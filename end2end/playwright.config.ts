@@ -6,12 +6,23 @@ import { defineConfig, devices } from "@playwright/test";
 //   3101: Exchange configured at a closed port           -> the readable error
 //   3102: embedded simulator                             -> the page with JavaScript off
 //   3103: embedded simulator answering slowly            -> a sync's live progress
-import { SIM_DEVICES } from "./tests/helpers";
-const PORTS = { setUp: 3100, unreachable: 3101, noJs: 3102, live: 3103 };
+//   3104: embedded simulator, EXO_AUTH_MODE=delegated    -> set-up through the consent page
+//   3105: embedded simulator denying one cmdlet          -> the permission checklist
+// Each starts with an admin and a reader created by `exchange-connector admin create`.
+import { ADMIN, READER, SIM_DEVICES } from "./tests/helpers";
+const PORTS = { setUp: 3100, unreachable: 3101, noJs: 3102, live: 3103, delegated: 3104, denied: 3105 };
 
 function server(port: number, name: string, env: Record<string, string>) {
+  const bin = "./target/debug/exchange-connector";
+  const create = (who: { email: string; password: string }, role: string) =>
+    `printf '%s\\n' '${who.password}' | ${bin} admin create --email ${who.email} --role ${role}`;
   return {
-    command: `rm -f end2end/.data/${name}.db* && exec ./target/debug/exchange-connector`,
+    command: [
+      `rm -f end2end/.data/${name}.db* end2end/.data/${name}.key`,
+      create(ADMIN, "admin"),
+      create(READER, "reader"),
+      `exec ${bin}`,
+    ].join(" && "),
     cwd: "..",
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
@@ -22,6 +33,7 @@ function server(port: number, name: string, env: Record<string, string>) {
       LEPTOS_SITE_ROOT: "target/site",
       LEPTOS_ENV: "PROD",
       DATABASE_URL: `sqlite://end2end/.data/${name}.db`,
+      SECRET_KEY_FILE: `end2end/.data/${name}.key`,
       RUST_LOG: "info",
       ...env,
     },
@@ -86,11 +98,23 @@ export default defineConfig({
       testMatch: /unreachable\.spec\.ts/,
       use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.unreachable}` },
     },
+    {
+      name: "delegated",
+      testMatch: /delegated\.spec\.ts/,
+      use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.delegated}` },
+    },
+    {
+      name: "denied",
+      testMatch: /denied\.spec\.ts/,
+      use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.denied}` },
+    },
   ],
   webServer: [
     server(PORTS.setUp, "set-up", simulated),
     server(PORTS.noJs, "no-js", simulated),
     server(PORTS.live, "live", { ...simulated, EXO_SIM_FAULTS: slow }),
+    server(PORTS.delegated, "delegated", { ...simulated, EXO_AUTH_MODE: "delegated" }),
+    server(PORTS.denied, "denied", { ...simulated, EXO_SIM_DENY: "Set-ActiveSyncOrganizationSettings" }),
     server(PORTS.unreachable, "unreachable", {
       EXO_TENANT_ID: "unreachable.onmicrosoft.com",
       EXO_CLIENT_ID: "00000000-0000-0000-0000-000000000001",

@@ -385,6 +385,10 @@ pub struct ConnectorInfo {
     pub health_cause: Option<HealthCause>,
     /// Whether a sync is running now.
     pub syncing: bool,
+    /// Who set the connector up (the signed-in admin's email).
+    pub set_up_by: Option<String>,
+    /// The identity it connects with.
+    pub mode: IdentityMode,
 }
 
 /// How many devices have one access state.
@@ -556,5 +560,340 @@ impl AuditResult {
         [Self::Success, Self::Failure, Self::Denied]
             .into_iter()
             .find(|r| r.as_str() == name)
+    }
+}
+
+/// Which identity the connector connects with (`EXO_AUTH_MODE`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum IdentityMode {
+    /// The application's own identity (certificate or secret).
+    #[default]
+    App,
+    /// The admin who set it up (authorization code with PKCE, then a refresh token).
+    Delegated,
+}
+
+impl IdentityMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityMode::App => "app",
+            IdentityMode::Delegated => "delegated",
+        }
+    }
+}
+
+/// One line of the set-up's permission check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionCheck {
+    pub cmdlet: String,
+    /// `Some(true)` allowed, `Some(false)` denied, `None` could not be told.
+    pub allowed: Option<bool>,
+    /// For a denied cmdlet: what to grant.
+    pub hint: Option<String>,
+}
+
+/// What the set-up part of the connector page shows: the identity used and the last attempt
+/// of the person looking (kept in their session).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetUpInfo {
+    pub mode: IdentityMode,
+    /// The application (client) id the connector is registered as.
+    pub client_id: String,
+    /// The checklist of the last set-up attempt in this session, if any.
+    pub checks: Vec<PermissionCheck>,
+    /// Why the last attempt stopped, if it did.
+    pub error: Option<String>,
+    /// Whether the person looking may set up, sync and remove (an admin).
+    pub can_manage: bool,
+}
+
+/// One entry of the audit log, as the audit log page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// Who acted: a signed-in person's email, the email a failed sign-in gave, `command line`.
+    pub actor: Option<String>,
+    /// The address the request came from.
+    pub source_address: Option<String>,
+    pub action: AuditAction,
+    /// What was acted on (a connector, a user, a sync kind).
+    pub target: Option<String>,
+    /// For Exchange writes: the cmdlet run.
+    pub cmdlet: Option<String>,
+    /// For Exchange writes: the cmdlet's parameters as JSON text (never secrets).
+    pub parameters: Option<String>,
+    pub result: AuditResult,
+    pub detail: Option<String>,
+}
+
+/// Filters of the audit log (all optional). `from` and `to` are whole days in UTC, both
+/// included.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    pub action: Option<AuditAction>,
+    pub result: Option<AuditResult>,
+    /// Part of the actor, in any case.
+    pub actor: Option<String>,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+impl AuditFilter {
+    /// Reads `action`, `result`, `actor`, `from` and `to` (`YYYY-MM-DD`) from a query string:
+    /// the page's GET form and the CSV link. Empty or unknown values are no filter.
+    pub fn from_params(get: impl Fn(&str) -> Option<String>) -> Self {
+        let value = |key: &str| {
+            get(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let date = |key: &str| value(key).and_then(|v| v.parse::<chrono::NaiveDate>().ok());
+        Self {
+            action: value("action").and_then(|v| AuditAction::parse(&v)),
+            result: value("result").and_then(|v| AuditResult::parse(&v)),
+            actor: value("actor"),
+            from: date("from"),
+            to: date("to"),
+        }
+    }
+
+    /// The filter as query-string pairs, not yet percent-encoded; `from_params` reads them back.
+    pub fn params(&self) -> Vec<(&'static str, String)> {
+        let date = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+        [
+            ("action", self.action.map(|a| a.as_str().to_owned())),
+            ("result", self.result.map(|r| r.as_str().to_owned())),
+            ("actor", self.actor.clone()),
+            ("from", self.from.map(date)),
+            ("to", self.to.map(date)),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| value.map(|v| (key, v)))
+        .collect()
+    }
+
+    /// Whether any filter is set.
+    pub fn is_filtered(&self) -> bool {
+        *self != Self::default()
+    }
+}
+
+/// One page of the audit log, newest first. `next_cursor` continues after the last entry
+/// (keyset paging on `at`, `id`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod audit_filter_tests {
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> AuditFilter {
+        AuditFilter::from_params(|key| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn audit_filters_come_from_the_query_string_and_bad_values_are_ignored() {
+        let f = from(&[
+            ("action", "syncStart"),
+            ("result", "exploded"),
+            ("actor", "  Admin@ "),
+            ("from", "2026-11-01"),
+            ("to", "yesterday"),
+        ]);
+        assert_eq!(f.action, Some(AuditAction::SyncStart));
+        assert_eq!(f.result, None);
+        assert_eq!(f.actor.as_deref(), Some("Admin@"));
+        assert_eq!(chrono::NaiveDate::from_ymd_opt(2026, 11, 1), f.from);
+        assert_eq!(f.to, None);
+        assert!(f.is_filtered());
+        assert!(!from(&[("actor", " "), ("action", "")]).is_filtered());
+    }
+
+    #[test]
+    fn audit_filter_params_read_back_as_the_same_filter() {
+        let f = AuditFilter {
+            action: Some(AuditAction::SignInFailed),
+            result: Some(AuditResult::Denied),
+            actor: Some("a&b".into()),
+            from: chrono::NaiveDate::from_ymd_opt(2026, 1, 2),
+            to: chrono::NaiveDate::from_ymd_opt(2026, 1, 3),
+        };
+        let params = f.params();
+        assert_eq!(params[0], ("action", "signInFailed".to_owned()));
+        assert_eq!(params[3], ("from", "2026-01-02".to_owned()));
+        let back = AuditFilter::from_params(|key| {
+            params
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+        });
+        assert_eq!(back, f);
+        assert!(AuditFilter::default().params().is_empty());
+    }
+}
+
+/// A local account, as the users page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub id: String,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// Whether this is the person looking.
+    pub is_you: bool,
+}
+
+/// How a form of the account pages (sign-in, first admin, users) ended, when it was posted
+/// without JavaScript: the server redirects back with `?notice=<code>`. A fixed set with fixed
+/// words, so that a link cannot put its own text on a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FormNotice {
+    SignedOut,
+    SignInFailed,
+    /// Comes with `wait=<minutes>`.
+    Throttled,
+    EmailMissing,
+    LinkInvalid,
+    EmailInvalid,
+    EmailTaken,
+    PasswordShort,
+    UserAdded,
+    RoleChanged,
+    UserDisabled,
+    UserEnabled,
+    UserDeleted,
+    LastAdmin,
+    OwnRole,
+    OwnDisable,
+    OwnDelete,
+    UserNotFound,
+    ServerError,
+}
+
+impl FormNotice {
+    pub const ALL: [FormNotice; 19] = [
+        FormNotice::SignedOut,
+        FormNotice::SignInFailed,
+        FormNotice::Throttled,
+        FormNotice::EmailMissing,
+        FormNotice::LinkInvalid,
+        FormNotice::EmailInvalid,
+        FormNotice::EmailTaken,
+        FormNotice::PasswordShort,
+        FormNotice::UserAdded,
+        FormNotice::RoleChanged,
+        FormNotice::UserDisabled,
+        FormNotice::UserEnabled,
+        FormNotice::UserDeleted,
+        FormNotice::LastAdmin,
+        FormNotice::OwnRole,
+        FormNotice::OwnDisable,
+        FormNotice::OwnDelete,
+        FormNotice::UserNotFound,
+        FormNotice::ServerError,
+    ];
+
+    /// The code in the query string (the serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormNotice::SignedOut => "signed-out",
+            FormNotice::SignInFailed => "sign-in-failed",
+            FormNotice::Throttled => "throttled",
+            FormNotice::EmailMissing => "email-missing",
+            FormNotice::LinkInvalid => "link-invalid",
+            FormNotice::EmailInvalid => "email-invalid",
+            FormNotice::EmailTaken => "email-taken",
+            FormNotice::PasswordShort => "password-short",
+            FormNotice::UserAdded => "user-added",
+            FormNotice::RoleChanged => "role-changed",
+            FormNotice::UserDisabled => "user-disabled",
+            FormNotice::UserEnabled => "user-enabled",
+            FormNotice::UserDeleted => "user-deleted",
+            FormNotice::LastAdmin => "last-admin",
+            FormNotice::OwnRole => "own-role",
+            FormNotice::OwnDisable => "own-disable",
+            FormNotice::OwnDelete => "own-delete",
+            FormNotice::UserNotFound => "user-not-found",
+            FormNotice::ServerError => "server-error",
+        }
+    }
+
+    /// The notice with code `code`.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|n| n.as_str() == code)
+    }
+
+    /// What the page says (for `Throttled`, see [`FormNotice::throttled`]).
+    pub fn message(self) -> &'static str {
+        match self {
+            FormNotice::SignedOut => "You are signed out.",
+            FormNotice::SignInFailed => "The email address or password is not right.",
+            FormNotice::Throttled => "Too many failed sign-ins. Wait a while and try again.",
+            FormNotice::EmailMissing => "Enter your email address.",
+            FormNotice::LinkInvalid => "This link was already used or is not valid.",
+            FormNotice::EmailInvalid => "Enter an email address like admin@contoso.com.",
+            FormNotice::EmailTaken => "This email address already has an account.",
+            FormNotice::PasswordShort => "Use at least 12 characters.",
+            FormNotice::UserAdded => "The user was added.",
+            FormNotice::RoleChanged => "The role was changed.",
+            FormNotice::UserDisabled => "The user was disabled and signed out.",
+            FormNotice::UserEnabled => "The user was enabled.",
+            FormNotice::UserDeleted => "The user was deleted.",
+            FormNotice::LastAdmin => "This is the last admin. Make another user an admin first.",
+            FormNotice::OwnRole => "You cannot remove your own admin role.",
+            FormNotice::OwnDisable => "You cannot disable your own account.",
+            FormNotice::OwnDelete => "You cannot delete your own account.",
+            FormNotice::UserNotFound => "This user no longer exists.",
+            FormNotice::ServerError => {
+                "Something went wrong on the connector server. The server log has the details."
+            }
+        }
+    }
+
+    /// The throttling message for a wait of `minutes`.
+    pub fn throttled(minutes: u64) -> String {
+        let minutes = minutes.max(1);
+        format!(
+            "Too many failed sign-ins. Wait {minutes} minute{} and try again.",
+            if minutes == 1 { "" } else { "s" }
+        )
+    }
+
+    /// The form field the notice is about, if one.
+    pub fn field(self) -> Option<&'static str> {
+        match self {
+            FormNotice::EmailMissing | FormNotice::EmailInvalid | FormNotice::EmailTaken => {
+                Some("email")
+            }
+            FormNotice::SignInFailed | FormNotice::PasswordShort => Some("password"),
+            _ => None,
+        }
+    }
+
+    /// Whether it reports a success (else a refusal or failure).
+    pub fn is_success(self) -> bool {
+        matches!(
+            self,
+            FormNotice::SignedOut
+                | FormNotice::UserAdded
+                | FormNotice::RoleChanged
+                | FormNotice::UserDisabled
+                | FormNotice::UserEnabled
+                | FormNotice::UserDeleted
+        )
     }
 }

@@ -92,6 +92,7 @@ async fn one_size(devices: usize, mailboxes: usize) -> Result<(), Error> {
         client,
         sync,
         security: Default::default(),
+        simulated_auth_mode: Default::default(),
     };
     let options = LeptosOptions::builder()
         .output_name("exchange-connector")

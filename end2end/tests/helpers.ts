@@ -19,6 +19,19 @@ export const REQUIRED_CMDLETS = [
   "Get-ActiveSyncDeviceClass",
 ];
 
+/** The accounts every test server starts with (created by `exchange-connector admin create`). */
+export const ADMIN = { email: "admin@e2e.test", password: "an e2e admin password" };
+export const READER = { email: "reader@e2e.test", password: "an e2e reader password" };
+
+/** Signs `who` in for the page's browser context (the session cookie is shared with the page). */
+export async function signIn(page: Page, who: { email: string; password: string } = ADMIN) {
+  const response = await page.request.post("/api/auth/sign-in", {
+    form: { email: who.email, password: who.password },
+    headers: { accept: "application/json" },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+}
+
 /** Waits until the WebAssembly app has hydrated the server-rendered page. */
 export async function waitForHydration(page: Page) {
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");

@@ -1,10 +1,15 @@
 import { test, expect } from "@playwright/test";
-import { SIM_DEVICES, isSameDocument, markDocument, waitForHydration } from "./helpers";
+import { SIM_DEVICES, isSameDocument, markDocument, waitForHydration, signIn } from "./helpers";
 
 // This server's simulator answers device pages and statistics slowly, so a sync lasts a few
 // seconds: long enough to watch the progress bar move.
 
 test.describe.configure({ mode: "serial" });
+
+test.beforeEach(async ({ page }) => {
+  await signIn(page);
+});
+
 
 test("set-up shows the connector healthy with the sync buttons", async ({ page }) => {
   await page.goto("/");

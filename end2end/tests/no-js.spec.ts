@@ -1,10 +1,15 @@
 import { test, expect, Page } from "@playwright/test";
 import { readFile } from "node:fs/promises";
-import { REQUIRED_CMDLETS, SIM_DEVICES } from "./helpers";
+import { REQUIRED_CMDLETS, SIM_DEVICES, signIn } from "./helpers";
 
 // JavaScript is off in this project: everything here is the server-rendered HTML.
 
 test.describe.configure({ mode: "serial" });
+
+test.beforeEach(async ({ page }) => {
+  await signIn(page);
+});
+
 
 test("the server-rendered page shows the requirements and the set-up button", async ({ page }) => {
   const response = await page.goto("/");

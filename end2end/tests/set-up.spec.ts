@@ -1,7 +1,12 @@
 import { test, expect } from "@playwright/test";
-import { SIM_DEVICES, isSameDocument, markDocument, waitForHydration } from "./helpers";
+import { SIM_DEVICES, isSameDocument, markDocument, waitForHydration, signIn } from "./helpers";
 
 test.describe.configure({ mode: "serial" });
+
+test.beforeEach(async ({ page }) => {
+  await signIn(page);
+});
+
 
 test("a click sets up the connector and shows Connected without a reload", async ({ page }) => {
   await page.goto("/");

@@ -1,7 +1,12 @@
 import { test, expect } from "@playwright/test";
-import { isSameDocument, markDocument, waitForHydration } from "./helpers";
+import { isSameDocument, markDocument, waitForHydration, signIn } from "./helpers";
 
 // This server's Exchange is configured at a closed loopback port: nothing answers.
+
+
+test.beforeEach(async ({ page }) => {
+  await signIn(page);
+});
 
 test("with Exchange unreachable a click shows a readable error and the connector is disconnected", async ({ page }) => {
   await page.goto("/");

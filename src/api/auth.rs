@@ -1,4 +1,8 @@
-//! Server functions of signing in and out, and of the one-time first admin.
+//! Server functions of signing in and out, and of the one-time first admin. Every sign-in
+//! (failed or not), sign-out and first admin is in the audit log; passwords never are.
+//!
+//! A plain form post (no JavaScript) is answered with a redirect: to `next` after signing in,
+//! else back to the form's page with `?notice=<code>` (a `FormNotice`, never free text).
 
 use leptos::prelude::*;
 
@@ -6,10 +10,13 @@ use crate::error::ApiError;
 use crate::model::SessionUser;
 
 #[cfg(feature = "ssr")]
-use super::{fail, session, state};
+use super::{client_address, fail, is_form_post, session, state};
+#[cfg(feature = "ssr")]
+use crate::model::FormNotice;
+#[cfg(feature = "ssr")]
+use crate::server::{auth::Principal, error::AppError, state::AppState};
 
-/// Who is signed in (`None` when nobody is). The only server function besides signing in that
-/// answers without a session.
+/// Who is signed in (`None` when nobody is). Answers without a session.
 #[server(endpoint = "auth/me")]
 pub async fn get_current_user() -> Result<Option<SessionUser>, ApiError> {
     let state = state()?;
@@ -20,9 +27,20 @@ pub async fn get_current_user() -> Result<Option<SessionUser>, ApiError> {
     Ok(who.map(|w| w.session_user()))
 }
 
+/// Whether no enabled admin exists yet (the sign-in page then says how to create the first
+/// one). Answers without a session.
+#[server(endpoint = "auth/first-admin-needed")]
+pub async fn first_admin_needed() -> Result<bool, ApiError> {
+    let state = state()?;
+    crate::server::users::first_admin_needed(&state)
+        .await
+        .map_err(fail)
+}
+
 /// Signs in with a local account. A wrong email or password gets one message for both (no
 /// account enumeration); too many failures per account or per address are refused for a
-/// while. A plain form post is redirected to `next` (a path on this site) on success.
+/// while (429). A plain form post is redirected to `next` (a path on this site) on success,
+/// and back to the sign-in page with a notice on failure.
 #[server(endpoint = "auth/sign-in")]
 pub async fn sign_in(
     email: String,
@@ -31,33 +49,187 @@ pub async fn sign_in(
 ) -> Result<SessionUser, ApiError> {
     let state = state()?;
     let session = session().await?;
-    let address = super::client_address().await;
-    let who = crate::server::auth::sign_in(
+    let address = client_address().await;
+    let signed_in = audited_sign_in(
         &state,
         &session,
         &email,
         secrecy::SecretString::from(password),
         &address,
     )
-    .await
-    .map_err(fail)?;
-    if super::is_form_post() {
-        leptos_axum::redirect(&safe_next(next.as_deref()));
+    .await;
+    let next = next.as_deref().filter(|n| safe_next(Some(n)) == *n);
+    match signed_in {
+        Ok(who) => {
+            if is_form_post() {
+                leptos_axum::redirect(&safe_next(next));
+            }
+            Ok(who.session_user())
+        }
+        Err(e) if is_form_post() => {
+            let mut query = failed_sign_in_notice(&state, &e, &email, &address);
+            query.extend(next.map(|n| ("next", n.to_owned())));
+            // The redirect's 302 stands in for the error status: the browser shows the page.
+            leptos_axum::redirect(&with_query(crate::app::paths::SIGN_IN, &query));
+            Err(ApiError::from(e))
+        }
+        Err(e) => Err(fail(e)),
     }
-    Ok(who.session_user())
 }
 
-/// Ends the session. A plain form post is redirected to the sign-in page.
+/// Ends the session. A plain form post is redirected to the sign-in page ("You are signed
+/// out.").
 #[server(endpoint = "auth/sign-out")]
 pub async fn sign_out() -> Result<(), ApiError> {
+    use crate::model::{AuditAction, AuditResult};
+    use crate::server::audit::{self, Event};
+
+    let state = state()?;
     let session = session().await?;
+    let who = crate::server::auth::principal(&state, &session)
+        .await
+        .map_err(fail)?;
     crate::server::auth::sign_out(&session)
         .await
         .map_err(fail)?;
-    if super::is_form_post() {
-        leptos_axum::redirect(crate::app::paths::SIGN_IN);
+    if let Some(who) = who {
+        let address = client_address().await;
+        let event = Event::new(AuditAction::SignOut, Some(&who.email), AuditResult::Success)
+            .from_address(&address);
+        audit::record(state.db.pool(), event).await;
+    }
+    if is_form_post() {
+        let query = [("notice", FormNotice::SignedOut.as_str().to_owned())];
+        leptos_axum::redirect(&with_query(crate::app::paths::SIGN_IN, &query));
     }
     Ok(())
+}
+
+/// Creates the first admin with the one-time link's `token` and signs them in. Refused ("This
+/// link was already used or is not valid.") when an admin exists or the token is wrong; the
+/// link works once. Fields are checked first (email, password of at least 12 characters), each
+/// refusal naming its field. A plain form post goes to the connector page on success, else
+/// back to the form with a notice.
+#[server(endpoint = "auth/first-admin")]
+pub async fn create_first_admin(
+    token: String,
+    email: String,
+    #[server(default)] display_name: Option<String>,
+    password: String,
+) -> Result<SessionUser, ApiError> {
+    use crate::server::users::{NewAccount, UserError};
+    use secrecy::SecretString;
+
+    let state = state()?;
+    let session = session().await?;
+    let address = client_address().await;
+    let account = NewAccount {
+        email: email.clone(),
+        display_name,
+        role: crate::model::Role::Admin,
+        password: SecretString::from(password.clone()),
+    };
+    let made = crate::server::users::create_first_admin(&state, &token, account, &address).await;
+    let signed_in = match made {
+        Ok(()) => {
+            let password = SecretString::from(password);
+            audited_sign_in(&state, &session, email.trim(), password, &address)
+                .await
+                .map_err(UserError::App)
+        }
+        Err(e) => Err(e),
+    };
+    match signed_in {
+        Ok(who) => {
+            if is_form_post() {
+                leptos_axum::redirect(crate::app::layout::CONNECTOR_PATH);
+            }
+            Ok(who.session_user())
+        }
+        Err(e) if is_form_post() => {
+            let notice = e.notice();
+            let mut query = Vec::new();
+            if notice != FormNotice::LinkInvalid {
+                query.push(("token", token));
+            }
+            query.push(("notice", notice.as_str().to_owned()));
+            leptos_axum::redirect(&with_query(crate::app::paths::FIRST_ADMIN, &query));
+            Err(ApiError::from(AppError::from(e)))
+        }
+        Err(e) => Err(fail(e.into())),
+    }
+}
+
+/// Signs in and records it: `signIn` with the account's email, or `signInFailed` with the
+/// email as typed (`denied` when throttled). The password is never recorded.
+#[cfg(feature = "ssr")]
+async fn audited_sign_in(
+    state: &AppState,
+    session: &tower_sessions::Session,
+    email: &str,
+    password: secrecy::SecretString,
+    address: &str,
+) -> Result<Principal, AppError> {
+    use crate::model::{AuditAction, AuditResult};
+    use crate::server::audit::{self, Event};
+
+    let signed_in = crate::server::auth::sign_in(state, session, email, password, address).await;
+    let event = match &signed_in {
+        Ok(who) => Event::new(AuditAction::SignIn, Some(&who.email), AuditResult::Success),
+        Err(e) => {
+            // What was typed, bounded: an attacker's megabyte is not worth keeping.
+            let typed: String = email.trim().chars().take(254).collect();
+            let actor = Some(typed.as_str()).filter(|t| !t.is_empty());
+            let (result, detail) = match e {
+                AppError::Throttled(_) => (AuditResult::Denied, "too many failed sign-ins"),
+                AppError::Invalid { field, .. } if field == "email" => {
+                    (AuditResult::Failure, "no email address")
+                }
+                AppError::Invalid { .. } => {
+                    (AuditResult::Failure, "wrong email address or password")
+                }
+                _ => (AuditResult::Failure, "server error"),
+            };
+            Event::new(AuditAction::SignInFailed, actor, result).detail(detail)
+        }
+    };
+    audit::record(state.db.pool(), event.from_address(address)).await;
+    signed_in
+}
+
+/// The notice (and for throttling, the wait in minutes) a failed plain-form sign-in comes
+/// back with.
+#[cfg(feature = "ssr")]
+fn failed_sign_in_notice(
+    state: &AppState,
+    error: &AppError,
+    email: &str,
+    address: &str,
+) -> Vec<(&'static str, String)> {
+    let notice = match error {
+        AppError::Throttled(_) => FormNotice::Throttled,
+        AppError::Invalid { field, .. } if field == "email" => FormNotice::EmailMissing,
+        AppError::Invalid { .. } => FormNotice::SignInFailed,
+        _ => FormNotice::ServerError,
+    };
+    let mut query = vec![("notice", notice.as_str().to_owned())];
+    if notice == FormNotice::Throttled {
+        let left = state
+            .throttle
+            .locked_for(email, address, std::time::Instant::now());
+        query.extend(left.map(|d| ("wait", d.as_secs().div_ceil(60).max(1).to_string())));
+    }
+    query
+}
+
+/// `path?k=v&…`, the values escaped.
+#[cfg(feature = "ssr")]
+fn with_query(path: &str, pairs: &[(&str, String)]) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        query.append_pair(k, v);
+    }
+    format!("{path}?{}", query.finish())
 }
 
 /// Where to go after signing in: `next` when it is a path on this site, else the connector
@@ -72,6 +244,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::safe_next;
+    use crate::model::FormNotice;
 
     #[test]
     fn only_paths_on_this_site_are_followed_after_sign_in() {
@@ -88,5 +261,46 @@ mod tests {
             );
         }
         assert_eq!(safe_next(None), "/conditional-access/exchange-connector");
+    }
+
+    #[test]
+    fn every_notice_code_reads_back_and_nothing_else_does() {
+        for n in FormNotice::ALL {
+            assert_eq!(FormNotice::parse(n.as_str()), Some(n));
+            let json = serde_json::to_string(&n).expect("json");
+            assert_eq!(json, format!("\"{}\"", n.as_str()));
+        }
+        assert_eq!(FormNotice::parse("<script>"), None);
+        assert_eq!(FormNotice::parse(""), None);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_pages_say_what_the_server_says() {
+        use crate::server::auth::{throttle, SIGN_IN_FAILED};
+        use std::time::Duration;
+        assert_eq!(FormNotice::SignInFailed.message(), SIGN_IN_FAILED);
+        for secs in [1u64, 60, 61, 600, 900] {
+            let minutes = secs.div_ceil(60);
+            assert_eq!(
+                FormNotice::throttled(minutes),
+                throttle::message(Duration::from_secs(secs))
+            );
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_notice_address_escapes_what_it_carries() {
+        assert_eq!(
+            super::with_query(
+                "/sign-in",
+                &[
+                    ("notice", "throttled".into()),
+                    ("next", "/a?b=c&d=e".into())
+                ]
+            ),
+            "/sign-in?notice=throttled&next=%2Fa%3Fb%3Dc%26d%3De"
+        );
     }
 }

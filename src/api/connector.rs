@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::error::ApiError;
 #[cfg(feature = "ssr")]
 use crate::model::Role;
-use crate::model::{ConnectorOverview, LiveStatus, SyncKind};
+use crate::model::{ConnectorOverview, LiveStatus, SetUpInfo, SyncKind};
 
 #[cfg(feature = "ssr")]
 use super::{authorize, fail};
@@ -34,12 +34,48 @@ pub async fn get_live_status() -> Result<LiveStatus, ApiError> {
         .map_err(fail)
 }
 
-/// Sets up the Service to Service connector and runs its first sync. Returns the new overview;
-/// fails with a plain-language reason when Exchange cannot be reached or refuses.
+/// Sets up the Service to Service connector with the application identity and runs its first
+/// sync (admins). The permission pre-flight runs first; its checklist is kept for
+/// `get_set_up_info`. Returns the new overview; fails with a plain-language reason when a
+/// required cmdlet is denied, or Exchange cannot be reached or refuses.
 #[server(endpoint = "connector/set-up")]
 pub async fn set_up_connector() -> Result<ConnectorOverview, ApiError> {
-    let (state, _who) = authorize(Role::Admin).await?;
-    crate::server::connector::set_up(&state).await.map_err(fail)
+    let (state, who) = authorize(Role::Admin).await?;
+    let session = super::session().await?;
+    let actor = crate::server::setup::Actor {
+        email: Some(who.email),
+        address: Some(super::client_address().await),
+    };
+    crate::server::setup::set_up_with_app(&state, Some(&session), &actor)
+        .await
+        .map_err(fail)
+}
+
+/// The set-up part of the page: the identity the connector uses, the checklist and error of
+/// the last set-up attempt in this session, and whether the viewer may manage the connector.
+#[server(endpoint = "connector/set-up-info")]
+pub async fn get_set_up_info() -> Result<SetUpInfo, ApiError> {
+    let (state, who) = authorize(Role::Reader).await?;
+    let session = super::session().await?;
+    Ok(crate::server::setup::info(&state, &session, &who).await)
+}
+
+/// Removes the connector (admins): `confirmation` must be the organization's name. Its stored
+/// secrets are wiped; `delete_data` also deletes its sync history and devices (else they are
+/// kept and no longer synced).
+#[server(endpoint = "connector/remove")]
+pub async fn remove_connector(
+    confirmation: String,
+    #[server(default)] delete_data: bool,
+) -> Result<(), ApiError> {
+    let (state, who) = authorize(Role::Admin).await?;
+    let actor = crate::server::setup::Actor {
+        email: Some(who.email),
+        address: Some(super::client_address().await),
+    };
+    crate::server::setup::remove(&state, &actor, &confirmation, delete_data)
+        .await
+        .map_err(fail)
 }
 
 /// Starts a manual sync of `kind` and returns the run's id at once (the run goes on in the
@@ -53,8 +89,12 @@ pub async fn start_sync(kind: SyncKind) -> Result<String, ApiError> {
     use crate::server::error::AppError;
 
     let (state, who) = authorize(Role::Admin).await?;
+    let address = super::client_address().await;
     let started =
-        crate::server::sync::start(&state, kind, SyncTrigger::Manual, Some(who.email)).await;
+        crate::server::sync::start(&state, kind, SyncTrigger::Manual, Some(who.email.clone()))
+            .await;
+    let event = crate::server::audit::sync_start(&who.email, &address, kind, &started);
+    crate::server::audit::record(state.db.pool(), event).await;
     match form_post_referer() {
         Some(referer) => {
             let notice = match &started {

@@ -1,13 +1,17 @@
 //! Every server function. Thin: take the state from context, call `server::*`, map errors.
 //! The same functions serve the page and, later, the JSON API.
 
+mod audit;
 mod auth;
 mod connector;
 mod history;
+mod users;
 
+pub use audit::*;
 pub use auth::*;
 pub use connector::*;
 pub use history::*;
+pub use users::*;
 
 #[cfg(feature = "ssr")]
 use crate::error::ApiError;

@@ -1,7 +1,14 @@
-//! The portal frame: header, left navigation, breadcrumb. Pages render inside it.
+//! The portal frame: header (with the signed-in user and "Sign out"), left navigation (admin
+//! pages for admins only), breadcrumb. Pages render inside it; the sign-in and first-admin
+//! pages use the plain [`PublicFrame`].
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_location;
+
+use crate::api::{get_current_user, SignOut};
+use crate::app::paths;
+use crate::model::{Role, SessionUser};
 
 /// One link of the left navigation.
 struct NavItem {
@@ -29,6 +36,36 @@ const CONDITIONAL_ACCESS: &[NavItem] = &[
     },
 ];
 
+const ADMINISTRATION: &[NavItem] = &[
+    NavItem {
+        label: "Users",
+        href: paths::USERS,
+        aliases: &[],
+    },
+    NavItem {
+        label: "Audit log",
+        href: paths::AUDIT_LOG,
+        aliases: &[],
+    },
+];
+
+/// A role's name as the header and the users page show it.
+pub fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "Admin",
+        Role::Reader => "Reader",
+    }
+}
+
+/// The section of the breadcrumb a page is in.
+fn section(path: &str) -> &'static str {
+    if path.starts_with("/admin/") {
+        "Administration"
+    } else {
+        "Conditional access"
+    }
+}
+
 /// Whether the navigation item `href` (with `aliases`) is the page at `path`; pages under an
 /// item (a run under the history) count as it, except under the connector's own address.
 fn is_active(path: &str, href: &str, aliases: &[&str]) -> bool {
@@ -47,60 +84,43 @@ fn is_active(path: &str, href: &str, aliases: &[&str]) -> bool {
 pub fn Frame(
     /// The page's name, last in the breadcrumb.
     title: &'static str,
-    /// Pages between "Conditional access" and this one in the breadcrumb (label, link).
+    /// Pages between the section ("Conditional access") and this one in the breadcrumb
+    /// (label, link).
     #[prop(optional)]
     parents: &'static [(&'static str, &'static str)],
     children: Children,
 ) -> impl IntoView {
     let location = use_location();
-    let path = move || location.pathname.get();
+    let path = Memo::new(move |_| location.pathname.get());
+    // Who is signed in: the header shows them, and the admin links only to admins.
+    let me = Resource::new(|| (), |_| get_current_user());
+    let signed_in = move || async move { me.await.ok().flatten() };
     view! {
         <div class="min-h-screen bg-slate-50 text-slate-900">
-            <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2">
-                "Skip to content"
-            </a>
-            <header class="flex h-12 items-center gap-3 bg-[#1b1a19] px-4 text-white">
-                <svg class="h-6 w-6 text-sky-400" viewBox="0 0 24 24" fill="currentColor" aria-hidden="true">
-                    <path d="M3 5.5 12 2l9 3.5v6.2c0 5.1-3.8 9.3-9 10.3-5.2-1-9-5.2-9-10.3V5.5Zm9 2.2-4.5 2v2.6h9V9.7L12 7.7Zm-4.5 6.1v1.4c.9 2 2.5 3.4 4.5 4 2-.6 3.6-2 4.5-4v-1.4h-9Z"/>
-                </svg>
-                <span class="text-sm font-semibold tracking-wide">"Exchange Connector"</span>
-                <span class="hidden text-sm text-slate-400 sm:inline">"| Endpoint access for Exchange Online"</span>
-            </header>
+            <SkipLink/>
+            <Header>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        signed_in().await.map(|user| view! { <UserMenu user/> })
+                    })}
+                </Suspense>
+            </Header>
             <div class="flex flex-col md:flex-row">
                 <nav aria-label="Main" class="border-b border-slate-200 bg-white md:min-h-[calc(100vh-3rem)] md:w-64 md:shrink-0 md:border-b-0 md:border-r">
-                    <p class="px-4 pt-4 text-xs font-semibold uppercase tracking-wider text-slate-500">"Conditional access"</p>
-                    <ul class="p-2">
-                        {CONDITIONAL_ACCESS
-                            .iter()
-                            .map(|item| {
-                                let active = move || is_active(&path(), item.href, item.aliases);
-                                view! {
-                                    <li>
-                                        <a
-                                            href=item.href
-                                            aria-current=move || active().then_some("page")
-                                            class=move || {
-                                                if active() {
-                                                    "block rounded border-l-4 border-sky-600 bg-sky-50 px-3 py-2 text-sm font-semibold text-sky-900"
-                                                } else {
-                                                    "block rounded border-l-4 border-transparent px-3 py-2 text-sm text-slate-700 hover:bg-slate-100"
-                                                }
-                                            }
-                                        >
-                                            {item.label}
-                                        </a>
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                    </ul>
+                    <NavSection heading="Conditional access" items=CONDITIONAL_ACCESS path/>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let admin = signed_in().await.is_some_and(|u| u.role == Role::Admin);
+                            admin.then(|| view! { <NavSection heading="Administration" items=ADMINISTRATION path/> })
+                        })}
+                    </Suspense>
                 </nav>
                 <div class="min-w-0 flex-1">
                     <nav aria-label="Breadcrumb" class="px-4 pt-4 text-sm text-slate-600 md:px-8">
                         <ol class="flex flex-wrap items-center gap-1">
                             <li><a href="/" class="hover:underline">"Home"</a></li>
                             <li aria-hidden="true">">"</li>
-                            <li>"Conditional access"</li>
+                            <li>{move || section(&path.get())}</li>
                             <li aria-hidden="true">">"</li>
                             {parents
                                 .iter()
@@ -119,6 +139,116 @@ pub fn Frame(
     }
 }
 
+/// The frame of the pages seen before signing in: the header and a centred card.
+#[component]
+pub fn PublicFrame(children: Children) -> impl IntoView {
+    view! {
+        <div class="min-h-screen bg-slate-50 text-slate-900">
+            <SkipLink/>
+            <Header/>
+            <main id="main" class="flex justify-center px-4 py-12">
+                <div class="w-full max-w-md rounded-lg border border-slate-200 bg-white p-6 shadow-sm sm:p-8">
+                    {children()}
+                </div>
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn SkipLink() -> impl IntoView {
+    view! {
+        <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2">
+            "Skip to content"
+        </a>
+    }
+}
+
+/// The dark bar: the product's name, then `children` on the right.
+#[component]
+fn Header(#[prop(optional)] children: Option<Children>) -> impl IntoView {
+    view! {
+        <header class="flex h-12 items-center gap-3 bg-[#1b1a19] px-4 text-white">
+            <svg class="h-6 w-6 text-sky-400" viewBox="0 0 24 24" fill="currentColor" aria-hidden="true">
+                <path d="M3 5.5 12 2l9 3.5v6.2c0 5.1-3.8 9.3-9 10.3-5.2-1-9-5.2-9-10.3V5.5Zm9 2.2-4.5 2v2.6h9V9.7L12 7.7Zm-4.5 6.1v1.4c.9 2 2.5 3.4 4.5 4 2-.6 3.6-2 4.5-4v-1.4h-9Z"/>
+            </svg>
+            <span class="text-sm font-semibold tracking-wide">"Exchange Connector"</span>
+            <span class="hidden text-sm text-slate-400 sm:inline">"| Endpoint access for Exchange Online"</span>
+            <div class="ml-auto">{children.map(|c| c())}</div>
+        </header>
+    }
+}
+
+/// The signed-in user, their role, and "Sign out": a plain form post, so it works without
+/// JavaScript (the server redirects to the sign-in page).
+#[component]
+fn UserMenu(user: SessionUser) -> impl IntoView {
+    let title = user
+        .display_name
+        .clone()
+        .unwrap_or_else(|| user.email.clone());
+    let badge = match user.role {
+        Role::Admin => "bg-sky-500/20 text-sky-200 ring-sky-400/40",
+        Role::Reader => "bg-slate-500/20 text-slate-200 ring-slate-400/40",
+    };
+    view! {
+        <div class="flex items-center gap-3 text-sm" data-testid="current-user">
+            <span class="hidden max-w-[16rem] truncate sm:inline" title=title>{user.email}</span>
+            <span
+                class=format!("rounded-full px-2 py-0.5 text-xs font-semibold ring-1 ring-inset {badge}")
+                data-role=user.role.as_str()
+            >
+                {role_label(user.role)}
+            </span>
+            <form method="post" action=SignOut::PATH>
+                <button
+                    type="submit"
+                    class="rounded px-2 py-1 text-sm font-medium text-white ring-1 ring-inset ring-white/30 hover:bg-white/10 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-400"
+                >
+                    "Sign out"
+                </button>
+            </form>
+        </div>
+    }
+}
+
+/// A heading and its links; the link of the page at `path` is marked.
+#[component]
+fn NavSection(
+    heading: &'static str,
+    items: &'static [NavItem],
+    path: Memo<String>,
+) -> impl IntoView {
+    view! {
+        <p class="px-4 pt-4 text-xs font-semibold uppercase tracking-wider text-slate-500">{heading}</p>
+        <ul class="p-2">
+            {items
+                .iter()
+                .map(|item| {
+                    let active = move || path.with(|p| is_active(p, item.href, item.aliases));
+                    view! {
+                        <li>
+                            <a
+                                href=item.href
+                                aria-current=move || active().then_some("page")
+                                class=move || {
+                                    if active() {
+                                        "block rounded border-l-4 border-sky-600 bg-sky-50 px-3 py-2 text-sm font-semibold text-sky-900"
+                                    } else {
+                                        "block rounded border-l-4 border-transparent px-3 py-2 text-sm text-slate-700 hover:bg-slate-100"
+                                    }
+                                }
+                            >
+                                {item.label}
+                            </a>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +262,15 @@ mod tests {
         assert!(is_active(&format!("{HISTORY_PATH}/abc"), HISTORY_PATH, &[]));
         assert!(is_active(&format!("{HISTORY_PATH}/"), HISTORY_PATH, &[]));
         assert!(!is_active(&format!("{HISTORY_PATH}x"), HISTORY_PATH, &[]));
+    }
+
+    #[test]
+    fn admin_pages_sit_under_administration_in_the_breadcrumb() {
+        assert_eq!(section(paths::USERS), "Administration");
+        assert_eq!(section(paths::AUDIT_LOG), "Administration");
+        assert_eq!(section(HISTORY_PATH), "Conditional access");
+        assert_eq!(section("/"), "Conditional access");
+        assert_eq!(role_label(Role::Admin), "Admin");
+        assert_eq!(role_label(Role::Reader), "Reader");
     }
 }

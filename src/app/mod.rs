@@ -16,10 +16,14 @@ use leptos_router::{
     path, SsrMode,
 };
 
+use pages::audit_log::AuditLogPage;
 use pages::connector::ConnectorPage;
+use pages::first_admin::FirstAdminPage;
 use pages::history::SyncHistoryPage;
 use pages::not_found::NotFound;
+use pages::sign_in::SignInPage;
 use pages::sync_run::SyncRunPage;
+use pages::users::UsersPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -68,6 +72,10 @@ pub fn App() -> impl IntoView {
                     view=SyncRunPage
                     ssr=SsrMode::Async
                 />
+                <Route path=path!("/admin/audit-log") view=AuditLogPage ssr=SsrMode::Async/>
+                <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
+                <Route path=path!("/first-admin") view=FirstAdminPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

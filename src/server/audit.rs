@@ -4,9 +4,14 @@
 use chrono::Utc;
 use sqlx::SqlitePool;
 
-use crate::model::{AuditAction, AuditResult, Role};
+use crate::error::ApiError;
+use crate::model::{AuditAction, AuditEntry, AuditFilter, AuditPage, AuditResult, Role, SyncKind};
 
+use super::csv::{inert, push_record, time};
 use super::db::audit::{self, NewEntry};
+use super::error::AppError;
+use super::keyset;
+use super::state::AppState;
 
 /// An entry about to be recorded.
 #[derive(Clone, Debug)]
@@ -37,21 +42,29 @@ impl Event {
         }
     }
 
+    /// The address the request came from.
+    // A builder step, not a conversion: `Event::new(..).from_address(ip)` reads as recorded.
+    #[allow(clippy::wrong_self_convention)]
     pub(crate) fn from_address(mut self, address: &str) -> Self {
         self.source_address = Some(address.to_owned());
         self
     }
 
+    /// What was acted on.
     pub(crate) fn target(mut self, target: impl Into<String>) -> Self {
         self.target = Some(target.into());
         self
     }
 
+    /// Anything else worth keeping: a reason, a run id.
     pub(crate) fn detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
         self
     }
 
+    /// The Exchange write this event records: the cmdlet and its parameters (no secrets).
+    // The set-up and removal being rewritten are its first callers; until they land it is unused.
+    #[allow(dead_code)]
     pub(crate) fn exchange_write(mut self, cmdlet: &str, parameters: serde_json::Value) -> Self {
         self.cmdlet = Some(cmdlet.to_owned());
         self.parameters = Some(parameters);
@@ -88,4 +101,157 @@ pub(crate) async fn record_cli_user_created(pool: &SqlitePool, email: &str, role
     .target(email)
     .detail(format!("created as {}", role.as_str()));
     record(pool, event).await;
+}
+
+/// A manual sync start by `actor` from `address`: the kind as target; success names the run,
+/// a refusal (a sync already running) is `denied` with its reason, anything else `failure`.
+pub(crate) fn sync_start(
+    actor: &str,
+    address: &str,
+    kind: SyncKind,
+    outcome: &Result<String, AppError>,
+) -> Event {
+    let event = |result| {
+        Event::new(AuditAction::SyncStart, Some(actor), result)
+            .from_address(address)
+            .target(kind.as_str())
+    };
+    match outcome {
+        Ok(run_id) => event(AuditResult::Success).detail(format!("run {run_id}")),
+        Err(AppError::Conflict(reason)) => event(AuditResult::Denied).detail(reason.as_str()),
+        Err(e) => event(AuditResult::Failure).detail(admin_reason(e)),
+    }
+}
+
+/// What an admin may read of a failure: the plain-language message, or for internal failures
+/// the same pointer to the server log the browser gets.
+fn admin_reason(e: &AppError) -> String {
+    match e {
+        AppError::Db(_) | AppError::Session(_) | AppError::Internal(_) => {
+            ApiError::Internal.to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Most entries one page may hold.
+pub(crate) const MAX_PAGE: u32 = 200;
+
+/// One page of entries matching `filter`, newest first, continuing after `cursor` (the
+/// `next_cursor` of the previous page; an unreadable cursor starts from the top). `limit` is
+/// clamped to 1..=200.
+pub(crate) async fn page(
+    state: &AppState,
+    filter: &AuditFilter,
+    cursor: Option<&str>,
+    limit: u32,
+) -> Result<AuditPage, AppError> {
+    let limit = limit.clamp(1, MAX_PAGE);
+    let after = cursor
+        .and_then(keyset::parse)
+        .and_then(|(at, id)| Some((at, id.parse::<i64>().ok()?)));
+    // One more than asked: whether there is a next page.
+    let rows = audit::list(state.db.pool(), filter, after, Some(limit + 1)).await?;
+    let (rows, next_cursor) = keyset::cut(rows, limit, |(e, key)| keyset::cursor(key, e.id));
+    Ok(AuditPage {
+        entries: rows.into_iter().map(|(entry, _)| entry).collect(),
+        next_cursor,
+    })
+}
+
+/// Every entry matching `filter`, newest first, as CSV (RFC 4180) with a header row. Cells a
+/// spreadsheet would run as a formula start with `'`: actors and details carry text that
+/// whoever signs in typed.
+pub(crate) async fn csv(state: &AppState, filter: &AuditFilter) -> Result<String, AppError> {
+    let rows = audit::list(state.db.pool(), filter, None, None).await?;
+    let mut out = String::new();
+    push_record(&mut out, CSV_HEADER.map(str::to_owned));
+    for (entry, _) in rows {
+        push_record(&mut out, csv_fields(entry).map(inert));
+    }
+    Ok(out)
+}
+
+const CSV_HEADER: [&str; 9] = [
+    "time",
+    "actor",
+    "source_address",
+    "action",
+    "target",
+    "cmdlet",
+    "parameters",
+    "result",
+    "detail",
+];
+
+fn csv_fields(e: AuditEntry) -> [String; 9] {
+    [
+        time(e.at),
+        e.actor.unwrap_or_default(),
+        e.source_address.unwrap_or_default(),
+        e.action.as_str().to_owned(),
+        e.target.unwrap_or_default(),
+        e.cmdlet.unwrap_or_default(),
+        e.parameters.unwrap_or_default(),
+        e.result.as_str().to_owned(),
+        e.detail.unwrap_or_default(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sync_start_is_a_success_a_refusal_is_denied_and_an_error_a_failure() {
+        let ok = sync_start(
+            "a@contoso.test",
+            "10.0.0.1",
+            SyncKind::FullSync,
+            &Ok("r1".into()),
+        );
+        assert_eq!(ok.action, AuditAction::SyncStart);
+        assert_eq!(ok.result, AuditResult::Success);
+        assert_eq!(ok.actor.as_deref(), Some("a@contoso.test"));
+        assert_eq!(ok.source_address.as_deref(), Some("10.0.0.1"));
+        assert_eq!(ok.target.as_deref(), Some("fullSync"));
+        assert_eq!(ok.detail.as_deref(), Some("run r1"));
+
+        let busy = Err(AppError::Conflict("A sync is already running.".into()));
+        let denied = sync_start("a", "b", SyncKind::DeltaSync, &busy);
+        assert_eq!(denied.result, AuditResult::Denied);
+        assert_eq!(denied.detail.as_deref(), Some("A sync is already running."));
+
+        let broken = Err(AppError::Internal("key file unreadable at /secret".into()));
+        let failed = sync_start("a", "b", SyncKind::DeltaSync, &broken);
+        assert_eq!(failed.result, AuditResult::Failure);
+        assert!(
+            !failed.detail.unwrap_or_default().contains("/secret"),
+            "internal details stay in the server log"
+        );
+    }
+
+    #[test]
+    fn a_csv_row_has_the_time_in_utc_and_every_column_in_header_order() {
+        let entry = AuditEntry {
+            id: 1,
+            at: chrono::DateTime::parse_from_rfc3339("2026-11-24T10:00:00.5+01:00")
+                .expect("a time")
+                .to_utc(),
+            actor: Some("=cmd".into()),
+            source_address: Some("127.0.0.1".into()),
+            action: AuditAction::SetUp,
+            target: None,
+            cmdlet: Some("New-Thing".into()),
+            parameters: Some(r#"{"a":1}"#.into()),
+            result: AuditResult::Failure,
+            detail: Some("a, b".into()),
+        };
+        let mut out = String::new();
+        push_record(&mut out, csv_fields(entry).map(inert));
+        assert_eq!(
+            out,
+            "2026-11-24T09:00:00.500Z,'=cmd,127.0.0.1,setUp,,New-Thing,\"{\"\"a\"\":1}\",failure,\"a, b\"\r\n"
+        );
+    }
 }

@@ -70,6 +70,9 @@ pub struct Config {
     pub sync: SyncSettings,
     /// Sign-in, sessions and the key of stored secrets.
     pub security: SecuritySettings,
+    /// `EXO_AUTH_MODE` when the embedded simulator is the Exchange (with a real tenant it is
+    /// part of [`ExchangeSettings`]).
+    pub simulated_auth_mode: AuthMode,
 }
 
 /// The Exchange Online the connector talks to.
@@ -298,7 +301,21 @@ impl Config {
             client,
             sync: SyncSettings::from_lookup(&get)?,
             security: SecuritySettings::from_lookup(&get)?,
+            simulated_auth_mode: auth_mode(&get)?,
         })
+    }
+}
+
+/// `EXO_AUTH_MODE`: `app` (default) or `delegated`.
+fn auth_mode(get: &impl Fn(&str) -> Option<String>) -> Result<AuthMode, ConfigError> {
+    match get("EXO_AUTH_MODE").map(|m| m.trim().to_ascii_lowercase()) {
+        None => Ok(AuthMode::App),
+        Some(m) if m == "app" => Ok(AuthMode::App),
+        Some(m) if m == "delegated" => Ok(AuthMode::Delegated),
+        Some(m) => Err(bad(
+            "EXO_AUTH_MODE",
+            format!("must be \"app\" or \"delegated\", got {m:?}"),
+        )),
     }
 }
 
@@ -306,17 +323,7 @@ fn remote(
     get: &impl Fn(&str) -> Option<String>,
     tenant_id: &str,
 ) -> Result<ExchangeSettings, ConfigError> {
-    let auth_mode = match get("EXO_AUTH_MODE").map(|m| m.trim().to_ascii_lowercase()) {
-        None => AuthMode::App,
-        Some(m) if m == "app" => AuthMode::App,
-        Some(m) if m == "delegated" => AuthMode::Delegated,
-        Some(m) => {
-            return Err(bad(
-                "EXO_AUTH_MODE",
-                format!("must be \"app\" or \"delegated\", got {m:?}"),
-            ))
-        }
-    };
+    let auth_mode = auth_mode(get)?;
     let client_id = get("EXO_CLIENT_ID")
         .ok_or_else(|| bad("EXO_CLIENT_ID", "is required when EXO_TENANT_ID is set"))?;
     let secret = get("EXO_CLIENT_SECRET");

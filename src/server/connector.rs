@@ -1,17 +1,13 @@
-//! The connector's life: set-up (the first sync), the overview the page shows (with health),
-//! and the live status the server-sent events stream.
+//! The overview the connector page shows (with health) and the live status the server-sent
+//! events stream. Set-up and removal are in `setup`.
 
 use chrono::Utc;
 
-use crate::model::{
-    ConnectionStatus, ConnectorOverview, Health, HealthCause, LiveStatus, SyncKind, SyncRun,
-    SyncStatus, SyncTrigger,
-};
+use crate::model::{ConnectorOverview, Health, HealthCause, LiveStatus, SyncRun, SyncStatus};
 
 use super::db::{connectors, sync_runs};
 use super::error::AppError;
 use super::state::AppState;
-use super::sync;
 
 /// The connector page's data, read from the database: health from the age of the last
 /// successful sync (thresholds from the configuration), the named cause of the last failed or
@@ -36,7 +32,7 @@ pub(crate) async fn overview(state: &AppState) -> Result<ConnectorOverview, AppE
         connector,
         now,
         simulated: state.simulated,
-        endpoint: state.exchange.endpoint().to_owned(),
+        endpoint: state.exchange.settings.admin_api_url.to_string(),
     })
 }
 
@@ -86,92 +82,6 @@ pub(crate) fn health_cause(
     None
 }
 
-/// Sets up the Service to Service connector: records it as pending, runs the first full sync
-/// and leaves it `connected`, or `disconnected` with the reason (and no device data) when
-/// Exchange cannot be reached or refuses. One set-up at a time, and never during a sync (the
-/// first sync takes the same one-sync-at-a-time slot as every other run).
-pub(crate) async fn set_up(state: &AppState) -> Result<ConnectorOverview, AppError> {
-    let Ok(_running) = state.setup_lock.try_lock() else {
-        return Err(AppError::Conflict(
-            "A set-up is already running. Wait for it to finish.".into(),
-        ));
-    };
-    let existing = connectors::current(state.db.pool()).await?;
-    if let Some(c) = existing
-        .as_ref()
-        .filter(|c| c.status == ConnectionStatus::Connected)
-    {
-        return Err(AppError::Conflict(format!(
-            "The connector is already set up and connected to {}.",
-            c.organization.as_deref().unwrap_or(&c.tenant_id)
-        )));
-    }
-    let claim = state
-        .hub
-        .claim()
-        .ok_or_else(|| AppError::Conflict(sync::hub::ALREADY_RUNNING.into()))?;
-    let id = existing
-        .map(|c| c.id)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let account = state.exchange.account();
-    {
-        let mut conn = state.db.pool().acquire().await?;
-        connectors::begin_setup(
-            &mut conn,
-            &connectors::NewConnector {
-                id: &id,
-                endpoint: state.exchange.endpoint(),
-                tenant_id: state.exchange.tenant_id(),
-                account: &account,
-                now: Utc::now(),
-            },
-        )
-        .await?;
-    }
-    state.hub.notify();
-    tracing::info!(connector_id = id, "set-up started");
-    if let Err(e) = check_permissions(state).await {
-        let mut conn = state.db.pool().acquire().await?;
-        connectors::mark_disconnected(&mut conn, &id, &e.to_string(), Utc::now()).await?;
-        state.hub.notify();
-        return Err(e);
-    }
-    sync::run_claimed(state, claim, SyncKind::FullSync, SyncTrigger::Setup, None).await?;
-    overview(state).await
-}
-
-/// The permission pre-flight: every required cmdlet must be allowed (or at least not known to
-/// be denied) before anything is synced.
-async fn check_permissions(state: &AppState) -> Result<(), AppError> {
-    let report = state.exchange.check_permissions().await?;
-    let denied = report.denied();
-    if denied.is_empty() {
-        return Ok(());
-    }
-    Err(AppError::MissingPermissions(missing_permissions_message(
-        &state.exchange.account(),
-        &denied,
-    )))
-}
-
-/// "The account … is not allowed to run A and B. …" in plain words.
-fn missing_permissions_message(account: &str, denied: &[&str]) -> String {
-    let list = match denied {
-        [one] => (*one).to_owned(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-        [] => String::new(),
-    };
-    let noun = if denied.len() == 1 {
-        "this cmdlet"
-    } else {
-        "these cmdlets"
-    };
-    format!(
-        "The account ({account}) is not allowed to run {list}. Give it an Exchange role that \
-         includes {noun} (for example Organization Management), then try again."
-    )
-}
-
 /// Allowed, Quarantined, Blocked, Discovery first (the Intune order), then any other state.
 fn sort_states(states: &mut [crate::model::StateCount]) {
     const ORDER: [&str; 4] = ["Allowed", "Quarantined", "Blocked", "DeviceDiscovery"];
@@ -189,7 +99,7 @@ fn sort_states(states: &mut [crate::model::StateCount]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::StateCount;
+    use crate::model::{StateCount, SyncKind, SyncTrigger};
 
     fn run(status: SyncStatus, code: Option<&str>, throttle_wait_ms: u64) -> SyncRun {
         SyncRun {
@@ -262,21 +172,6 @@ mod tests {
             health_cause(&run(SyncStatus::Succeeded, None, 0), None, None),
             None
         );
-    }
-
-    #[test]
-    fn missing_permissions_are_listed_in_plain_words() {
-        let one =
-            missing_permissions_message("Application x", &["Set-ActiveSyncOrganizationSettings"]);
-        assert_eq!(
-            one,
-            "The account (Application x) is not allowed to run Set-ActiveSyncOrganizationSettings. \
-             Give it an Exchange role that includes this cmdlet (for example Organization \
-             Management), then try again."
-        );
-        let three = missing_permissions_message("a", &["A", "B", "C"]);
-        assert!(three.contains("run A, B and C."), "{three}");
-        assert!(three.contains("these cmdlets"));
     }
 
     #[test]

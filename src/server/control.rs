@@ -41,7 +41,8 @@ impl SyncControl {
 
     /// Sets the connector up (its first full sync included), as the set-up button does.
     pub async fn set_up(&self) -> Result<ConnectorOverview, ApiError> {
-        Ok(connector::set_up(&self.state).await?)
+        let actor = super::setup::Actor::default();
+        Ok(super::setup::set_up_with_app(&self.state, None, &actor).await?)
     }
 
     /// Starts a sync in the background; its run id, or a conflict while one runs.

@@ -4,8 +4,10 @@ use chrono::{Duration, Utc};
 
 use crate::model::{HistoryFilter, HistoryPage, SyncRun};
 
+use super::csv::{push_record, time};
 use super::db::sync_runs;
 use super::error::AppError;
+use super::keyset;
 use super::state::AppState;
 
 /// Most runs one page may hold.
@@ -23,14 +25,10 @@ pub(crate) async fn page(
 ) -> Result<HistoryPage, AppError> {
     let limit = limit.clamp(1, MAX_PAGE);
     let pool = state.db.pool();
-    let after = cursor.and_then(parse_cursor);
+    let after = cursor.and_then(keyset::parse);
     // One more than asked: whether there is a next page.
-    let mut rows = sync_runs::list(pool, filter, after, Some(limit + 1)).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| rows.last().map(|(run, key)| format!("{key}|{}", run.id)))
-        .flatten();
+    let rows = sync_runs::list(pool, filter, after, Some(limit + 1)).await?;
+    let (rows, next_cursor) = keyset::cut(rows, limit, |(run, key)| keyset::cursor(key, &run.id));
     let now = Utc::now();
     let chart = sync_runs::chart(pool, now - Duration::days(30)).await?;
     Ok(HistoryPage {
@@ -53,7 +51,7 @@ pub(crate) async fn csv(state: &AppState, filter: &HistoryFilter) -> Result<Stri
     let mut out = String::new();
     push_record(&mut out, HEADER.iter().map(|h| (*h).to_owned()));
     for (run, _) in rows {
-        push_record(&mut out, csv_fields(&run).into_iter());
+        push_record(&mut out, csv_fields(&run));
     }
     Ok(out)
 }
@@ -84,7 +82,6 @@ const HEADER: [&str; 21] = [
 
 fn csv_fields(r: &SyncRun) -> Vec<String> {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-    let time = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     vec![
         r.id.clone(),
         r.kind.as_str().to_owned(),
@@ -112,56 +109,4 @@ fn csv_fields(r: &SyncRun) -> Vec<String> {
         opt(&r.error_message),
         opt(&r.error_request_id),
     ]
-}
-
-fn push_record(out: &mut String, fields: impl Iterator<Item = String>) {
-    for (i, field) in fields.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&quote(&field));
-    }
-    out.push_str("\r\n");
-}
-
-/// One RFC 4180 field.
-fn quote(field: &str) -> String {
-    if field.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_owned()
-    }
-}
-
-/// `<started_at as stored>|<id>`.
-fn parse_cursor(cursor: &str) -> Option<(&str, &str)> {
-    cursor
-        .rsplit_once('|')
-        .filter(|(started, id)| !started.is_empty() && !id.is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_only_when_they_need_it() {
-        assert_eq!(quote("plain"), "plain");
-        assert_eq!(quote("a,b"), "\"a,b\"");
-        assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(quote("two\nlines"), "\"two\nlines\"");
-        let mut out = String::new();
-        push_record(&mut out, ["x".to_owned(), "y,z".to_owned()].into_iter());
-        assert_eq!(out, "x,\"y,z\"\r\n");
-    }
-
-    #[test]
-    fn a_cursor_splits_at_its_last_bar_and_nonsense_is_ignored() {
-        assert_eq!(
-            parse_cursor("2026-01-01T00:00:00+00:00|abc"),
-            Some(("2026-01-01T00:00:00+00:00", "abc"))
-        );
-        assert_eq!(parse_cursor("nonsense"), None);
-        assert_eq!(parse_cursor("|id"), None);
-    }
 }

@@ -10,14 +10,19 @@ pub mod config;
 pub(crate) mod connector;
 #[doc(hidden)]
 pub mod control;
+pub(crate) mod csv;
 pub(crate) mod db;
 pub(crate) mod error;
 pub(crate) mod exchange;
+pub(crate) mod headers;
 pub(crate) mod history;
+pub(crate) mod keyset;
 pub(crate) mod live;
 pub(crate) mod routes;
+pub(crate) mod setup;
 pub mod state;
 pub(crate) mod sync;
+pub(crate) mod users;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -90,9 +95,10 @@ impl Application {
                 let running = sim::start(sim_config, SocketAddr::from(([127, 0, 0, 1], 0)))
                     .await
                     .map_err(StartError::Simulator)?;
-                let settings = ExchangeSettings::for_simulator(&running).map_err(|e| {
+                let mut settings = ExchangeSettings::for_simulator(&running).map_err(|e| {
                     StartError::Simulator(std::io::Error::other(format!("bad simulator URL: {e}")))
                 })?;
+                settings.auth_mode = config.simulated_auth_mode;
                 tracing::info!(
                     url = running.base_url(),
                     devices = running.device_count(),
@@ -129,7 +135,7 @@ impl Application {
         let state = AppState {
             leptos_options: options,
             db,
-            exchange,
+            exchange: state::ExchangeHandle::new(exchange, settings),
             simulated: simulator.is_some(),
             setup_lock: Arc::new(tokio::sync::Mutex::new(())),
             hub: sync::hub::SyncHub::new(),
@@ -144,6 +150,10 @@ impl Application {
             sessions,
             first_admin: Arc::new(std::sync::Mutex::new(first_admin)),
         };
+        // Delegated mode: act as the admin who set the connector up, with the stored token.
+        if let Err(e) = setup::consent::restore(&state).await {
+            tracing::error!(error = %e, "cannot restore the admin's Microsoft sign-in");
+        }
         Ok(Self {
             listener,
             addr,

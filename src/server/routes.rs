@@ -1,9 +1,9 @@
-//! The HTTP surface: Leptos pages and server functions, live status (SSE), the CSV export of
-//! the sync history, health, static files, layers.
+//! The HTTP surface: Leptos pages and server functions, live status (SSE), the CSV exports of
+//! the sync history and the audit log, health, static files, layers.
 
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::{middleware, routing::get, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -13,13 +13,15 @@ use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
 use crate::app::live::EVENTS_PATH;
+use crate::app::paths;
 use crate::app::query::HISTORY_CSV_PATH;
 use crate::app::{shell, App};
-use crate::model::HistoryFilter;
+use crate::model::{AuditFilter, HistoryFilter};
 
-use super::auth::{guard, session};
+use super::auth::{csrf, guard, session};
+use super::setup;
 use super::state::AppState;
-use super::{history, live};
+use super::{audit, csv, headers, history, live};
 
 /// The whole router, with `state` provided to every server function.
 pub(crate) fn router(state: AppState) -> Router {
@@ -31,18 +33,46 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { (StatusCode::OK, "ok") }))
         .route(EVENTS_PATH, get(live::events).route_layer(readers()))
         .route(HISTORY_CSV_PATH, get(history_csv).route_layer(readers()))
+        .route(
+            paths::AUDIT_LOG_CSV,
+            get(audit_csv)
+                .route_layer(middleware::from_fn_with_state(state.clone(), guard::admins)),
+        )
+        .route(
+            paths::EXCHANGE_CONSENT_START,
+            get(setup::http::start)
+                .route_layer(middleware::from_fn_with_state(state.clone(), guard::admins)),
+        )
+        .route(paths::EXCHANGE_CONSENT_CALLBACK, get(setup::http::callback))
         .leptos_routes_with_context(
             &state,
             routes,
             {
                 let state = state.clone();
-                move || provide_context(state.clone())
+                move || {
+                    provide_context(state.clone());
+                    headers::provide_nonce();
+                }
             },
             move || shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // With the nonce too: a 404 page hydrates like any other.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(headers::provide_nonce, shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard::pages))
         .layer(sessions)
+        // Before sessions and handlers: a refused request touches nothing.
+        .layer(middleware::from_fn_with_state(
+            state.security.clone(),
+            csrf::refuse_cross_site,
+        ))
+        // Outside the rest, so that every answer (a refusal, a redirect, a 404) has them.
+        .layer(middleware::from_fn_with_state(
+            headers::HeaderSettings::new(&state.security, &state.leptos_options),
+            headers::security_headers,
+        ))
         // Compression buffers nothing of an event stream (tower-http skips `text/event-stream`).
         .layer(CompressionLayer::new())
         // A 502 for an unreachable Exchange is an answer, not a crash: warn, don't error.
@@ -77,26 +107,20 @@ fn parse_name<T: serde::de::DeserializeOwned>(value: &str) -> Option<T> {
 /// `GET /conditional-access/exchange-connector/sync-history.csv?status=&kind=&trigger=`: every
 /// run of the filtered history, newest first, as a CSV download.
 async fn history_csv(State(state): State<AppState>, Query(query): Query<FilterQuery>) -> Response {
-    match history::csv(&state, &query.filter()).await {
-        Ok(body) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"sync-history.csv\"",
-                ),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            body,
-        )
-            .into_response(),
-        Err(e) => {
-            let api = crate::error::ApiError::from(e);
-            let status = StatusCode::from_u16(api.status_code())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, api.to_string()).into_response()
-        }
-    }
+    csv::download(
+        "sync-history.csv",
+        history::csv(&state, &query.filter()).await,
+    )
+}
+
+/// `GET /admin/audit-log.csv?action=&result=&actor=&from=&to=` (admins only): every entry of
+/// the filtered audit log, newest first, as a CSV download. The filters read as the page's.
+async fn audit_csv(
+    State(state): State<AppState>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let filter = AuditFilter::from_params(|key| query.get(key).cloned());
+    csv::download("audit-log.csv", audit::csv(&state, &filter).await)
 }
 
 #[cfg(test)]

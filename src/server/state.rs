@@ -10,7 +10,7 @@ use tokio_util::task::TaskTracker;
 
 use super::auth::crypto::SecretBox;
 use super::auth::throttle::Throttle;
-use super::config::{SecuritySettings, SyncSettings};
+use super::config::{ExchangeSettings, SecuritySettings, SyncSettings};
 use super::db::Db;
 use super::exchange::ExchangeClient;
 use super::sync::hub::SyncHub;
@@ -20,7 +20,9 @@ use super::sync::hub::SyncHub;
 pub struct AppState {
     pub(crate) leptos_options: LeptosOptions,
     pub(crate) db: Db,
-    pub(crate) exchange: ExchangeClient,
+    /// The Exchange client in use (replaced when an admin signs in for a delegated set-up, or
+    /// the connector is removed).
+    pub(crate) exchange: ExchangeHandle,
     /// True when the embedded simulator is the Exchange (the demo tenant).
     pub(crate) simulated: bool,
     /// Held while a set-up runs, so that a second one is refused rather than run twice.
@@ -41,6 +43,35 @@ pub struct AppState {
     pub(crate) sessions: tower_sessions_sqlx_store::SqliteStore,
     /// While no admin exists: the token of the one-time link that creates the first one.
     pub(crate) first_admin: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+/// The current Exchange client and the settings to build another.
+#[derive(Clone)]
+pub(crate) struct ExchangeHandle {
+    current: Arc<std::sync::RwLock<ExchangeClient>>,
+    pub(crate) settings: Arc<ExchangeSettings>,
+}
+
+impl ExchangeHandle {
+    pub(crate) fn new(client: ExchangeClient, settings: ExchangeSettings) -> Self {
+        Self {
+            current: Arc::new(std::sync::RwLock::new(client)),
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// The client to use now (a run keeps the one it started with).
+    pub(crate) fn get(&self) -> ExchangeClient {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Uses `client` from now on.
+    pub(crate) fn replace(&self, client: ExchangeClient) {
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = client;
+    }
 }
 
 /// The stop signal every background task watches, and the tracker shutdown waits on.

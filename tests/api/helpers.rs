@@ -97,6 +97,7 @@ impl TestApp {
                 ..SyncSettings::default()
             },
             security: Default::default(),
+            simulated_auth_mode: Default::default(),
         };
         let options = LeptosOptions::builder()
             .output_name("exchange-connector")

@@ -1,9 +1,15 @@
 //! One integration-test binary: the real application on port 0, a real SQLite file, and the
 //! Exchange Online simulator over real HTTP on loopback.
 
+mod audit;
+mod auth;
+mod binary;
+mod consent;
 mod helpers;
 mod history;
 mod restart;
+mod secrets;
+mod security;
 mod set_up;
 mod sync;
 mod tenant;

@@ -1,5 +1,5 @@
 use exchange_connector::error::ApiError;
-use exchange_connector::model::ConnectionStatus;
+use exchange_connector::model::{ConnectionStatus, SetUpInfo};
 use exchange_connector::server::config::Credential;
 use sqlx::Row;
 
@@ -206,14 +206,48 @@ async fn set_up_stops_before_syncing_when_the_account_may_not_run_a_required_cmd
         message.contains("is not allowed to run Set-ActiveSyncOrganizationSettings."),
         "{message}"
     );
-    let connector = app.overview().await.connector.expect("connector recorded");
-    assert_eq!(connector.status, ConnectionStatus::Disconnected);
-    assert_eq!(connector.status_reason.as_deref(), Some(message.as_str()));
-    assert_eq!(connector.device_count, 0);
+    // Nothing is saved but the audit entry.
+    assert!(
+        app.overview().await.connector.is_none(),
+        "no connector saved"
+    );
     let sim = app.sim.as_ref().expect("sim");
     assert_eq!(
         sim.request_count("Get-MobileDevice"),
         0,
         "nothing was synced"
     );
+    // The checklist: that one cmdlet denied, with what to grant; the other twelve allowed.
+    let info: SetUpInfo = app.call("connector/set-up-info").await.expect("info");
+    assert_eq!(info.error.as_deref(), Some(message.as_str()));
+    assert_eq!(info.checks.len(), 13);
+    for check in &info.checks {
+        if check.cmdlet == "Set-ActiveSyncOrganizationSettings" {
+            assert_eq!(check.allowed, Some(false));
+            assert!(check
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("Organization Client Access")));
+        } else {
+            assert_eq!(check.allowed, Some(true), "{check:?}");
+            assert_eq!(check.hint, None);
+        }
+    }
+    let db = app.db().await;
+    let audit: (String, String) = sqlx::query_as(
+        "SELECT result, detail FROM audit_log WHERE action = 'setUp' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("audited");
+    assert_eq!(audit.0, "denied");
+    assert!(
+        audit.1.contains("Set-ActiveSyncOrganizationSettings"),
+        "{audit:?}"
+    );
+    let saved: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM connectors")
+        .fetch_one(&db)
+        .await
+        .expect("count");
+    assert_eq!(saved, 0);
 }

@@ -3,6 +3,7 @@
 pub mod alert;
 pub mod chart;
 pub mod icons;
+pub mod setup;
 pub mod status;
 pub mod sync;
 pub mod time;

@@ -5,9 +5,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::{get_live_status, SetUpConnector, StartSync, SYNC_NOTICE_PARAM};
+use crate::api::{
+    get_live_status, get_set_up_info, RemoveConnector, SetUpConnector, StartSync, SYNC_NOTICE_PARAM,
+};
 use crate::app::components::alert::Alert;
 use crate::app::components::icons::{SpinnerIcon, XCircleIcon};
+use crate::app::components::setup::{Checklist, ConsentLink, IdentityNote, RemoveConnectorForm};
 use crate::app::components::status::StatusBadge;
 use crate::app::components::sync::{HealthBadge, SyncProgressBar};
 use crate::app::components::time::{use_ticking_now, LocalTime};
@@ -16,7 +19,8 @@ use crate::app::layout::{Frame, HISTORY_PATH};
 use crate::app::live::use_live_status;
 use crate::error::ApiError;
 use crate::model::{
-    ConnectionStatus, ConnectorInfo, Health, LiveStatus, SyncKind, REQUIRED_CMDLETS,
+    ConnectionStatus, ConnectorInfo, Health, IdentityMode, LiveStatus, SetUpInfo, SyncKind,
+    REQUIRED_CMDLETS,
 };
 
 /// What a refused sync trigger shows.
@@ -26,13 +30,29 @@ const SYNC_BUSY: &str = "A sync is already running.";
 pub fn ConnectorPage() -> impl IntoView {
     let set_up = ServerAction::<SetUpConnector>::new();
     let sync = ServerAction::<StartSync>::new();
-    // Read again whenever a set-up or a sync trigger finishes, whatever its outcome; the live
-    // stream carries everything in between.
+    let remove = ServerAction::<RemoveConnector>::new();
+    // Read again whenever a set-up, a removal or a sync trigger finishes, whatever its outcome;
+    // the live stream carries everything in between.
     let status = Resource::new(
-        move || (set_up.version().get(), sync.version().get()),
+        move || {
+            (
+                set_up.version().get(),
+                sync.version().get(),
+                remove.version().get(),
+            )
+        },
         |_| get_live_status(),
     );
+    let info = Resource::new(
+        move || (set_up.version().get(), remove.version().get()),
+        |_| get_set_up_info(),
+    );
     let live = use_live_status();
+    let actions = Actions {
+        set_up,
+        sync,
+        remove,
+    };
 
     view! {
         <Title text="Exchange service connector"/>
@@ -43,12 +63,14 @@ pub fn ConnectorPage() -> impl IntoView {
                     <h1 class="text-2xl font-semibold">"Exchange service connector"</h1>
                 </div>
             </div>
-            <SetUpError set_up/>
             <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the connector…"</p> }>
                 {move || Suspend::new(async move {
-                    match status.await {
-                        Ok(initial) => view! { <Overview initial live set_up sync/> }.into_any(),
-                        Err(e) => view! { <Alert title="The connector could not be loaded" message=e.to_string()/> }.into_any(),
+                    match (status.await, info.await) {
+                        (Ok(initial), Ok(info)) => view! {
+                            <SetUpAttempt info=info.clone() set_up/>
+                            <Overview initial info live actions/>
+                        }.into_any(),
+                        (Err(e), _) | (_, Err(e)) => view! { <Alert title="The connector could not be loaded" message=e.to_string()/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -56,12 +78,31 @@ pub fn ConnectorPage() -> impl IntoView {
     }
 }
 
-/// The outcome of the last set-up attempt in this page, when it failed.
+/// The page's server actions.
+#[derive(Clone, Copy)]
+struct Actions {
+    set_up: ServerAction<SetUpConnector>,
+    sync: ServerAction<StartSync>,
+    remove: ServerAction<RemoveConnector>,
+}
+
+/// The outcome of the last set-up attempt, when it failed (from this page's button, or kept
+/// in the session across the Microsoft sign-in), and its permission checklist.
 #[component]
-fn SetUpError(set_up: ServerAction<SetUpConnector>) -> impl IntoView {
-    move || {
-        let failure: Option<ApiError> = set_up.value().get().and_then(Result::err);
-        failure.map(|e| view! { <Alert title="Set-up failed" message=e.to_string()/> })
+fn SetUpAttempt(info: SetUpInfo, set_up: ServerAction<SetUpConnector>) -> impl IntoView {
+    let kept = info.error.clone();
+    let error = move || {
+        let from_action: Option<ApiError> = set_up.value().get().and_then(Result::err);
+        match from_action {
+            Some(e) => Some(e.to_string()),
+            None if set_up.version().get() == 0 => kept.clone(),
+            None => None,
+        }
+    };
+    let checks = info.checks;
+    view! {
+        {move || error().map(|e| view! { <Alert title="Set-up failed" message=e/> })}
+        {(!checks.is_empty()).then(|| view! { <Checklist checks=checks.clone()/> })}
     }
 }
 
@@ -69,9 +110,9 @@ fn SetUpError(set_up: ServerAction<SetUpConnector>) -> impl IntoView {
 #[component]
 fn Overview(
     initial: LiveStatus,
+    info: SetUpInfo,
     live: ReadSignal<Option<LiveStatus>>,
-    set_up: ServerAction<SetUpConnector>,
-    sync: ServerAction<StartSync>,
+    actions: Actions,
 ) -> impl IntoView {
     let server_now = initial.overview.now;
     let current = Memo::new(move |_| match live.get() {
@@ -82,12 +123,13 @@ fn Overview(
     let now = Signal::derive(move || ticking.get().max(current.with(|c| c.overview.now)));
     let has_connector = Memo::new(move |_| current.with(|c| c.overview.connector.is_some()));
     move || {
+        let info = info.clone();
         if has_connector.get() {
-            view! { <ConnectorDetails current now set_up sync/> }.into_any()
+            view! { <ConnectorDetails current now info actions/> }.into_any()
         } else {
             let (endpoint, simulated) =
                 current.with_untracked(|c| (c.overview.endpoint.clone(), c.overview.simulated));
-            view! { <Requirements endpoint simulated set_up/> }.into_any()
+            view! { <Requirements endpoint simulated info set_up=actions.set_up/> }.into_any()
         }
     }
 }
@@ -97,6 +139,7 @@ fn Overview(
 fn Requirements(
     endpoint: String,
     simulated: bool,
+    info: SetUpInfo,
     set_up: ServerAction<SetUpConnector>,
 ) -> impl IntoView {
     view! {
@@ -132,8 +175,29 @@ fn Requirements(
                     </span>
                 })}
             </p>
-            <SetUpButton set_up label="Set Up Service to Service Connector"/>
+            <IdentityNote info=info.clone()/>
+            <SetUpControl info set_up label="Set Up Service to Service Connector"/>
         </section>
+    }
+}
+
+/// What sets the connector up: the button (application identity), the Microsoft sign-in
+/// link (delegated), or, for a reader, who can.
+#[component]
+fn SetUpControl(
+    info: SetUpInfo,
+    set_up: ServerAction<SetUpConnector>,
+    label: &'static str,
+) -> impl IntoView {
+    match (info.can_manage, info.mode) {
+        (false, _) => view! {
+            <p class="mt-6 text-sm text-slate-600" data-testid="reader-note">
+                "You are signed in as a reader: an admin can set up the connector."
+            </p>
+        }
+        .into_any(),
+        (true, IdentityMode::App) => view! { <SetUpButton set_up label/> }.into_any(),
+        (true, IdentityMode::Delegated) => view! { <ConsentLink label/> }.into_any(),
     }
 }
 
@@ -164,9 +228,16 @@ fn SetUpButton(set_up: ServerAction<SetUpConnector>, label: &'static str) -> imp
 fn ConnectorDetails(
     current: Memo<LiveStatus>,
     now: Signal<chrono::DateTime<chrono::Utc>>,
-    set_up: ServerAction<SetUpConnector>,
-    sync: ServerAction<StartSync>,
+    info: SetUpInfo,
+    actions: Actions,
 ) -> impl IntoView {
+    let Actions {
+        set_up,
+        sync,
+        remove,
+    } = actions;
+    let can_manage = info.can_manage;
+    let setup_info = info;
     let info = Memo::new(move |_| current.with(|c| c.overview.connector.clone()));
     let text = move |f: fn(&ConnectorInfo) -> String| {
         move || info.with(|i| i.as_ref().map(f).unwrap_or_default())
@@ -199,6 +270,7 @@ fn ConnectorDetails(
     });
     let retry = Memo::new(move |_| stored.get() != ConnectionStatus::Connected);
     let set_up_at = Memo::new(move |_| info.with(|i| i.as_ref().map(|i| i.set_up_at)));
+    let info_for_remove = info;
 
     view! {
         <div class="mt-6 grid gap-4 md:grid-cols-3">
@@ -242,15 +314,18 @@ fn ConnectorDetails(
                 </ul>
             </section>
         </div>
-        <SyncButtons sync syncing/>
+        {can_manage.then(|| view! { <SyncButtons sync syncing/> })}
         <SyncProgressBar progress/>
-        {move || retry.get().then(|| view! {
-            <section class="mt-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
-                <p class="text-sm text-slate-700">
-                    "The connector is not connected. Fix the cause above, then try again."
-                </p>
-                <SetUpButton set_up label="Try again"/>
-            </section>
+        {move || (retry.get() && can_manage).then(|| {
+            let info = setup_info.clone();
+            view! {
+                <section class="mt-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+                    <p class="text-sm text-slate-700">
+                        "The connector is not connected. Fix the cause above, then try again."
+                    </p>
+                    <SetUpControl info set_up label="Try again"/>
+                </section>
+            }
         })}
         <section aria-labelledby="server-heading" class="mt-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
             <h2 id="server-heading" class="font-semibold">"Exchange Connector Server information"</h2>
@@ -265,11 +340,33 @@ fn ConnectorDetails(
                 <dd class="break-all">{text(|i| i.account.clone())}</dd>
                 <dt class="text-slate-500">"Connector type"</dt>
                 <dd class="font-mono">{text(|i| i.connector_type.clone())}</dd>
+                <dt class="text-slate-500">"Identity"</dt>
+                <dd>{text(|i| match i.mode {
+                    IdentityMode::App => "Application (app-only)".to_owned(),
+                    IdentityMode::Delegated => "Delegated (the admin who set it up)".to_owned(),
+                })}</dd>
                 <dt class="text-slate-500">"Set up at"</dt>
                 <dd>{move || set_up_at.get().map(|at| view! { <LocalTime at/> })}</dd>
+                <dt class="text-slate-500">"Set up by"</dt>
+                <dd data-testid="set-up-by">{text(|i| i.set_up_by.clone().unwrap_or_else(|| "Not recorded".into()))}</dd>
             </dl>
         </section>
+        {move || can_manage.then(|| {
+            let name = info_name(&info_for_remove.get());
+            view! { <RemoveConnectorForm remove name/> }
+        })}
     }
+}
+
+/// The name an admin types to remove the connector: its organization, or its tenant.
+fn info_name(info: &Option<ConnectorInfo>) -> String {
+    info.as_ref()
+        .map(|i| {
+            i.organization
+                .clone()
+                .unwrap_or_else(|| i.tenant_id.clone())
+        })
+        .unwrap_or_default()
 }
 
 /// Quick sync and Full sync: one form, the pressed button names the kind. Works as a plain

@@ -1,6 +1,10 @@
 //! One module per page.
 
+pub mod audit_log;
 pub mod connector;
+pub mod first_admin;
 pub mod history;
 pub mod not_found;
+pub mod sign_in;
 pub mod sync_run;
+pub mod users;

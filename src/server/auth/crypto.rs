@@ -26,12 +26,7 @@ pub enum KeyError {
     Random,
 }
 
-/// A sealed value: what is stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Sealed {
-    pub nonce: Vec<u8>,
-    pub ciphertext: Vec<u8>,
-}
+pub(crate) use super::super::db::connectors::Sealed;
 
 /// Seals and opens secrets.
 pub(crate) struct SecretBox {
@@ -116,12 +111,18 @@ fn read_or_create(path: &Path) -> Result<Vec<u8>, KeyError> {
                 .fill(&mut key)
                 .map_err(|_| KeyError::Random)?;
             let text = base64::engine::general_purpose::STANDARD.encode(key);
-            write_private(path, &text).map_err(|source| KeyError::Create {
-                path: shown(),
-                source,
-            })?;
-            tracing::info!(path = %path.display(), "generated the key that encrypts stored secrets");
-            Ok(key.to_vec())
+            match write_private(path, &text) {
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "generated the key that encrypts stored secrets");
+                    Ok(key.to_vec())
+                }
+                // Another process created it first: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_or_create(path),
+                Err(source) => Err(KeyError::Create {
+                    path: shown(),
+                    source,
+                }),
+            }
         }
         Err(e) => Err(KeyError::BadFile {
             path: shown(),

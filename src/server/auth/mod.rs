@@ -3,6 +3,7 @@
 //! secrets. Every server function and route asks [`require`] before it acts.
 
 pub(crate) mod crypto;
+pub(crate) mod csrf;
 pub(crate) mod guard;
 pub(crate) mod password;
 pub(crate) mod session;
@@ -176,6 +177,16 @@ pub(crate) async fn create_user(
                 AppError::Db(e)
             }
         })
+}
+
+/// Whether two secrets (tokens, `state` values) are equal, in time that depends only on their
+/// lengths.
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+            == 0
 }
 
 /// A fresh token for the one-time first-admin link (256 random bits, URL-safe).

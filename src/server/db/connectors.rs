@@ -4,7 +4,14 @@ use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::devices;
-use crate::model::{ConnectionStatus, ConnectorInfo, Health, HealthThresholds};
+use crate::model::{ConnectionStatus, ConnectorInfo, Health, HealthThresholds, IdentityMode};
+
+/// A secret as stored: AES-256-GCM ciphertext and its nonce (see `auth::crypto`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Sealed {
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+}
 
 /// What set-up knows before it has talked to Exchange.
 pub(crate) struct NewConnector<'a> {
@@ -12,6 +19,8 @@ pub(crate) struct NewConnector<'a> {
     pub endpoint: &'a str,
     pub tenant_id: &'a str,
     pub account: &'a str,
+    pub set_up_by: Option<&'a str>,
+    pub mode: IdentityMode,
     pub now: DateTime<Utc>,
 }
 
@@ -20,8 +29,9 @@ pub(crate) struct NewConnector<'a> {
 pub(crate) async fn current(pool: &SqlitePool) -> Result<Option<ConnectorInfo>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT c.id, c.status, c.status_reason, c.endpoint, c.tenant_id, c.organization, \
-                c.account, c.connector_type, c.set_up_at, c.last_sync_at \
-           FROM connectors c ORDER BY c.set_up_at LIMIT 1",
+                c.account, c.connector_type, c.set_up_at, c.last_sync_at, c.set_up_by, \
+                c.auth_mode \
+           FROM connectors c WHERE c.removed_at IS NULL ORDER BY c.set_up_at LIMIT 1",
     )
     .fetch_optional(pool)
     .await?;
@@ -47,6 +57,11 @@ pub(crate) async fn current(pool: &SqlitePool) -> Result<Option<ConnectorInfo>, 
         health: Health::at(last_sync_at, Utc::now(), HealthThresholds::default()),
         health_cause: None,
         syncing: false,
+        set_up_by: row.try_get("set_up_by")?,
+        mode: match row.try_get::<String, _>("auth_mode")?.as_str() {
+            "delegated" => IdentityMode::Delegated,
+            _ => IdentityMode::App,
+        },
     }))
 }
 
@@ -57,18 +72,21 @@ pub(crate) async fn begin_setup(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO connectors (id, status, status_reason, endpoint, tenant_id, account, \
-                                 set_up_at, updated_at) \
-         VALUES (?1, 'connectionPending', NULL, ?2, ?3, ?4, ?5, ?5) \
+                                 set_up_at, updated_at, set_up_by, auth_mode) \
+         VALUES (?1, 'connectionPending', NULL, ?2, ?3, ?4, ?5, ?5, ?6, ?7) \
          ON CONFLICT (id) DO UPDATE SET status = 'connectionPending', status_reason = NULL, \
              endpoint = excluded.endpoint, tenant_id = excluded.tenant_id, \
              account = excluded.account, set_up_at = excluded.set_up_at, \
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at, set_up_by = excluded.set_up_by, \
+             auth_mode = excluded.auth_mode",
     )
     .bind(new.id)
     .bind(new.endpoint)
     .bind(new.tenant_id)
     .bind(new.account)
     .bind(new.now)
+    .bind(new.set_up_by)
+    .bind(new.mode.as_str())
     .execute(conn)
     .await?;
     Ok(())
@@ -131,4 +149,94 @@ pub(crate) async fn fail_interrupted_setups(
     .execute(pool)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// The name of the stored delegated refresh token.
+pub(crate) const REFRESH_TOKEN: &str = "refresh_token";
+
+/// Stores (replacing) a sealed secret of `connector_id`.
+pub(crate) async fn put_secret(
+    conn: &mut SqliteConnection,
+    connector_id: &str,
+    name: &str,
+    sealed: &Sealed,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO connector_secrets (connector_id, name, nonce, ciphertext, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (connector_id, name) DO UPDATE SET nonce = excluded.nonce, \
+             ciphertext = excluded.ciphertext, updated_at = excluded.updated_at",
+    )
+    .bind(connector_id)
+    .bind(name)
+    .bind(&sealed.nonce)
+    .bind(&sealed.ciphertext)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A sealed secret of `connector_id`, if stored.
+pub(crate) async fn secret(
+    pool: &SqlitePool,
+    connector_id: &str,
+    name: &str,
+) -> Result<Option<Sealed>, sqlx::Error> {
+    let row: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+        "SELECT nonce, ciphertext FROM connector_secrets WHERE connector_id = ?1 AND name = ?2",
+    )
+    .bind(connector_id)
+    .bind(name)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(nonce, ciphertext)| Sealed { nonce, ciphertext }))
+}
+
+/// Deletes every secret of `connector_id`.
+pub(crate) async fn wipe_secrets(
+    conn: &mut SqliteConnection,
+    connector_id: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM connector_secrets WHERE connector_id = ?1")
+            .bind(connector_id)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Deletes the connector and, through the foreign keys, its devices, configuration, sync runs
+/// and secrets.
+pub(crate) async fn delete(
+    conn: &mut SqliteConnection,
+    connector_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM connectors WHERE id = ?1")
+        .bind(connector_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks the connector removed (its rows are kept): it is no longer the current connector.
+pub(crate) async fn mark_removed(
+    conn: &mut SqliteConnection,
+    id: &str,
+    by: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE connectors SET status = 'disconnected', \
+             status_reason = 'The connector was removed; its sync history and devices were kept.', \
+             removed_at = ?2, removed_by = ?3, updated_at = ?2 WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(by)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -105,3 +105,138 @@ pub(crate) fn is_duplicate(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .is_some_and(|d| d.is_unique_violation())
 }
+
+// The guarded changes below check "another enabled admin remains" inside the statement that
+// makes the change: SQLite runs one statement at a time, so two admins demoting each other at
+// once cannot both succeed.
+
+/// True unless the row `?1` is an enabled admin and no other enabled admin exists.
+const KEEPS_AN_ADMIN: &str = "(NOT (role = 'admin' AND disabled_at IS NULL) OR EXISTS \
+     (SELECT 1 FROM users AS other WHERE other.role = 'admin' AND other.disabled_at IS NULL \
+      AND other.id <> ?1))";
+
+/// Sets the role of `id`, unless that would leave no enabled admin. Whether it changed.
+pub(crate) async fn set_role_keeping_an_admin(
+    pool: &SqlitePool,
+    id: &str,
+    role: Role,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(&format!(
+        "UPDATE users SET role = ?2 WHERE id = ?1 AND (?2 = 'admin' OR {KEEPS_AN_ADMIN})"
+    ))
+    .bind(id)
+    .bind(role.as_str())
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Disables `id` at `now`, unless that would leave no enabled admin. Whether it changed.
+pub(crate) async fn disable_keeping_an_admin(
+    pool: &SqlitePool,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(&format!(
+        "UPDATE users SET disabled_at = ?2 WHERE id = ?1 AND disabled_at IS NULL \
+         AND {KEEPS_AN_ADMIN}"
+    ))
+    .bind(id)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Enables `id` again. Whether it changed.
+pub(crate) async fn enable(pool: &SqlitePool, id: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE users SET disabled_at = NULL WHERE id = ?1 AND disabled_at IS NOT NULL",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes `id`, unless that would leave no enabled admin. Whether it was deleted.
+pub(crate) async fn delete_keeping_an_admin(
+    pool: &SqlitePool,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(&format!(
+        "DELETE FROM users WHERE id = ?1 AND {KEEPS_AN_ADMIN}"
+    ))
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::db::Db;
+
+    async fn db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("users.db").display());
+        let db = Db::open(&url).await.expect("db");
+        (dir, db)
+    }
+
+    async fn user(pool: &SqlitePool, email: &str, role: Role) -> String {
+        insert(pool, email, None, role, None, Utc::now())
+            .await
+            .expect("insert")
+    }
+
+    #[tokio::test]
+    async fn the_last_enabled_admin_cannot_be_demoted_disabled_or_deleted() {
+        let (_dir, db) = db().await;
+        let pool = db.pool();
+        let ann = user(pool, "ann@contoso.test", Role::Admin).await;
+        let rob = user(pool, "rob@contoso.test", Role::Reader).await;
+
+        assert!(!set_role_keeping_an_admin(pool, &ann, Role::Reader)
+            .await
+            .expect("role"));
+        assert!(!disable_keeping_an_admin(pool, &ann, Utc::now())
+            .await
+            .expect("disable"));
+        assert!(!delete_keeping_an_admin(pool, &ann).await.expect("delete"));
+        assert_eq!(count_admins(pool).await.expect("count"), 1);
+
+        // Readers are free to change; a second admin frees the first.
+        assert!(disable_keeping_an_admin(pool, &rob, Utc::now())
+            .await
+            .expect("disable"));
+        assert!(enable(pool, &rob).await.expect("enable"));
+        assert!(set_role_keeping_an_admin(pool, &rob, Role::Admin)
+            .await
+            .expect("role"));
+        assert!(set_role_keeping_an_admin(pool, &ann, Role::Reader)
+            .await
+            .expect("role"));
+        assert!(!delete_keeping_an_admin(pool, &rob).await.expect("delete"));
+        assert!(delete_keeping_an_admin(pool, &ann).await.expect("delete"));
+        assert_eq!(all(pool).await.expect("all").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_disabled_admin_does_not_count_as_the_admin_that_remains() {
+        let (_dir, db) = db().await;
+        let pool = db.pool();
+        let ann = user(pool, "ann@contoso.test", Role::Admin).await;
+        let bea = user(pool, "bea@contoso.test", Role::Admin).await;
+        assert!(disable_keeping_an_admin(pool, &bea, Utc::now())
+            .await
+            .expect("disable"));
+        assert!(!set_role_keeping_an_admin(pool, &ann, Role::Reader)
+            .await
+            .expect("role"));
+        // The disabled admin itself may go: it is not the one that keeps the door open.
+        assert!(delete_keeping_an_admin(pool, &bea).await.expect("delete"));
+        assert!(!enable(pool, &ann).await.expect("already enabled"));
+    }
+}

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use reqwest::Method;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 use url::Url;
@@ -39,10 +39,12 @@ use error::error_body_message;
 pub(crate) use error::{ApiFailure, ExchangeError};
 pub(crate) use pages::{Page, Pages};
 #[cfg(test)]
-use preflight::{Permission, PermissionSource};
+use preflight::PermissionSource;
+pub(crate) use preflight::{Permission, PermissionReport};
 use retry::Verdict;
 pub(crate) use stats::ClientStats;
 use stats::{Meter, Wait};
+pub(crate) use token::RotationSink;
 use token::{AppCredential, Grant, TokenProvider};
 
 use super::config::{AuthMode, ClientSettings, Credential, ExchangeSettings};
@@ -146,22 +148,14 @@ impl ExchangeClient {
     }
 
     /// A client that acts as the admin of `grant` (delegated mode): their refresh token, their
-    /// mailbox as the routing anchor.
-    #[cfg_attr(not(test), allow(dead_code))] // the delegated set-up page (issue 5)
+    /// mailbox as the routing anchor. Rotated refresh tokens go to `rotated`.
     pub(crate) async fn signed_in(
         &self,
         settings: &ExchangeSettings,
         grant: DelegatedGrant,
+        rotated: Option<RotationSink>,
     ) -> Self {
-        let refresh_token = tokio::sync::Mutex::new(grant.refresh_token);
-        let client = Self::build(
-            self.inner.http.clone(),
-            settings,
-            &self.inner.settings,
-            Grant::Delegated { refresh_token },
-            format!("UPN:{}", grant.user),
-            grant.user,
-        );
+        let client = self.as_admin(settings, grant.user, grant.refresh_token, rotated);
         client
             .inner
             .tokens
@@ -170,14 +164,40 @@ impl ExchangeClient {
         client
     }
 
-    /// The admin API base this client talks to.
-    pub(crate) fn endpoint(&self) -> &str {
-        self.inner.admin_api_url.as_str()
+    /// A client that acts as `user` with a stored `refresh_token` (after a restart); the first
+    /// call redeems it.
+    pub(crate) fn as_admin(
+        &self,
+        settings: &ExchangeSettings,
+        user: String,
+        refresh_token: SecretString,
+        rotated: Option<RotationSink>,
+    ) -> Self {
+        Self::build(
+            self.inner.http.clone(),
+            settings,
+            &self.inner.settings,
+            Grant::Delegated {
+                refresh_token: tokio::sync::Mutex::new(refresh_token),
+                rotated,
+            },
+            format!("UPN:{user}"),
+            user,
+        )
     }
 
-    /// The tenant (GUID or domain).
-    pub(crate) fn tenant_id(&self) -> &str {
-        &self.inner.tenant_id
+    /// The same client without a signed-in admin (after the connector is removed).
+    pub(crate) fn signed_out(&self, settings: &ExchangeSettings) -> Self {
+        let account = "(no admin signed in yet)".to_owned();
+        let anchor = format!("APP:{APP_ANCHOR_MAILBOX}@{}", settings.tenant_id);
+        Self::build(
+            self.inner.http.clone(),
+            settings,
+            &self.inner.settings,
+            Grant::NotSignedIn,
+            anchor,
+            account,
+        )
     }
 
     /// The identity the connector uses, as shown to admins.

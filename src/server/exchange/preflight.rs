@@ -51,12 +51,17 @@ impl PermissionReport {
     }
 
     /// The permission of `cmdlet`.
-    #[cfg_attr(not(test), allow(dead_code))] // the set-up checklist (issue 5)
     pub fn get(&self, cmdlet: &str) -> Option<Permission> {
         self.cmdlets
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(cmdlet))
             .map(|(_, p)| *p)
+    }
+
+    /// A report as `EXOModuleFile` listing `exported` would give (for tests elsewhere).
+    #[cfg(test)]
+    pub(crate) fn from_module_file_for_tests(exported: &str) -> Self {
+        Self::from_exported(exported)
     }
 
     fn from_exported(exported: &str) -> Self {

@@ -32,13 +32,19 @@ pub(crate) enum AppCredential {
     None,
 }
 
+/// Where a rotated refresh token goes to be stored.
+pub(crate) type RotationSink = tokio::sync::mpsc::UnboundedSender<SecretString>;
+
 /// What the provider exchanges for access tokens.
 pub(crate) enum Grant {
     /// App-only: `client_credentials`.
     App,
-    /// Delegated: `refresh_token`, rotated on every use.
-    #[cfg_attr(not(test), allow(dead_code))] // the delegated set-up page (issue 5)
-    Delegated { refresh_token: Mutex<SecretString> },
+    /// Delegated: `refresh_token`, rotated on every use; each new one is also sent to
+    /// `rotated` (to be stored), when given.
+    Delegated {
+        refresh_token: Mutex<SecretString>,
+        rotated: Option<RotationSink>,
+    },
     /// Delegated, but no admin has signed in yet: no token can be had.
     NotSignedIn,
 }
@@ -135,7 +141,6 @@ impl TokenProvider {
     }
 
     /// Starts the cache with an access token already in hand (from a code redemption).
-    #[cfg_attr(not(test), allow(dead_code))] // the delegated set-up page (issue 5)
     pub(crate) async fn seed(&self, access_token: SecretString, lifetime: Duration) {
         *self.cached.lock().await = Some(CachedToken::new(access_token, Instant::now(), lifetime));
     }
@@ -176,7 +181,7 @@ impl TokenProvider {
                 ("grant_type", "client_credentials".into()),
                 ("scope", SCOPE.into()),
             ],
-            Grant::Delegated { refresh_token } => vec![
+            Grant::Delegated { refresh_token, .. } => vec![
                 ("grant_type", "refresh_token".into()),
                 (
                     "refresh_token",
@@ -192,10 +197,20 @@ impl TokenProvider {
         let mut form = self.grant_form().await?;
         let started = Instant::now();
         let parsed = self.post(&mut form).await?;
-        if let (Grant::Delegated { refresh_token }, Some(rotated)) =
-            (&self.grant, parsed.refresh_token.as_deref())
+        if let (
+            Grant::Delegated {
+                refresh_token,
+                rotated,
+            },
+            Some(new),
+        ) = (&self.grant, parsed.refresh_token.as_deref())
         {
-            *refresh_token.lock().await = SecretString::from(rotated.to_owned());
+            let new = SecretString::from(new.to_owned());
+            *refresh_token.lock().await = new.clone();
+            if let Some(sink) = rotated {
+                // The receiver stops only at shutdown; the token is then already in use.
+                let _ = sink.send(new);
+            }
         }
         let lifetime = parsed.lifetime();
         Ok(CachedToken::new(

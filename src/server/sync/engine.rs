@@ -13,7 +13,7 @@ use super::super::db::sync_runs::{self, RunError, RunRecord};
 use super::super::db::{connectors, exchange_config};
 use super::super::error::AppError;
 use super::super::exchange::cmdlets::MobileDeviceQuery;
-use super::super::exchange::ClientStats;
+use super::super::exchange::{ClientStats, ExchangeClient};
 use super::super::state::AppState;
 use super::fetch::{self, Compare, ExchangeConfig};
 use super::hub::Claim;
@@ -98,9 +98,11 @@ pub(crate) async fn execute(
     claim: Claim,
 ) -> Result<RunSummary, SyncError> {
     let clock = Instant::now();
-    let before = state.exchange.stats();
+    // The client of the whole run, even if the connector's identity changes meanwhile.
+    let exchange = state.exchange.get();
+    let before = exchange.stats();
     let cancel = state.background.cancel.clone();
-    let work = perform(state, &run, &claim, &before, clock);
+    let work = perform(state, &exchange, &run, &claim, &before, clock);
     let ended = tokio::select! {
         biased;
         () = cancel.cancelled() => Err(SyncError::Interrupted),
@@ -109,7 +111,7 @@ pub(crate) async fn execute(
     let result = match ended {
         Ok(summary) => Ok(summary),
         Err(e) => {
-            let record = failure_record(state, &run, &before, clock, &e);
+            let record = failure_record(&exchange, &run, &before, clock, &e);
             if let Err(db) = close_failed(state, &run, &record, &e).await {
                 tracing::error!(run_id = run.id, error = %db, "could not record the end of a sync");
             }
@@ -123,12 +125,12 @@ pub(crate) async fn execute(
 
 async fn perform(
     state: &AppState,
+    exchange: &ExchangeClient,
     run: &PreparedRun,
     claim: &Claim,
     before: &ClientStats,
     clock: Instant,
 ) -> Result<RunSummary, SyncError> {
-    let exchange = &state.exchange;
     let pool = state.db.pool();
     let full = run.kind == SyncKind::FullSync;
     let compare = match full {
@@ -194,12 +196,12 @@ async fn perform(
         mailboxes_queried,
         notes,
     };
-    save(state, run, staging, outcome, before, clock).await
+    save(exchange, run, staging, outcome, before, clock).await
 }
 
 /// The final transaction: configuration, devices, statistics, ledger and connector together.
 async fn save(
-    state: &AppState,
+    exchange: &ExchangeClient,
     run: &PreparedRun,
     mut staging: Staging,
     mut o: Outcome,
@@ -235,7 +237,7 @@ async fn save(
     } else {
         SyncStatus::Succeeded
     };
-    let delta = state.exchange.stats().since(before);
+    let delta = exchange.stats().since(before);
     let record = RunRecord {
         status,
         finished_at: now,
@@ -277,13 +279,13 @@ async fn save(
 }
 
 fn failure_record(
-    state: &AppState,
+    exchange: &ExchangeClient,
     run: &PreparedRun,
     before: &ClientStats,
     clock: Instant,
     e: &SyncError,
 ) -> RunRecord {
-    let delta = state.exchange.stats().since(before);
+    let delta = exchange.stats().since(before);
     let (status, error) = match e {
         SyncError::Interrupted => (
             SyncStatus::Interrupted,

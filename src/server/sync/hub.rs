@@ -142,6 +142,17 @@ pub(crate) async fn start(
         .hub
         .claim()
         .ok_or_else(|| AppError::Conflict(ALREADY_RUNNING.into()))?;
+    start_claimed(state, claim, kind, trigger, by).await
+}
+
+/// As [`start`], with the one-run slot already held (set-up claims it before its checks).
+pub(crate) async fn start_claimed(
+    state: &AppState,
+    claim: Claim,
+    kind: SyncKind,
+    trigger: SyncTrigger,
+    by: Option<String>,
+) -> Result<String, AppError> {
     let run = engine::prepare(state, &claim, kind, trigger, by).await?;
     let id = run.id.clone();
     let state = state.clone();

@@ -115,7 +115,7 @@ async fn the_admin_signs_in_with_pkce_and_the_connector_acts_as_that_admin() {
         "Debug hides the tokens"
     );
 
-    let admin_client = c.signed_in(&settings, grant).await;
+    let admin_client = c.signed_in(&settings, grant, None).await;
     assert_eq!(admin_client.account(), admin);
     let (devices, _) = all_devices(&admin_client).await.expect("acts as the admin");
     assert_eq!(devices, 6);

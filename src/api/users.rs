@@ -1,0 +1,121 @@
+//! Server functions of the users page: the list of local accounts, adding one, changing a
+//! role, disabling, enabling and deleting. Admins only. No change may leave the connector
+//! without an enabled admin or lock the asking admin out; every change is in the audit log.
+//!
+//! A plain form post (no JavaScript) is redirected back to the users page with
+//! `?notice=<code>` saying how it ended.
+
+use leptos::prelude::*;
+
+use crate::error::ApiError;
+use crate::model::{Role, UserSummary};
+
+#[cfg(feature = "ssr")]
+use super::{authorize, client_address, fail, is_form_post};
+#[cfg(feature = "ssr")]
+use crate::model::FormNotice;
+#[cfg(feature = "ssr")]
+use crate::server::users::{self as users, Actor, UserError};
+
+/// Every local account, by email; the asking admin's own is marked `is_you`.
+#[server(endpoint = "users/list")]
+pub async fn list_users() -> Result<Vec<UserSummary>, ApiError> {
+    let (state, who) = authorize(Role::Admin).await?;
+    users::list(&state, &who).await.map_err(fail)
+}
+
+/// Adds an account with `role` and an initial `password` (at least 12 characters). Refused,
+/// naming the field, when the email is not one or already has an account.
+#[server(endpoint = "users/add")]
+pub async fn add_user(
+    email: String,
+    #[server(default)] display_name: Option<String>,
+    role: Role,
+    password: String,
+) -> Result<(), ApiError> {
+    let (state, who) = authorize(Role::Admin).await?;
+    let address = client_address().await;
+    let account = users::NewAccount {
+        email,
+        display_name,
+        role,
+        password: secrecy::SecretString::from(password),
+    };
+    let actor = Actor {
+        who: &who,
+        address: &address,
+    };
+    let done = users::add(&state, &actor, account).await;
+    answer(done, FormNotice::UserAdded)
+}
+
+/// Gives the account `id` the role `role`. Refused for your own admin role and for the last
+/// enabled admin.
+#[server(endpoint = "users/role")]
+pub async fn change_user_role(id: String, role: Role) -> Result<(), ApiError> {
+    let (state, who) = authorize(Role::Admin).await?;
+    let address = client_address().await;
+    let actor = Actor {
+        who: &who,
+        address: &address,
+    };
+    let done = users::change_role(&state, &actor, &id, role).await;
+    answer(done, FormNotice::RoleChanged)
+}
+
+/// Disables the account `id`: it is signed out at its next request and cannot sign in.
+/// Refused for your own account and for the last enabled admin.
+#[server(endpoint = "users/disable")]
+pub async fn disable_user(id: String) -> Result<(), ApiError> {
+    let (state, who) = authorize(Role::Admin).await?;
+    let address = client_address().await;
+    let actor = Actor {
+        who: &who,
+        address: &address,
+    };
+    let done = users::set_disabled(&state, &actor, &id, true).await;
+    answer(done, FormNotice::UserDisabled)
+}
+
+/// Enables the account `id` again.
+#[server(endpoint = "users/enable")]
+pub async fn enable_user(id: String) -> Result<(), ApiError> {
+    let (state, who) = authorize(Role::Admin).await?;
+    let address = client_address().await;
+    let actor = Actor {
+        who: &who,
+        address: &address,
+    };
+    let done = users::set_disabled(&state, &actor, &id, false).await;
+    answer(done, FormNotice::UserEnabled)
+}
+
+/// Deletes the account `id`. Refused for your own account and for the last enabled admin.
+#[server(endpoint = "users/delete")]
+pub async fn delete_user(id: String) -> Result<(), ApiError> {
+    let (state, who) = authorize(Role::Admin).await?;
+    let address = client_address().await;
+    let actor = Actor {
+        who: &who,
+        address: &address,
+    };
+    let done = users::delete(&state, &actor, &id).await;
+    answer(done, FormNotice::UserDeleted)
+}
+
+/// The answer to a change: for a plain form post a redirect to the users page with `success`
+/// or the refusal's notice (the 302 stands in for the error status), else the result.
+#[cfg(feature = "ssr")]
+fn answer(done: Result<(), UserError>, success: FormNotice) -> Result<(), ApiError> {
+    use crate::server::error::AppError;
+    if !is_form_post() {
+        return done.map_err(|e| fail(e.into()));
+    }
+    let notice = done.as_ref().err().map_or(success, UserError::notice);
+    leptos_axum::redirect(&format!(
+        "{}?notice={}",
+        crate::app::paths::USERS,
+        notice.as_str()
+    ));
+    done.map_err(|e| ApiError::from(AppError::from(e)))
+}

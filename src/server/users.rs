@@ -1,0 +1,389 @@
+//! Managing local accounts: the users page's list and changes, and the one-time first admin.
+//! No change may leave the connector without an enabled admin, and no admin may lock
+//! themselves out. Every change, and every refusal of those rules, is in the audit log.
+
+use chrono::Utc;
+use secrecy::SecretString;
+
+use crate::model::{AuditAction, AuditResult, FormNotice, Role, UserSummary};
+
+use super::audit::{self, Event};
+use super::auth::{self, password, Principal};
+use super::db::users::{self, UserRow};
+use super::error::AppError;
+use super::state::AppState;
+
+/// The longest email address accepted (RFC 5321's path limit).
+const MAX_EMAIL: usize = 254;
+/// Display names longer than this are cut.
+const MAX_NAME: usize = 200;
+
+/// Why a change was not made.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum UserError {
+    /// Refused by a rule or a field check, with fixed words (also the no-JavaScript notice).
+    #[error("{}", .0.message())]
+    Refused(FormNotice),
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<sqlx::Error> for UserError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::App(AppError::Db(e))
+    }
+}
+
+impl From<UserError> for AppError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::Refused(notice) => match notice.field() {
+                Some(field) => AppError::Invalid {
+                    field: field.into(),
+                    message: notice.message().into(),
+                },
+                None => AppError::Conflict(notice.message().into()),
+            },
+            UserError::App(e) => e,
+        }
+    }
+}
+
+impl UserError {
+    /// The notice a plain form post comes back with.
+    pub(crate) fn notice(&self) -> FormNotice {
+        match self {
+            UserError::Refused(notice) => *notice,
+            UserError::App(_) => FormNotice::ServerError,
+        }
+    }
+}
+
+/// Who asks for a change, and from where (for the audit log).
+pub(crate) struct Actor<'a> {
+    pub who: &'a Principal,
+    pub address: &'a str,
+}
+
+impl Actor<'_> {
+    async fn record(&self, state: &AppState, target: &str, result: AuditResult, detail: &str) {
+        let event = Event::new(AuditAction::UserChange, Some(&self.who.email), result)
+            .from_address(self.address)
+            .target(target)
+            .detail(detail);
+        audit::record(state.db.pool(), event).await;
+    }
+
+    /// Records the refusal `notice` about `target`, and returns it as the error.
+    async fn refuse(&self, state: &AppState, target: &str, notice: FormNotice) -> UserError {
+        self.record(state, target, AuditResult::Denied, notice.message())
+            .await;
+        UserError::Refused(notice)
+    }
+}
+
+/// Every account, by email, the asking admin marked.
+pub(crate) async fn list(state: &AppState, who: &Principal) -> Result<Vec<UserSummary>, AppError> {
+    let rows = users::all(state.db.pool()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| UserSummary {
+            is_you: row.id == who.id,
+            role: row.role(),
+            id: row.id,
+            email: row.email,
+            display_name: row.display_name,
+            created_at: row.created_at,
+            last_sign_in_at: row.last_sign_in_at,
+            disabled_at: row.disabled_at,
+        })
+        .collect())
+}
+
+/// A new account's fields as typed.
+pub(crate) struct NewAccount {
+    pub email: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+    pub password: SecretString,
+}
+
+impl NewAccount {
+    /// The fields checked (email shape and length, password length) and tidied (trimmed, name
+    /// cut to length), before anything is stored.
+    fn checked(self) -> Result<Self, UserError> {
+        let email = self.email.trim().to_owned();
+        if email.len() > MAX_EMAIL || !auth::looks_like_email(&email) {
+            return Err(UserError::Refused(FormNotice::EmailInvalid));
+        }
+        if password::check_new(&self.password).is_err() {
+            return Err(UserError::Refused(FormNotice::PasswordShort));
+        }
+        let display_name = self
+            .display_name
+            .map(|n| n.trim().chars().take(MAX_NAME).collect::<String>())
+            .filter(|n| !n.is_empty());
+        Ok(Self {
+            email,
+            display_name,
+            ..self
+        })
+    }
+
+    async fn create(self, state: &AppState) -> Result<String, UserError> {
+        auth::create_user(
+            state.db.pool(),
+            &self.email,
+            self.display_name.as_deref(),
+            self.role,
+            self.password,
+        )
+        .await
+        .map_err(|e| match e {
+            // The email's shape was checked: a refused email is one already taken.
+            AppError::Invalid { field, .. } if field == "email" => {
+                UserError::Refused(FormNotice::EmailTaken)
+            }
+            other => UserError::App(other),
+        })
+    }
+}
+
+/// Adds an account. Refused with a field's notice when the email is not one or is taken, or
+/// the password is too short.
+pub(crate) async fn add(
+    state: &AppState,
+    actor: &Actor<'_>,
+    account: NewAccount,
+) -> Result<(), UserError> {
+    let account = account.checked()?;
+    let (email, role) = (account.email.clone(), account.role);
+    account.create(state).await?;
+    let detail = format!("added as {}", role.as_str());
+    actor
+        .record(state, &email, AuditResult::Success, &detail)
+        .await;
+    Ok(())
+}
+
+async fn target(state: &AppState, id: &str) -> Result<UserRow, UserError> {
+    users::by_id(state.db.pool(), id)
+        .await?
+        .ok_or(UserError::Refused(FormNotice::UserNotFound))
+}
+
+/// Gives `id` the role `role`. An admin cannot take their own admin role, and the last enabled
+/// admin keeps theirs.
+pub(crate) async fn change_role(
+    state: &AppState,
+    actor: &Actor<'_>,
+    id: &str,
+    role: Role,
+) -> Result<(), UserError> {
+    let user = target(state, id).await?;
+    let before = user.role();
+    if before == role {
+        return Ok(());
+    }
+    if user.id == actor.who.id {
+        return Err(actor.refuse(state, &user.email, FormNotice::OwnRole).await);
+    }
+    if !users::set_role_keeping_an_admin(state.db.pool(), id, role).await? {
+        return Err(actor
+            .refuse(state, &user.email, FormNotice::LastAdmin)
+            .await);
+    }
+    let detail = format!("role {} → {}", before.as_str(), role.as_str());
+    actor
+        .record(state, &user.email, AuditResult::Success, &detail)
+        .await;
+    Ok(())
+}
+
+/// Disables `id` (signed out at their next request) or enables it again. An admin cannot
+/// disable themselves, and the last enabled admin stays enabled.
+pub(crate) async fn set_disabled(
+    state: &AppState,
+    actor: &Actor<'_>,
+    id: &str,
+    disabled: bool,
+) -> Result<(), UserError> {
+    let user = target(state, id).await?;
+    if disabled == user.disabled_at.is_some() {
+        return Ok(());
+    }
+    let pool = state.db.pool();
+    if disabled {
+        if user.id == actor.who.id {
+            return Err(actor
+                .refuse(state, &user.email, FormNotice::OwnDisable)
+                .await);
+        }
+        if !users::disable_keeping_an_admin(pool, id, Utc::now()).await? {
+            return Err(actor
+                .refuse(state, &user.email, FormNotice::LastAdmin)
+                .await);
+        }
+    } else {
+        users::enable(pool, id).await?;
+    }
+    let detail = if disabled { "disabled" } else { "enabled" };
+    actor
+        .record(state, &user.email, AuditResult::Success, detail)
+        .await;
+    Ok(())
+}
+
+/// Deletes `id`. An admin cannot delete themselves, and the last enabled admin stays.
+pub(crate) async fn delete(state: &AppState, actor: &Actor<'_>, id: &str) -> Result<(), UserError> {
+    let user = target(state, id).await?;
+    if user.id == actor.who.id {
+        return Err(actor
+            .refuse(state, &user.email, FormNotice::OwnDelete)
+            .await);
+    }
+    if !users::delete_keeping_an_admin(state.db.pool(), id).await? {
+        return Err(actor
+            .refuse(state, &user.email, FormNotice::LastAdmin)
+            .await);
+    }
+    let detail = format!("deleted ({})", user.role().as_str());
+    actor
+        .record(state, &user.email, AuditResult::Success, &detail)
+        .await;
+    Ok(())
+}
+
+/// Whether no enabled admin exists (the sign-in page then says how to create one).
+pub(crate) async fn first_admin_needed(state: &AppState) -> Result<bool, AppError> {
+    Ok(users::count_admins(state.db.pool()).await? == 0)
+}
+
+/// Creates the first admin with the one-time link's `token`: refused (`LinkInvalid`) when an
+/// admin exists or the token is not the one in the server log. The token works once: it is
+/// taken before the account is created, and put back only if the account could not be made.
+pub(crate) async fn create_first_admin(
+    state: &AppState,
+    token: &str,
+    account: NewAccount,
+    address: &str,
+) -> Result<(), UserError> {
+    let account = NewAccount {
+        role: Role::Admin,
+        ..account
+    }
+    .checked()?;
+    let email = account.email.clone();
+    let Some(taken) = take_token(state, token) else {
+        return Err(refuse_link(state, address).await);
+    };
+    let made = match first_admin_needed(state).await {
+        // An admin came another way (the command line): the link is spent for good.
+        Ok(false) => return Err(refuse_link(state, address).await),
+        Ok(true) => account.create(state).await,
+        Err(e) => Err(e.into()),
+    };
+    if let Err(e) = made {
+        put_token_back(state, taken);
+        return Err(e);
+    }
+    let event = Event::new(AuditAction::UserChange, Some(&email), AuditResult::Success)
+        .from_address(address)
+        .target(&email)
+        .detail("first admin, created with the one-time link");
+    audit::record(state.db.pool(), event).await;
+    Ok(())
+}
+
+async fn refuse_link(state: &AppState, address: &str) -> UserError {
+    let notice = FormNotice::LinkInvalid;
+    let event = Event::new(AuditAction::UserChange, None, AuditResult::Denied)
+        .from_address(address)
+        .detail(format!("first-admin link refused: {}", notice.message()));
+    audit::record(state.db.pool(), event).await;
+    UserError::Refused(notice)
+}
+
+/// The first-admin token, taken out, if `given` is it (compared in constant time).
+fn take_token(state: &AppState, given: &str) -> Option<String> {
+    let mut slot = state.first_admin.lock().unwrap_or_else(|p| p.into_inner());
+    match slot.as_deref() {
+        Some(expected) if !expected.is_empty() && same_token(expected, given) => slot.take(),
+        _ => None,
+    }
+}
+
+fn put_token_back(state: &AppState, token: String) {
+    let mut slot = state.first_admin.lock().unwrap_or_else(|p| p.into_inner());
+    slot.get_or_insert(token);
+}
+
+/// Whether `given` equals `expected`, in time that does not depend on where they differ (an
+/// HMAC under a fresh key, checked by ring's constant-time verification).
+fn same_token(expected: &str, given: &str) -> bool {
+    use ring::hmac;
+    let rng = ring::rand::SystemRandom::new();
+    let Ok(key) = hmac::Key::generate(hmac::HMAC_SHA256, &rng) else {
+        return false;
+    };
+    let tag = hmac::sign(&key, expected.as_bytes());
+    hmac::verify(&key, given.as_bytes(), tag.as_ref()).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(email: &str, password: &str) -> NewAccount {
+        NewAccount {
+            email: email.into(),
+            display_name: Some(format!("  {}  ", "n".repeat(300))),
+            role: Role::Reader,
+            password: SecretString::from(password.to_owned()),
+        }
+    }
+
+    #[test]
+    fn tokens_match_only_themselves() {
+        assert!(same_token("abc-DEF_123", "abc-DEF_123"));
+        assert!(!same_token("abc-DEF_123", "abc-DEF_124"));
+        assert!(!same_token("abc-DEF_123", "abc"));
+        assert!(!same_token("abc-DEF_123", ""));
+    }
+
+    #[test]
+    fn new_accounts_are_checked_and_tidied_before_anything_is_stored() {
+        let ok = account("  ann@contoso.test ", "long enough pass")
+            .checked()
+            .expect("valid");
+        assert_eq!(ok.email, "ann@contoso.test");
+        assert_eq!(ok.display_name.map(|n| n.chars().count()), Some(MAX_NAME));
+
+        let refused = |a: NewAccount| a.checked().err().map(|e| e.notice());
+        assert_eq!(
+            refused(account("ann", "long enough pass")),
+            Some(FormNotice::EmailInvalid)
+        );
+        let long = format!("{}@contoso.test", "a".repeat(250));
+        assert_eq!(
+            refused(account(&long, "long enough pass")),
+            Some(FormNotice::EmailInvalid)
+        );
+        assert_eq!(
+            refused(account("ann@contoso.test", "short")),
+            Some(FormNotice::PasswordShort)
+        );
+    }
+
+    #[test]
+    fn refusals_reach_the_browser_with_their_field_or_as_a_conflict() {
+        let e = AppError::from(UserError::Refused(FormNotice::PasswordShort));
+        assert!(
+            matches!(&e, AppError::Invalid { field, message } if field == "password" && message == "Use at least 12 characters."),
+            "{e:?}"
+        );
+        let e = AppError::from(UserError::Refused(FormNotice::OwnRole));
+        assert_eq!(e.to_string(), "You cannot remove your own admin role.");
+        assert!(matches!(e, AppError::Conflict(_)));
+    }
+}

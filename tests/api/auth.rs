@@ -1,0 +1,405 @@
+//! Signing in and out, the one-time first admin, and the users page's server functions, over
+//! real HTTP against the real app, with and without JavaScript (form posts that redirect).
+//! Each leaves the audit entries it promises, and no password is ever stored in them.
+
+mod first_admin;
+mod users;
+
+use exchange_connector::model::{Role, SessionUser};
+use reqwest::redirect::Policy;
+use sqlx::SqlitePool;
+
+use crate::helpers::{TestApp, PASSWORD};
+
+const THROTTLED: &str = "Too many failed sign-ins. Wait 15 minutes and try again.";
+const SIGN_IN_FAILED: &str = "The email address or password is not right.";
+
+/// A browser without JavaScript's reach: keeps cookies, follows no redirects.
+pub(super) fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Calls the server function `endpoint` as the hydrated page does (JSON back).
+pub(super) async fn call(
+    client: &reqwest::Client,
+    base_url: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let r = client
+        .post(format!("{base_url}/api/{endpoint}"))
+        .header("accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .expect("the server answers");
+    let status = r.status().as_u16();
+    (status, r.text().await.expect("body"))
+}
+
+/// Posts `form` to `endpoint` as a plain HTML form does; the status and `Location`.
+pub(super) async fn form_post(
+    client: &reqwest::Client,
+    base_url: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let r = client
+        .post(format!("{base_url}/api/{endpoint}"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .form(form)
+        .send()
+        .await
+        .expect("the server answers");
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (r.status().as_u16(), location)
+}
+
+pub(super) async fn get_html(
+    client: &reqwest::Client,
+    base_url: &str,
+    path: &str,
+) -> (u16, String) {
+    let r = client
+        .get(format!("{base_url}{path}"))
+        .send()
+        .await
+        .expect("page");
+    (r.status().as_u16(), r.text().await.expect("html"))
+}
+
+pub(super) async fn me(client: &reqwest::Client, base_url: &str) -> Option<SessionUser> {
+    let (status, body) = call(client, base_url, "auth/me", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).expect("json")
+}
+
+/// One audit entry: action, actor, target, result, detail, source address.
+pub(super) type Entry = (
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+/// The audit entries by or about `email`, oldest first.
+pub(super) async fn audit_of(db: &SqlitePool, email: &str) -> Vec<Entry> {
+    sqlx::query_as(
+        "SELECT action, actor, target, result, detail, source_address FROM audit_log \
+         WHERE actor = ?1 OR target = ?1 ORDER BY id",
+    )
+    .bind(email)
+    .fetch_all(db)
+    .await
+    .expect("audit log")
+}
+
+/// The audit entries as (action, result, detail), for comparing.
+pub(super) fn summary(entries: &[Entry]) -> Vec<(&str, &str, &str)> {
+    entries
+        .iter()
+        .map(|(action, _, _, result, detail, _)| {
+            (
+                action.as_str(),
+                result.as_str(),
+                detail.as_deref().unwrap_or(""),
+            )
+        })
+        .collect()
+}
+
+/// No column of any audit entry holds `secret`.
+pub(super) async fn assert_never_recorded(db: &SqlitePool, secret: &str) {
+    let hits: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE instr(coalesce(actor, '') || coalesce(target, '') \
+         || coalesce(detail, '') || coalesce(parameters, ''), ?1) > 0",
+    )
+    .bind(secret)
+    .fetch_one(db)
+    .await
+    .expect("audit log");
+    assert_eq!(hits, 0, "the audit log holds a password");
+}
+
+#[tokio::test]
+async fn signing_in_with_the_right_password_starts_a_session_that_auth_me_reports() {
+    let app = TestApp::with_sim(1, 10).await;
+    app.control
+        .create_user("ann@contoso.test", PASSWORD, Role::Reader)
+        .await
+        .expect("user");
+    let client = browser();
+    assert_eq!(me(&client, &app.base_url).await, None);
+
+    let form = [("email", " Ann@Contoso.test "), ("password", PASSWORD)];
+    let (status, body) = call(&client, &app.base_url, "auth/sign-in", &form).await;
+    assert_eq!(status, 200, "{body}");
+    let user: SessionUser = serde_json::from_str(&body).expect("json");
+    assert_eq!(user.email, "ann@contoso.test");
+    assert_eq!(user.role, Role::Reader);
+    assert_eq!(me(&client, &app.base_url).await, Some(user));
+
+    let db = app.db().await;
+    let entries = audit_of(&db, "ann@contoso.test").await;
+    assert_eq!(summary(&entries), [("signIn", "success", "")]);
+    assert_eq!(entries[0].5.as_deref(), Some("127.0.0.1"), "the address");
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_answer_and_are_audited() {
+    let app = TestApp::with_sim(1, 10).await;
+    app.control
+        .create_user("bob@contoso.test", PASSWORD, Role::Admin)
+        .await
+        .expect("user");
+    let client = browser();
+    let wrong = "not the password at all";
+    let known = [("email", "bob@contoso.test"), ("password", wrong)];
+    let unknown = [("email", "nobody@contoso.test"), ("password", wrong)];
+    let a = call(&client, &app.base_url, "auth/sign-in", &known).await;
+    let b = call(&client, &app.base_url, "auth/sign-in", &unknown).await;
+    assert_eq!(a, b, "nothing tells which accounts exist");
+    assert_eq!(a.0, 400);
+    assert!(a.1.contains(SIGN_IN_FAILED), "{}", a.1);
+    assert_eq!(me(&client, &app.base_url).await, None);
+
+    let db = app.db().await;
+    for email in ["bob@contoso.test", "nobody@contoso.test"] {
+        let entries = audit_of(&db, email).await;
+        assert_eq!(
+            summary(&entries),
+            [("signInFailed", "failure", "wrong email address or password")],
+            "{email}"
+        );
+    }
+    assert_never_recorded(&db, wrong).await;
+    assert_never_recorded(&db, PASSWORD).await;
+}
+
+#[tokio::test]
+async fn the_sixth_failed_sign_in_of_an_account_is_throttled_even_with_the_right_password() {
+    let app = TestApp::with_sim(1, 10).await;
+    app.control
+        .create_user("cy@contoso.test", PASSWORD, Role::Reader)
+        .await
+        .expect("user");
+    let client = browser();
+    for attempt in 1..=5 {
+        let form = [
+            ("email", "cy@contoso.test"),
+            ("password", "guess guess guess"),
+        ];
+        let (status, body) = call(&client, &app.base_url, "auth/sign-in", &form).await;
+        assert_eq!(status, 400, "attempt {attempt}: {body}");
+    }
+    let right = [("email", "cy@contoso.test"), ("password", PASSWORD)];
+    let (status, body) = call(&client, &app.base_url, "auth/sign-in", &right).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains(THROTTLED), "{body}");
+    assert_eq!(me(&client, &app.base_url).await, None);
+
+    // Without JavaScript the refusal comes back as a fixed notice the page puts in words.
+    let (status, location) = form_post(&client, &app.base_url, "auth/sign-in", &right).await;
+    assert_eq!(status, 302);
+    assert_eq!(location, "/sign-in?notice=throttled&wait=15");
+    let (status, html) = get_html(&client, &app.base_url, &location).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(THROTTLED), "the page says why");
+
+    let db = app.db().await;
+    let results: Vec<_> = audit_of(&db, "cy@contoso.test")
+        .await
+        .into_iter()
+        .map(|e| e.3)
+        .collect();
+    assert_eq!(
+        results,
+        ["failure", "failure", "failure", "failure", "failure", "denied", "denied"]
+    );
+}
+
+/// The `ec_session` cookie a response sets, as `name=value`.
+fn session_cookie(r: &reqwest::Response) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("ec_session="))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn signing_in_again_gives_a_new_session_id_and_the_old_one_stops_working() {
+    let app = TestApp::with_sim(1, 10).await;
+    app.control
+        .create_user("dee@contoso.test", PASSWORD, Role::Reader)
+        .await
+        .expect("user");
+    // Cookies by hand, to see them change.
+    let client = reqwest::Client::new();
+    let sign_in = |cookie: Option<String>| {
+        let mut request = client
+            .post(format!("{}/api/auth/sign-in", app.base_url))
+            .header("accept", "application/json")
+            .form(&[("email", "dee@contoso.test"), ("password", PASSWORD)]);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send()
+    };
+    let first = sign_in(None).await.expect("sign-in");
+    assert_eq!(first.status(), 200);
+    let old = session_cookie(&first).expect("a session cookie");
+    let second = sign_in(Some(old.clone())).await.expect("sign-in");
+    assert_eq!(second.status(), 200);
+    let new = session_cookie(&second).expect("a new session cookie");
+    assert_ne!(old, new, "signing in cycles the session id");
+
+    let who = |cookie: String| {
+        client
+            .post(format!("{}/api/auth/me", app.base_url))
+            .header("accept", "application/json")
+            .header("cookie", cookie)
+            .send()
+    };
+    let with_old = who(old).await.expect("me").text().await.expect("body");
+    assert_eq!(with_old, "null");
+    let with_new = who(new).await.expect("me").text().await.expect("body");
+    assert!(with_new.contains("dee@contoso.test"), "{with_new}");
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_and_protected_functions_answer_401() {
+    let app = TestApp::with_sim(1, 10).await;
+    let client = app
+        .signed_in_with(
+            Role::Reader,
+            reqwest::Client::builder().redirect(Policy::none()),
+        )
+        .await;
+    let user = me(&client, &app.base_url).await.expect("signed in");
+    let (status, _) = call(&client, &app.base_url, "connector/overview", &[]).await;
+    assert_eq!(status, 200);
+
+    let (status, body) = call(&client, &app.base_url, "auth/sign-out", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(me(&client, &app.base_url).await, None);
+    let (status, _) = call(&client, &app.base_url, "connector/overview", &[]).await;
+    assert_eq!(status, 401);
+
+    // The header's button, without JavaScript: back to the sign-in page, which says so.
+    let again = app
+        .signed_in_with(
+            Role::Reader,
+            reqwest::Client::builder().redirect(Policy::none()),
+        )
+        .await;
+    let (status, location) = form_post(&again, &app.base_url, "auth/sign-out", &[]).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (302, "/sign-in?notice=signed-out")
+    );
+    assert_eq!(me(&again, &app.base_url).await, None);
+    let (_, html) = get_html(&again, &app.base_url, &location).await;
+    assert!(html.contains("You are signed out."));
+
+    let db = app.db().await;
+    let entries = audit_of(&db, &user.email).await;
+    assert_eq!(
+        summary(&entries),
+        [("signIn", "success", ""), ("signOut", "success", "")]
+    );
+}
+
+#[tokio::test]
+async fn without_javascript_a_visitor_signs_in_and_comes_back_to_the_page_they_wanted() {
+    let app = TestApp::with_sim(1, 10).await;
+    app.control
+        .create_user("eve@contoso.test", PASSWORD, Role::Reader)
+        .await
+        .expect("user");
+    let client = browser();
+    let wanted = "/conditional-access/exchange-connector/sync-history?status=failed";
+    let r = client
+        .get(format!("{}{wanted}", app.base_url))
+        .send()
+        .await
+        .expect("page");
+    assert!(matches!(r.status().as_u16(), 302 | 303), "{}", r.status());
+    let to_sign_in = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("location")
+        .to_owned();
+    assert!(to_sign_in.starts_with("/sign-in?next=%2F"), "{to_sign_in}");
+
+    let (status, html) = get_html(&client, &app.base_url, &to_sign_in).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(r#"action="/api/auth/sign-in""#),
+        "a real form"
+    );
+    assert!(html.contains(r#"method="post""#), "a real form");
+    assert!(
+        html.contains(r#"name="next""#) && html.contains("sync-history?status=failed"),
+        "the page remembers where to go"
+    );
+    assert!(!html.contains("No admin account yet"), "an admin exists");
+
+    let wrong = [
+        ("email", "eve@contoso.test"),
+        ("password", "wrong wrong wrong"),
+        ("next", wanted),
+    ];
+    let (status, location) = form_post(&client, &app.base_url, "auth/sign-in", &wrong).await;
+    assert_eq!(status, 302);
+    assert_eq!(
+        location,
+        "/sign-in?notice=sign-in-failed&next=%2Fconditional-access%2Fexchange-connector%2Fsync-history%3Fstatus%3Dfailed"
+    );
+    let (_, html) = get_html(&client, &app.base_url, &location).await;
+    assert!(html.contains(SIGN_IN_FAILED));
+
+    let right = [
+        ("email", "eve@contoso.test"),
+        ("password", PASSWORD),
+        ("next", wanted),
+    ];
+    let (status, location) = form_post(&client, &app.base_url, "auth/sign-in", &right).await;
+    assert_eq!((status, location.as_str()), (302, wanted));
+    let (status, html) = get_html(&client, &app.base_url, wanted).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("eve@contoso.test"),
+        "the header shows who is signed in"
+    );
+    assert!(html.contains("Sign out"));
+    assert!(
+        !html.contains(r#"href="/admin/users""#),
+        "a reader has no admin links"
+    );
+
+    // A made-up notice or another site as `next` puts nothing on the page and goes nowhere.
+    let (_, html) = get_html(&client, &app.base_url, "/sign-in?notice=call-555-1234").await;
+    assert!(!html.contains("555"));
+    let evil = [
+        ("email", "eve@contoso.test"),
+        ("password", PASSWORD),
+        ("next", "//evil.example/"),
+    ];
+    let (_, location) = form_post(&client, &app.base_url, "auth/sign-in", &evil).await;
+    assert_eq!(location, "/conditional-access/exchange-connector");
+}

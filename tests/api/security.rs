@@ -1,0 +1,446 @@
+//! The security perimeter, enumerated rather than sampled: every registered server function,
+//! every page and every download refuses whoever may not use it; cross-site posts are refused
+//! even for an admin; responses carry the security headers, and a page's CSP nonce is on every
+//! inline script; the session cookie has the attributes it promises.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+use exchange_connector::app::live::EVENTS_PATH;
+use exchange_connector::app::query::HISTORY_CSV_PATH;
+use exchange_connector::app::{paths, App};
+use exchange_connector::model::Role;
+use exchange_connector::server::config::{
+    ClientSettings, Config, ExchangeTarget, SecuritySettings, SyncSettings,
+};
+use exchange_connector::server::control::SyncControl;
+use exchange_connector::server::Application;
+use leptos::config::LeptosOptions;
+use leptos::server_fn::axum::server_fn_paths;
+use reqwest::redirect::Policy;
+
+use crate::helpers::{unreachable_settings, TestApp, PASSWORD};
+
+/// The server functions anyone may call: who am I, sign in, sign out, whether a first admin is
+/// needed and creating it. Any other function must answer 401 to an anonymous caller.
+const PUBLIC: &[&str] = &[
+    "/api/auth/first-admin",
+    "/api/auth/first-admin-needed",
+    "/api/auth/me",
+    "/api/auth/sign-in",
+    "/api/auth/sign-out",
+];
+
+/// The server functions a reader may call, because they change nothing. Any other function
+/// must answer 403 to a reader.
+const READ_ONLY: &[&str] = &[
+    "/api/connector/live",
+    "/api/connector/overview",
+    "/api/connector/set-up-info",
+    "/api/sync-history/page",
+    "/api/sync-history/run",
+];
+
+/// Arguments for the functions that need some before they reach their role check.
+const ARGS: &[(&str, &str)] = &[
+    ("/api/connector/remove", "confirmation=remove"),
+    ("/api/connector/sync", "kind=deltaSync"),
+    ("/api/sync-history/run", "id=no-such-run"),
+    (
+        "/api/users/add",
+        "email=new%40contoso.test&role=reader&password=a+long+enough+password",
+    ),
+    ("/api/users/delete", "id=no-such-user"),
+    ("/api/users/disable", "id=no-such-user"),
+    ("/api/users/enable", "id=no-such-user"),
+    ("/api/users/role", "id=no-such-user&role=admin"),
+];
+
+/// Every registered server function, with its method, in path order.
+fn server_functions() -> Vec<(&'static str, String)> {
+    let mut all: Vec<_> = server_fn_paths()
+        .map(|(path, method)| (path, method.as_str().to_owned()))
+        .collect();
+    all.sort();
+    assert!(all.len() >= 8, "the registry looks empty: {all:?}");
+    all
+}
+
+/// Calls the server function at `path` the way the hydrated page does, with its sample
+/// arguments. Returns the status and the body.
+async fn call(client: &reqwest::Client, app: &TestApp, path: &str, method: &str) -> (u16, String) {
+    let args = ARGS.iter().find(|(p, _)| *p == path).map_or("", |(_, a)| a);
+    let url = format!("{}{path}", app.base_url);
+    let request = match method {
+        "GET" => client.get(format!("{url}?{args}")),
+        _ => client
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(args),
+    };
+    let r = request
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("the server answers");
+    let status = r.status().as_u16();
+    let body = r.text().await.unwrap_or_default();
+    assert!(
+        !(status == 400 && body.contains("\"field\":\"request\"")),
+        "{path} could not read its arguments; give it sample ones in ARGS: {body}"
+    );
+    (status, body)
+}
+
+/// A client that keeps no cookies and follows no redirects.
+fn anonymous() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn every_server_function_but_the_public_ones_answers_401_to_anonymous_callers() {
+    let app = TestApp::with_sim(3, 10).await;
+    let client = anonymous();
+    let mut answered = BTreeSet::new();
+    for (path, method) in server_functions() {
+        let (status, body) = call(&client, &app, path, &method).await;
+        if status != 401 {
+            assert!(
+                PUBLIC.contains(&path),
+                "{path} answered {status} to an anonymous caller: a server function must start \
+                 with authorize() unless it is public on purpose: {body}"
+            );
+            answered.insert(path);
+        }
+    }
+    let public: BTreeSet<_> = PUBLIC.iter().copied().collect();
+    assert_eq!(
+        answered, public,
+        "the public server functions are exactly these"
+    );
+}
+
+#[tokio::test]
+async fn a_reader_may_read_but_every_other_server_function_answers_403() {
+    let app = TestApp::with_sim(3, 10).await;
+    let reader = app.signed_in(Role::Reader).await;
+    let registered: Vec<_> = server_functions();
+    let mut admin_only = BTreeSet::new();
+    for (path, method) in &registered {
+        if PUBLIC.contains(path) {
+            continue;
+        }
+        let (status, body) = call(&reader, &app, path, method).await;
+        if READ_ONLY.contains(path) {
+            assert_eq!(status, 200, "a reader may call {path}: {body}");
+        } else {
+            assert_eq!(
+                status, 403,
+                "{path} must be for admins only (or listed in READ_ONLY if it changes \
+                 nothing): {body}"
+            );
+            admin_only.insert(*path);
+        }
+    }
+    for read in READ_ONLY {
+        assert!(
+            registered.iter().any(|(p, _)| p == read),
+            "{read} is no longer registered: drop it from READ_ONLY"
+        );
+    }
+    for admin in ["/api/connector/set-up", "/api/connector/sync"] {
+        assert!(admin_only.contains(admin), "{admin} in {admin_only:?}");
+    }
+}
+
+/// Every page the app serves, with a sample value for each path parameter.
+fn pages() -> BTreeSet<String> {
+    let concrete = |path: &str| {
+        path.split('/')
+            .map(|segment| match segment.chars().next() {
+                Some(':' | '{' | '*') => "sample",
+                _ => segment,
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let mut pages: BTreeSet<String> = leptos_axum::generate_route_list(App)
+        .iter()
+        .map(|route| concrete(route.path()))
+        .filter(|path| !paths::PUBLIC_PAGES.contains(&path.as_str()))
+        .collect();
+    pages.extend(paths::ADMIN_PAGES.iter().map(|p| (*p).to_owned()));
+    assert!(pages.len() >= 4, "{pages:?}");
+    pages
+}
+
+#[tokio::test]
+async fn anonymous_visitors_of_every_page_are_sent_to_sign_in_and_back() {
+    let app = TestApp::with_sim(3, 10).await;
+    let client = anonymous();
+    for page in pages() {
+        let target = format!("{page}?tab=1");
+        let r = client
+            .get(format!("{}{target}", app.base_url))
+            .send()
+            .await
+            .expect("page");
+        assert!(
+            matches!(r.status().as_u16(), 302 | 303),
+            "{page}: {}",
+            r.status()
+        );
+        let location = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let next: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+        assert_eq!(
+            location,
+            format!("{}?next={next}", paths::SIGN_IN),
+            "{page}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_live_stream_and_the_downloads_answer_401_to_anonymous_callers() {
+    let app = TestApp::with_sim(3, 10).await;
+    let client = anonymous();
+    for path in [EVENTS_PATH, HISTORY_CSV_PATH, paths::AUDIT_LOG_CSV] {
+        let r = client
+            .get(format!("{}{path}", app.base_url))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(r.status(), 401, "{path}");
+    }
+    let reader = app.signed_in(Role::Reader).await;
+    let r = reader
+        .get(format!("{}{}", app.base_url, paths::AUDIT_LOG_CSV))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(r.status(), 403, "the audit log is for admins");
+}
+
+#[tokio::test]
+async fn a_cross_site_post_is_refused_even_for_a_signed_in_admin() {
+    let app = TestApp::with_sim(3, 10).await;
+    let set_up = format!("{}/api/connector/set-up", app.base_url);
+    for (name, value) in [
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+        ("referer", "https://evil.example/page"),
+    ] {
+        let r = app
+            .http()
+            .post(&set_up)
+            .header("accept", "application/json")
+            .header(name, value)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(r.status(), 403, "{name}: {value}");
+        assert_eq!(r.text().await.expect("body"), "Cross-site request refused.");
+    }
+    assert!(
+        app.overview().await.connector.is_none(),
+        "a refused set-up did nothing"
+    );
+
+    // The same post from this site's own page goes through.
+    let r = app
+        .http()
+        .post(format!("{}/api/connector/overview", app.base_url))
+        .header("accept", "application/json")
+        .header("origin", &app.base_url)
+        .header("referer", format!("{}/", app.base_url))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(r.status(), 200);
+
+    // Signing in from another site is refused too (no login CSRF).
+    let r = anonymous()
+        .post(format!("{}/api/auth/sign-in", app.base_url))
+        .header("origin", "https://evil.example")
+        .form(&[("email", "a@contoso.test"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(r.status(), 403);
+}
+
+fn header<'a>(r: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+    r.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The nonce of a page's CSP, after checking the rest of the policy.
+fn page_nonce(policy: &str) -> String {
+    let nonce = policy
+        .split_once("'nonce-")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(nonce, _)| nonce.to_owned())
+        .unwrap_or_else(|| panic!("no nonce in {policy}"));
+    assert!(nonce.len() >= 22, "{nonce}");
+    assert_eq!(
+        policy,
+        format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+             style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+             frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+        )
+    );
+    nonce
+}
+
+/// The opening tags of the inline scripts (those without `src`) in `html`.
+fn inline_scripts(html: &str) -> Vec<&str> {
+    html.match_indices("<script")
+        .filter_map(|(at, _)| html[at..].split_once('>').map(|(tag, _)| tag))
+        .filter(|tag| !tag.contains(" src="))
+        .collect()
+}
+
+#[tokio::test]
+async fn pages_carry_the_security_headers_and_their_nonce_is_on_every_inline_script() {
+    let app = TestApp::with_sim(3, 10).await;
+    let mut nonces = BTreeSet::new();
+    for (path, status) in [
+        ("/", 200),
+        ("/conditional-access/exchange-connector/sync-history", 200),
+        ("/no-such-page", 404),
+    ] {
+        let r = app
+            .http()
+            .get(format!("{}{path}", app.base_url))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(r.status(), status, "{path}");
+        assert_eq!(header(&r, "x-frame-options"), Some("DENY"));
+        assert_eq!(header(&r, "referrer-policy"), Some("same-origin"));
+        assert_eq!(header(&r, "x-content-type-options"), Some("nosniff"));
+        assert_eq!(
+            header(&r, "strict-transport-security"),
+            None,
+            "not over http"
+        );
+        let nonce = page_nonce(header(&r, "content-security-policy").expect("csp"));
+        let html = r.text().await.expect("html");
+        let scripts = inline_scripts(&html);
+        assert!(!scripts.is_empty(), "{path} has no hydration script");
+        for tag in scripts {
+            assert!(tag.contains(&format!("nonce=\"{nonce}\"")), "{path}: {tag}");
+        }
+        assert!(nonces.insert(nonce), "a nonce is used once");
+    }
+
+    // What is not a page may run nothing.
+    let r = app
+        .http()
+        .post(format!("{}/api/connector/overview", app.base_url))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(
+        header(&r, "content-security-policy"),
+        Some("default-src 'none'; frame-ancestors 'none'")
+    );
+    assert_eq!(header(&r, "x-frame-options"), Some("DENY"));
+}
+
+/// The `ec_session` cookie the app at `base_url` sets when a new reader `email` signs in.
+async fn session_cookie(base_url: &str, control: &SyncControl, email: &str) -> String {
+    control
+        .create_user(email, PASSWORD, Role::Reader)
+        .await
+        .expect("user");
+    let r = anonymous()
+        .post(format!("{base_url}/api/auth/sign-in"))
+        .header("accept", "application/json")
+        .form(&[("email", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("sign-in");
+    assert_eq!(r.status(), 200);
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("ec_session="))
+        .expect("a session cookie")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site_lax_and_not_secure_over_http() {
+    let app = TestApp::with_sim(3, 10).await;
+    let cookie = session_cookie(&app.base_url, &app.control, "plain@contoso.test").await;
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn with_an_https_public_url_the_cookie_is_secure_hsts_is_sent_and_it_is_the_origin() {
+    let public = "https://connector.example.test";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        database_url: format!("sqlite://{}", dir.path().join("connector.db").display()),
+        exchange: ExchangeTarget::Remote(unreachable_settings()),
+        client: ClientSettings::default(),
+        sync: SyncSettings {
+            schedule: false,
+            ..SyncSettings::default()
+        },
+        security: SecuritySettings {
+            public_url: Some(public.parse().expect("url")),
+            ..SecuritySettings::default()
+        },
+        simulated_auth_mode: Default::default(),
+    };
+    let options = LeptosOptions::builder()
+        .output_name("exchange-connector")
+        .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .build();
+    let app = Application::build(config, options).await.expect("builds");
+    let base_url = format!("http://{}", app.addr());
+    let control = app.control();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+
+    let cookie = session_cookie(&base_url, &control, "secure@contoso.test").await;
+    assert!(cookie.contains("Secure"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+
+    let r = anonymous()
+        .get(format!("{base_url}/"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(
+        header(&r, "strict-transport-security"),
+        Some("max-age=31536000; includeSubDomains")
+    );
+
+    // The public address is this site's origin, not the address the server listens on.
+    let sign_out = format!("{base_url}/api/auth/sign-out");
+    for (origin, status) in [(base_url.as_str(), 403), (public, 200)] {
+        let r = anonymous()
+            .post(&sign_out)
+            .header("accept", "application/json")
+            .header("origin", origin)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(r.status(), status, "{origin}");
+    }
+}
