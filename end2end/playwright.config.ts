@@ -105,7 +105,7 @@ export default defineConfig({
     },
     {
       name: "denied",
-      testMatch: /denied\.spec\.ts/,
+      testMatch: /(denied|sign-in)\.spec\.ts/,
       use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.denied}` },
     },
   ],
