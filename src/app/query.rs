@@ -98,8 +98,9 @@ fn with_query(path: &str, query: &str) -> String {
     }
 }
 
-/// Percent-encodes everything but unreserved characters (RFC 3986).
-fn escape(value: &str) -> String {
+/// Percent-encodes everything but unreserved characters (RFC 3986); the same on the server and
+/// in the browser.
+pub(crate) fn escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

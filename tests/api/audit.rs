@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use exchange_connector::model::{AuditAction, AuditPage, AuditResult, Role, SessionUser, SyncKind};
-use exchange_connector::sim::{FaultKind, FaultRule};
 use sqlx::SqlitePool;
 
 use crate::helpers::TestApp;
@@ -110,12 +109,8 @@ async fn seed(db: &SqlitePool) {
 async fn starting_a_sync_records_the_admin_and_address_and_a_start_during_the_run_is_denied() {
     let app = TestApp::with_sim(30, 10).await;
     app.set_up().await.expect("set-up");
-    app.sim
-        .as_ref()
-        .expect("sim")
-        .state()
-        .faults()
-        .push(FaultRule::always(FaultKind::Slow { delay_ms: 300 }).for_cmdlet("Get-MobileDevice"));
+    // Slow device pages: a run lasts long enough to start another during it.
+    app.slow_device_pages(300);
     let me: Option<SessionUser> = app.call("auth/me").await.expect("me");
     let me = me.expect("signed in").email;
     let start = || {

@@ -8,7 +8,7 @@ use exchange_connector::server::config::{
 };
 use exchange_connector::server::control::SyncControl;
 use exchange_connector::server::Application;
-use exchange_connector::sim::{self, RunningSimulator, SimConfig};
+use exchange_connector::sim::{self, FaultKind, FaultRule, RunningSimulator, SimConfig};
 use leptos::config::LeptosOptions;
 use sqlx::sqlite::SqlitePoolOptions;
 use sqlx::SqlitePool;
@@ -82,30 +82,9 @@ impl TestApp {
         page_size: u32,
         sim: Option<RunningSimulator>,
     ) -> Self {
-        let config = Config {
-            database_url: format!("sqlite://{}", db_file.display()),
-            exchange: ExchangeTarget::Remote(settings),
-            client: ClientSettings {
-                page_size,
-                // Fast back-off: fault tests retry often; 429 still waits its Retry-After.
-                retry_base: std::time::Duration::from_millis(5),
-                ..ClientSettings::default()
-            },
-            // No scheduled runs: a test starts every run it counts.
-            sync: SyncSettings {
-                schedule: false,
-                ..SyncSettings::default()
-            },
-            security: Default::default(),
-            simulated_auth_mode: Default::default(),
-        };
-        let options = LeptosOptions::builder()
-            .output_name("exchange-connector")
-            .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .build();
-        let app = Application::build(config, options)
-            .await
-            .expect("application builds");
+        let mut config = test_config(&db_file, settings);
+        config.client.page_size = page_size;
+        let app = build(config).await;
         let base_url = format!("http://{}", app.addr());
         let control = app.control();
         let server = tokio::spawn(app.run_until_stopped(std::future::pending()));
@@ -153,6 +132,13 @@ impl TestApp {
             r.text().await.unwrap_or_default()
         );
         client
+    }
+
+    /// Makes every `Get-MobileDevice` page of the simulator take `ms` milliseconds.
+    pub fn slow_device_pages(&self, ms: u64) {
+        self.sim.as_ref().expect("sim").state().faults().push(
+            FaultRule::always(FaultKind::Slow { delay_ms: ms }).for_cmdlet("Get-MobileDevice"),
+        );
     }
 
     /// The signed-in admin's client (for requests the helpers do not cover).
@@ -214,6 +200,37 @@ impl TestApp {
             .await
             .expect("database file exists")
     }
+}
+
+/// The configuration of a test app: Exchange at `settings`, the database `db_file`, fast
+/// back-off (fault tests retry often; a 429 still waits its Retry-After), no scheduled runs (a
+/// test starts every run it counts).
+pub fn test_config(db_file: &std::path::Path, settings: ExchangeSettings) -> Config {
+    Config {
+        database_url: format!("sqlite://{}", db_file.display()),
+        exchange: ExchangeTarget::Remote(settings),
+        client: ClientSettings {
+            retry_base: std::time::Duration::from_millis(5),
+            ..ClientSettings::default()
+        },
+        sync: SyncSettings {
+            schedule: false,
+            ..SyncSettings::default()
+        },
+        security: Default::default(),
+        simulated_auth_mode: Default::default(),
+    }
+}
+
+/// Builds the application of `config` on a free loopback port (not serving yet).
+pub async fn build(config: Config) -> Application {
+    let options = LeptosOptions::builder()
+        .output_name("exchange-connector")
+        .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .build();
+    Application::build(config, options)
+        .await
+        .expect("application builds")
 }
 
 /// Settings pointing at a loopback port where nothing listens.

@@ -233,12 +233,8 @@ async fn the_live_stream_sends_the_status_at_once_then_every_change_and_ends_on_
 async fn without_javascript_a_sync_button_redirects_back_and_a_refusal_says_why() {
     let app = TestApp::with_sim(30, 10).await;
     app.set_up().await.expect("set-up");
-    app.sim
-        .as_ref()
-        .expect("sim")
-        .state()
-        .faults()
-        .push(FaultRule::always(FaultKind::Slow { delay_ms: 300 }).for_cmdlet("Get-MobileDevice"));
+    // Slow device pages: a run lasts long enough to start another during it.
+    app.slow_device_pages(300);
     let client = app
         .signed_in_with(
             Role::Admin,

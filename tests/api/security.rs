@@ -4,22 +4,17 @@
 //! inline script; the session cookie has the attributes it promises.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 
 use exchange_connector::app::live::EVENTS_PATH;
 use exchange_connector::app::query::HISTORY_CSV_PATH;
 use exchange_connector::app::{paths, App};
 use exchange_connector::model::Role;
-use exchange_connector::server::config::{
-    ClientSettings, Config, ExchangeTarget, SecuritySettings, SyncSettings,
-};
+use exchange_connector::server::config::SecuritySettings;
 use exchange_connector::server::control::SyncControl;
-use exchange_connector::server::Application;
-use leptos::config::LeptosOptions;
 use leptos::server_fn::axum::server_fn_paths;
 use reqwest::redirect::Policy;
 
-use crate::helpers::{unreachable_settings, TestApp, PASSWORD};
+use crate::helpers::{build, test_config, unreachable_settings, TestApp, PASSWORD};
 
 /// The server functions anyone may call: who am I, sign in, sign out, whether a first admin is
 /// needed and creating it. Any other function must answer 401 to an anonymous caller.
@@ -391,25 +386,12 @@ async fn the_session_cookie_is_http_only_and_same_site_lax_and_not_secure_over_h
 async fn with_an_https_public_url_the_cookie_is_secure_hsts_is_sent_and_it_is_the_origin() {
     let public = "https://connector.example.test";
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config {
-        database_url: format!("sqlite://{}", dir.path().join("connector.db").display()),
-        exchange: ExchangeTarget::Remote(unreachable_settings()),
-        client: ClientSettings::default(),
-        sync: SyncSettings {
-            schedule: false,
-            ..SyncSettings::default()
-        },
-        security: SecuritySettings {
-            public_url: Some(public.parse().expect("url")),
-            ..SecuritySettings::default()
-        },
-        simulated_auth_mode: Default::default(),
+    let mut config = test_config(&dir.path().join("connector.db"), unreachable_settings());
+    config.security = SecuritySettings {
+        public_url: Some(public.parse().expect("url")),
+        ..SecuritySettings::default()
     };
-    let options = LeptosOptions::builder()
-        .output_name("exchange-connector")
-        .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .build();
-    let app = Application::build(config, options).await.expect("builds");
+    let app = build(config).await;
     let base_url = format!("http://{}", app.addr());
     let control = app.control();
     tokio::spawn(app.run_until_stopped(std::future::pending()));

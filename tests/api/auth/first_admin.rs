@@ -1,35 +1,16 @@
 //! The one-time first-admin link: the sign-in page explains it, it creates one admin, once.
 
-use std::net::SocketAddr;
-
 use exchange_connector::model::Role;
-use exchange_connector::server::config::{ClientSettings, Config, ExchangeTarget, SyncSettings};
-use exchange_connector::server::Application;
-use leptos::config::LeptosOptions;
 use sqlx::SqlitePool;
 
 use super::{assert_never_recorded, audit_of, browser, call, get_html, me, summary};
-use crate::helpers::{unreachable_settings, PASSWORD};
+use crate::helpers::{build, test_config, unreachable_settings, PASSWORD};
 
 /// An app with no account at all, and its one-time first-admin link (path and query).
 async fn without_admin() -> (String, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config {
-        database_url: format!("sqlite://{}", dir.path().join("connector.db").display()),
-        exchange: ExchangeTarget::Remote(unreachable_settings()),
-        client: ClientSettings::default(),
-        sync: SyncSettings {
-            schedule: false,
-            ..SyncSettings::default()
-        },
-        security: Default::default(),
-        simulated_auth_mode: Default::default(),
-    };
-    let options = LeptosOptions::builder()
-        .output_name("exchange-connector")
-        .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .build();
-    let app = Application::build(config, options).await.expect("builds");
+    let config = test_config(&dir.path().join("connector.db"), unreachable_settings());
+    let app = build(config).await;
     let base_url = format!("http://{}", app.addr());
     let link = app.first_admin_link().expect("no admin: a link");
     let link = link
