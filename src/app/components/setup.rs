@@ -66,40 +66,48 @@ pub fn Checklist(checks: Vec<PermissionCheck>) -> impl IntoView {
             if denied == 1 { " is" } else { "s are" }
         )
     };
+    let lines = view! {
+        <ul class="mt-3 divide-y divide-slate-100" aria-label="Required cmdlets and their permission">
+            {checks
+                .into_iter()
+                .map(|c| {
+                    let cmdlet = c.cmdlet.clone();
+                    let state = match c.allowed {
+                        Some(true) => "allowed",
+                        Some(false) => "denied",
+                        None => "unknown",
+                    };
+                    view! {
+                        <li class="flex items-start gap-2 py-1.5 text-sm" data-cmdlet=cmdlet data-permission=state>
+                            {match c.allowed {
+                                Some(true) => view! { <CheckCircleIcon class="mt-0.5 h-4 w-4 shrink-0 text-emerald-600"/> }.into_any(),
+                                Some(false) => view! { <XCircleIcon class="mt-0.5 h-4 w-4 shrink-0 text-red-600"/> }.into_any(),
+                                None => view! { <MinusCircleIcon class="mt-0.5 h-4 w-4 shrink-0 text-slate-400"/> }.into_any(),
+                            }}
+                            <div>
+                                <span class="font-mono text-xs">{c.cmdlet}</span>
+                                <span class="sr-only">{format!(" {state}")}</span>
+                                {(c.allowed.is_none()).then(|| view! {
+                                    <span class="ml-2 text-xs text-slate-500">"not known until first used"</span>
+                                })}
+                                {c.hint.map(|h| view! { <p class="mt-0.5 text-xs text-red-800">{h}</p> })}
+                            </div>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    };
+    // All allowed: a one-line summary that opens to the list; otherwise the list, open.
     view! {
         <section aria-labelledby="checklist-heading" class="mt-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm" data-testid="permission-checklist">
-            <h2 id="checklist-heading" class="font-semibold">"Permission check"</h2>
-            <p class="mt-1 text-sm text-slate-600">{summary}</p>
-            <ul class="mt-3 divide-y divide-slate-100" aria-label="Required cmdlets and their permission">
-                {checks
-                    .into_iter()
-                    .map(|c| {
-                        let cmdlet = c.cmdlet.clone();
-                        let state = match c.allowed {
-                            Some(true) => "allowed",
-                            Some(false) => "denied",
-                            None => "unknown",
-                        };
-                        view! {
-                            <li class="flex items-start gap-2 py-1.5 text-sm" data-cmdlet=cmdlet data-permission=state>
-                                {match c.allowed {
-                                    Some(true) => view! { <CheckCircleIcon class="mt-0.5 h-4 w-4 shrink-0 text-emerald-600"/> }.into_any(),
-                                    Some(false) => view! { <XCircleIcon class="mt-0.5 h-4 w-4 shrink-0 text-red-600"/> }.into_any(),
-                                    None => view! { <MinusCircleIcon class="mt-0.5 h-4 w-4 shrink-0 text-slate-400"/> }.into_any(),
-                                }}
-                                <div>
-                                    <span class="font-mono text-xs">{c.cmdlet}</span>
-                                    <span class="sr-only">{format!(" {state}")}</span>
-                                    {(c.allowed.is_none()).then(|| view! {
-                                        <span class="ml-2 text-xs text-slate-500">"not known until first used"</span>
-                                    })}
-                                    {c.hint.map(|h| view! { <p class="mt-0.5 text-xs text-red-800">{h}</p> })}
-                                </div>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
+            <details open=denied > 0>
+                <summary class="cursor-pointer">
+                    <h2 id="checklist-heading" class="inline font-semibold">"Permission check"</h2>
+                    <span class="ml-2 text-sm text-slate-600">{summary}</span>
+                </summary>
+                {lines}
+            </details>
         </section>
     }
 }
