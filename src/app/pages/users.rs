@@ -141,7 +141,8 @@ fn UsersTable(list: Vec<UserSummary>, rows: RowActions) -> impl IntoView {
                             <th scope="col" class=TH>"Name"</th>
                             <th scope="col" class=TH>"Role"</th>
                             <th scope="col" class=TH>"Status"</th>
-                            <th scope="col" class=TH>"Created"</th>
+                            // Left out on narrower screens, so that the actions stay in view.
+                            <th scope="col" class=format!("{TH} hidden 2xl:table-cell")>"Created"</th>
                             <th scope="col" class=TH>"Last sign-in"</th>
                             <th scope="col" class=TH>"Actions"</th>
                         </tr>
@@ -178,8 +179,8 @@ fn UserRow(user: UserSummary, rows: RowActions) -> impl IntoView {
             <td class="px-3 py-2">{user.display_name.clone().unwrap_or_default()}</td>
             <td class="whitespace-nowrap px-3 py-2"><span class=format!("{badge} {role_tone}")>{role_label(user.role)}</span></td>
             <td class="whitespace-nowrap px-3 py-2"><span class=format!("{badge} {status_tone}") data-status=status.to_lowercase()>{status}</span></td>
-            <td class="whitespace-nowrap px-3 py-2"><LocalTime at=user.created_at/></td>
-            <td class="whitespace-nowrap px-3 py-2">
+            <td class="hidden whitespace-nowrap px-3 py-2 2xl:table-cell"><LocalTime at=user.created_at/></td>
+            <td class="px-3 py-2">
                 {match user.last_sign_in_at {
                     Some(at) => view! { <LocalTime at/> }.into_any(),
                     None => view! { <span class="text-slate-500">"Never"</span> }.into_any(),
