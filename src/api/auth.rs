@@ -95,7 +95,7 @@ pub async fn sign_out() -> Result<(), ApiError> {
     if let Some(who) = who {
         let address = client_address().await;
         let event = Event::new(AuditAction::SignOut, Some(&who.email), AuditResult::Success)
-            .from_address(&address);
+            .address(Some(&address));
         audit::record(state.db.pool(), event).await;
     }
     if is_form_post() {
@@ -193,7 +193,7 @@ async fn audited_sign_in(
             Event::new(AuditAction::SignInFailed, actor, result).detail(detail)
         }
     };
-    audit::record(state.db.pool(), event.from_address(address)).await;
+    audit::record(state.db.pool(), event.address(Some(address))).await;
     signed_in
 }
 

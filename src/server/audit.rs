@@ -42,11 +42,9 @@ impl Event {
         }
     }
 
-    /// The address the request came from.
-    // A builder step, not a conversion: `Event::new(..).from_address(ip)` reads as recorded.
-    #[allow(clippy::wrong_self_convention)]
-    pub(crate) fn from_address(mut self, address: &str) -> Self {
-        self.source_address = Some(address.to_owned());
+    /// The address the request came from, when known.
+    pub(crate) fn address(mut self, address: Option<&str>) -> Self {
+        self.source_address = address.map(str::to_owned);
         self
     }
 
@@ -113,7 +111,7 @@ pub(crate) fn sync_start(
 ) -> Event {
     let event = |result| {
         Event::new(AuditAction::SyncStart, Some(actor), result)
-            .from_address(address)
+            .address(Some(address))
             .target(kind.as_str())
     };
     match outcome {

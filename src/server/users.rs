@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use crate::model::{AuditAction, AuditResult, FormNotice, Role, UserSummary};
 
 use super::audit::{self, Event};
-use super::auth::{self, password, Principal};
+use super::auth::{self, password, same_secret, Principal};
 use super::db::users::{self, UserRow};
 use super::error::AppError;
 use super::state::AppState;
@@ -68,7 +68,7 @@ pub(crate) struct Actor<'a> {
 impl Actor<'_> {
     async fn record(&self, state: &AppState, target: &str, result: AuditResult, detail: &str) {
         let event = Event::new(AuditAction::UserChange, Some(&self.who.email), result)
-            .from_address(self.address)
+            .address(Some(self.address))
             .target(target)
             .detail(detail);
         audit::record(state.db.pool(), event).await;
@@ -288,7 +288,7 @@ pub(crate) async fn create_first_admin(
         return Err(e);
     }
     let event = Event::new(AuditAction::UserChange, Some(&email), AuditResult::Success)
-        .from_address(address)
+        .address(Some(address))
         .target(&email)
         .detail("first admin, created with the one-time link");
     audit::record(state.db.pool(), event).await;
@@ -298,7 +298,7 @@ pub(crate) async fn create_first_admin(
 async fn refuse_link(state: &AppState, address: &str) -> UserError {
     let notice = FormNotice::LinkInvalid;
     let event = Event::new(AuditAction::UserChange, None, AuditResult::Denied)
-        .from_address(address)
+        .address(Some(address))
         .detail(format!("first-admin link refused: {}", notice.message()));
     audit::record(state.db.pool(), event).await;
     UserError::Refused(notice)
@@ -308,7 +308,7 @@ async fn refuse_link(state: &AppState, address: &str) -> UserError {
 fn take_token(state: &AppState, given: &str) -> Option<String> {
     let mut slot = state.first_admin.lock().unwrap_or_else(|p| p.into_inner());
     match slot.as_deref() {
-        Some(expected) if !expected.is_empty() && same_token(expected, given) => slot.take(),
+        Some(expected) if !expected.is_empty() && same_secret(expected, given) => slot.take(),
         _ => None,
     }
 }
@@ -316,18 +316,6 @@ fn take_token(state: &AppState, given: &str) -> Option<String> {
 fn put_token_back(state: &AppState, token: String) {
     let mut slot = state.first_admin.lock().unwrap_or_else(|p| p.into_inner());
     slot.get_or_insert(token);
-}
-
-/// Whether `given` equals `expected`, in time that does not depend on where they differ (an
-/// HMAC under a fresh key, checked by ring's constant-time verification).
-fn same_token(expected: &str, given: &str) -> bool {
-    use ring::hmac;
-    let rng = ring::rand::SystemRandom::new();
-    let Ok(key) = hmac::Key::generate(hmac::HMAC_SHA256, &rng) else {
-        return false;
-    };
-    let tag = hmac::sign(&key, expected.as_bytes());
-    hmac::verify(&key, given.as_bytes(), tag.as_ref()).is_ok()
 }
 
 #[cfg(test)]
@@ -345,10 +333,10 @@ mod tests {
 
     #[test]
     fn tokens_match_only_themselves() {
-        assert!(same_token("abc-DEF_123", "abc-DEF_123"));
-        assert!(!same_token("abc-DEF_123", "abc-DEF_124"));
-        assert!(!same_token("abc-DEF_123", "abc"));
-        assert!(!same_token("abc-DEF_123", ""));
+        assert!(same_secret("abc-DEF_123", "abc-DEF_123"));
+        assert!(!same_secret("abc-DEF_123", "abc-DEF_124"));
+        assert!(!same_secret("abc-DEF_123", "abc"));
+        assert!(!same_secret("abc-DEF_123", ""));
     }
 
     #[test]

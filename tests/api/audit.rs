@@ -7,7 +7,7 @@ use sqlx::SqlitePool;
 
 use crate::helpers::TestApp;
 
-const PAGE_FN: &str = "/api/audit-log/page";
+const PAGE_FN: &str = "audit-log/page";
 const CSV_PATH: &str = "/admin/audit-log.csv";
 
 /// Posts `form` to the audit log's server function as the hydrated page does: status, body.
@@ -16,14 +16,7 @@ async fn post_page(
     client: &reqwest::Client,
     form: &[(&str, &str)],
 ) -> (u16, String) {
-    let r = client
-        .post(format!("{}{PAGE_FN}", app.base_url))
-        .header("accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .expect("the server function answers");
-    (r.status().as_u16(), r.text().await.expect("body"))
+    crate::helpers::call_fn(client, &app.base_url, PAGE_FN, form).await
 }
 
 /// One page of the audit log as the signed-in admin sees it.

@@ -30,15 +30,7 @@ pub(super) async fn call(
     endpoint: &str,
     form: &[(&str, &str)],
 ) -> (u16, String) {
-    let r = client
-        .post(format!("{base_url}/api/{endpoint}"))
-        .header("accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .expect("the server answers");
-    let status = r.status().as_u16();
-    (status, r.text().await.expect("body"))
+    crate::helpers::call_fn(client, base_url, endpoint, form).await
 }
 
 /// Posts `form` to `endpoint` as a plain HTML form does; the status and `Location`.
@@ -48,13 +40,8 @@ pub(super) async fn form_post(
     endpoint: &str,
     form: &[(&str, &str)],
 ) -> (u16, String) {
-    let r = client
-        .post(format!("{base_url}/api/{endpoint}"))
-        .header("accept", "text/html,application/xhtml+xml")
-        .form(form)
-        .send()
-        .await
-        .expect("the server answers");
+    let accept = "text/html,application/xhtml+xml";
+    let r = crate::helpers::post_form(client, base_url, endpoint, form, accept).await;
     let location = r
         .headers()
         .get("location")

@@ -90,15 +90,7 @@ async fn call<T: serde::de::DeserializeOwned>(
     endpoint: &str,
     form: &[(&str, &str)],
 ) -> Result<T, (u16, ApiError)> {
-    let r = client
-        .post(format!("{}/api/{endpoint}", app.base_url))
-        .header("accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .expect("answer");
-    let status = r.status().as_u16();
-    let body = r.text().await.expect("body");
+    let (status, body) = crate::helpers::call_fn(client, &app.base_url, endpoint, form).await;
     if status == 200 {
         Ok(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}")))
     } else {

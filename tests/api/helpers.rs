@@ -202,6 +202,35 @@ impl TestApp {
     }
 }
 
+/// Posts `form` to the server function `endpoint` with `accept` (JSON for the hydrated page,
+/// HTML for a plain form).
+pub async fn post_form(
+    client: &reqwest::Client,
+    base_url: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+    accept: &str,
+) -> reqwest::Response {
+    client
+        .post(format!("{base_url}/api/{endpoint}"))
+        .header("accept", accept)
+        .form(form)
+        .send()
+        .await
+        .expect("the server answers")
+}
+
+/// Calls the server function `endpoint` as the hydrated page does: the status and the body.
+pub async fn call_fn(
+    client: &reqwest::Client,
+    base_url: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let r = post_form(client, base_url, endpoint, form, "application/json").await;
+    (r.status().as_u16(), r.text().await.expect("body"))
+}
+
 /// The configuration of a test app: Exchange at `settings`, the database `db_file`, fast
 /// back-off (fault tests retry often; a 429 still waits its Retry-After), no scheduled runs (a
 /// test starts every run it counts).

@@ -191,14 +191,7 @@ pub(crate) fn same_secret(a: &str, b: &str) -> bool {
 
 /// A fresh token for the one-time first-admin link (256 random bits, URL-safe).
 pub(crate) fn first_admin_token() -> String {
-    use base64::Engine;
-    use ring::rand::SecureRandom;
-    let mut bytes = [0u8; 32];
-    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
-        // No randomness: no link (the CLI still creates the first admin).
-        return String::new();
-    }
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    super::exchange::delegated::random_token(32)
 }
 
 /// A plausible email address: one `@`, something before it, a dot in the domain, no spaces.

@@ -394,10 +394,10 @@ async fn audit_outcome(
         }) => (AuditResult::Denied, e.to_string()),
         Err(s) => (AuditResult::Failure, s.error.to_string()),
     };
-    let mut event = Event::new(AuditAction::SetUp, actor.email.as_deref(), result)
+    let event = Event::new(AuditAction::SetUp, actor.email.as_deref(), result)
         .target(state.exchange.settings.tenant_id.clone())
-        .detail(detail);
-    event.source_address = actor.address.clone();
+        .detail(detail)
+        .address(actor.address.as_deref());
     audit::record(state.db.pool(), event).await;
 }
 

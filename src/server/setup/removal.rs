@@ -68,14 +68,14 @@ pub(crate) async fn remove(
         if wiped == 1 { "" } else { "s" },
         if delete_data { "deleted" } else { "kept" }
     );
-    let mut event = Event::new(
+    let event = Event::new(
         AuditAction::Removal,
         actor.email.as_deref(),
         AuditResult::Success,
     )
     .target(name)
-    .detail(detail);
-    event.source_address = actor.address.clone();
+    .detail(detail)
+    .address(actor.address.as_deref());
     audit::record(pool, event).await;
     tracing::info!(
         connector_id = connector.id,
