@@ -2,6 +2,10 @@
 //! self-hosted. `app` is the UI, `api` the server functions, `server` everything that only runs
 //! on the server, `sim` the Exchange Online simulator (the other side of the wire).
 
+// The connector page's view type is deep; the release wasm build needs more than the default
+// 128 query levels to lay it out.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod error;

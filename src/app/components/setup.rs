@@ -97,7 +97,10 @@ pub fn Checklist(checks: Vec<PermissionCheck>) -> impl IntoView {
                 })
                 .collect_view()}
         </ul>
-    };
+    }
+    // Erased: the nested list type otherwise overflows the compiler's query depth in the
+    // release wasm build.
+    .into_any();
     // All allowed: a one-line summary that opens to the list; otherwise the list, open.
     view! {
         <section aria-labelledby="checklist-heading" class="mt-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm" data-testid="permission-checklist">
