@@ -102,9 +102,10 @@ pub fn Checklist(checks: Vec<PermissionCheck>) -> impl IntoView {
     // release wasm build.
     .into_any();
     // All allowed: a one-line summary that opens to the list; otherwise the list, open.
+    let open = denied > 0;
     view! {
         <section aria-labelledby="checklist-heading" class="mt-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm" data-testid="permission-checklist">
-            <details open=denied > 0>
+            <details open=open>
                 <summary class="cursor-pointer">
                     <h2 id="checklist-heading" class="inline font-semibold">"Permission check"</h2>
                     <span class="ml-2 text-sm text-slate-600">{summary}</span>
