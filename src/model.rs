@@ -781,11 +781,19 @@ pub enum FormNotice {
     OwnDisable,
     OwnDelete,
     UserNotFound,
+    /// Single sign-on: the provider cannot be reached or is not configured.
+    SsoUnavailable,
+    /// Single sign-on was cancelled at the provider.
+    SsoCancelled,
+    /// Single sign-on's answer did not check out (state, code, id_token).
+    SsoFailed,
+    /// The provider vouched for someone without an enabled account here.
+    SsoNoAccount,
     ServerError,
 }
 
 impl FormNotice {
-    pub const ALL: [FormNotice; 19] = [
+    pub const ALL: [FormNotice; 23] = [
         FormNotice::SignedOut,
         FormNotice::SignInFailed,
         FormNotice::Throttled,
@@ -804,6 +812,10 @@ impl FormNotice {
         FormNotice::OwnDisable,
         FormNotice::OwnDelete,
         FormNotice::UserNotFound,
+        FormNotice::SsoUnavailable,
+        FormNotice::SsoCancelled,
+        FormNotice::SsoFailed,
+        FormNotice::SsoNoAccount,
         FormNotice::ServerError,
     ];
 
@@ -828,6 +840,10 @@ impl FormNotice {
             FormNotice::OwnDisable => "own-disable",
             FormNotice::OwnDelete => "own-delete",
             FormNotice::UserNotFound => "user-not-found",
+            FormNotice::SsoUnavailable => "sso-unavailable",
+            FormNotice::SsoCancelled => "sso-cancelled",
+            FormNotice::SsoFailed => "sso-failed",
+            FormNotice::SsoNoAccount => "sso-no-account",
             FormNotice::ServerError => "server-error",
         }
     }
@@ -858,6 +874,19 @@ impl FormNotice {
             FormNotice::OwnDisable => "You cannot disable your own account.",
             FormNotice::OwnDelete => "You cannot delete your own account.",
             FormNotice::UserNotFound => "This user no longer exists.",
+            FormNotice::SsoUnavailable => {
+                "Single sign-on is not available right now. Sign in with your password, or try \
+                 again later."
+            }
+            FormNotice::SsoCancelled => "Single sign-on was cancelled. Nobody was signed in.",
+            FormNotice::SsoFailed => {
+                "Single sign-on did not complete (the answer had expired, was used already or \
+                 did not check out). Start it again."
+            }
+            FormNotice::SsoNoAccount => {
+                "Your account at the sign-in provider has no enabled account here. Ask an admin \
+                 to add your email address on the Users page."
+            }
             FormNotice::ServerError => {
                 "Something went wrong on the connector server. The server log has the details."
             }

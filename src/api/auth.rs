@@ -37,6 +37,14 @@ pub async fn first_admin_needed() -> Result<bool, ApiError> {
         .map_err(fail)
 }
 
+/// The name of the single sign-on provider ("Microsoft"), when single sign-on is configured
+/// (the sign-in page then offers "Sign in with …"). Answers without a session.
+#[server(endpoint = "auth/single-sign-on")]
+pub async fn single_sign_on() -> Result<Option<String>, ApiError> {
+    let state = state()?;
+    Ok(state.oidc.as_deref().map(|p| p.name().to_owned()))
+}
+
 /// Signs in with a local account. A wrong email or password gets one message for both (no
 /// account enumeration); too many failures per account or per address are refused for a
 /// while (429). A plain form post is redirected to `next` (a path on this site) on success,

@@ -16,6 +16,11 @@ pub const EXCHANGE_CONSENT_START: &str = "/auth/exchange/start";
 /// Where the consent page sends the admin back (`?code=&state=`).
 pub const EXCHANGE_CONSENT_CALLBACK: &str = "/auth/exchange/callback";
 
+/// Single sign-on: a redirect to the OpenID provider (`?next=` is where to go afterwards).
+pub const SSO_START: &str = "/auth/sso/start";
+/// Where the OpenID provider sends the person back (`?code=&state=`).
+pub const SSO_CALLBACK: &str = "/auth/sso/callback";
+
 /// Paths anyone may open without signing in.
 pub const PUBLIC_PAGES: &[&str] = &[SIGN_IN, FIRST_ADMIN];
 /// Pages only admins may open.

@@ -11,9 +11,11 @@ use url::Url;
 
 pub use super::exchange::{CertificateError, ClientCertificate};
 use crate::sim::SimConfig;
+pub use oidc::{OidcIssuer, OidcSettings};
 pub use security::SecuritySettings;
 pub use sync::SyncSettings;
 
+mod oidc;
 mod security;
 mod sync;
 
@@ -55,6 +57,10 @@ const KNOWN_KEYS: &[&str] = &[
     "SECRET_KEY_FILE",
     "SIGN_IN_MAX_FAILURES",
     "SIGN_IN_WINDOW_MINUTES",
+    "OIDC_ISSUER_URL",
+    "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET",
+    "OIDC_PROVIDER_NAME",
 ];
 
 /// The whole server configuration.
@@ -295,12 +301,25 @@ impl Config {
             Some(tenant_id) => ExchangeTarget::Remote(remote(&get, tenant_id.trim())?),
         };
 
+        let security = SecuritySettings::from_lookup(&get)?;
+        let simulator_sign_in = security
+            .oidc
+            .as_ref()
+            .is_some_and(|o| o.issuer == OidcIssuer::Simulator);
+        if simulator_sign_in && matches!(exchange, ExchangeTarget::Remote(_)) {
+            return Err(bad(
+                "OIDC_ISSUER_URL",
+                "\"simulator\" signs in with the embedded simulator, which does not run when \
+                 EXO_TENANT_ID is set: give your tenant's issuer URL",
+            ));
+        }
+
         Ok(Self {
             database_url,
             exchange,
             client,
             sync: SyncSettings::from_lookup(&get)?,
-            security: SecuritySettings::from_lookup(&get)?,
+            security,
             simulated_auth_mode: auth_mode(&get)?,
         })
     }

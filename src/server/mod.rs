@@ -53,11 +53,40 @@ pub enum StartError {
     Key(#[from] auth::crypto::KeyError),
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(#[from] reqwest::Error),
+    #[error("cannot set up single sign-on (OIDC_*): {0}")]
+    SingleSignOn(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
         source: std::io::Error,
     },
+}
+
+/// The OpenID provider of `settings`; `simulator` stands in for `OIDC_ISSUER_URL=simulator`
+/// (its authority, tenant and demo app).
+fn oidc_provider(
+    settings: &config::OidcSettings,
+    simulator: Option<&RunningSimulator>,
+) -> Result<auth::oidc::Provider, StartError> {
+    let name = &settings.provider_name;
+    match (&settings.issuer, simulator) {
+        (config::OidcIssuer::Url(issuer), _) => auth::oidc::Provider::new(
+            issuer.as_str(),
+            settings.client_id.as_deref().unwrap_or_default(),
+            settings.client_secret.clone(),
+            name,
+        ),
+        (config::OidcIssuer::Simulator, Some(sim)) => {
+            let c = sim.config();
+            let issuer = format!("{}/{}/v2.0", sim.authority_url(), c.tenant_id);
+            let secret = secrecy::SecretString::from(c.client_secret.clone());
+            auth::oidc::Provider::new(&issuer, &c.client_id, Some(secret), name)
+        }
+        (config::OidcIssuer::Simulator, None) => {
+            Err("OIDC_ISSUER_URL=simulator needs the embedded simulator".to_owned())
+        }
+    }
+    .map_err(StartError::SingleSignOn)
 }
 
 /// A built, bound, not yet serving application.
@@ -108,6 +137,10 @@ impl Application {
             }
         };
         let exchange = ExchangeClient::new(&settings, &config.client)?;
+        let oidc = match &config.security.oidc {
+            Some(o) => Some(Arc::new(oidc_provider(o, simulator.as_ref())?)),
+            None => None,
+        };
         let key_file = config
             .security
             .secret_key_file
@@ -149,6 +182,7 @@ impl Application {
             secrets: Arc::new(secrets),
             sessions,
             first_admin: Arc::new(std::sync::Mutex::new(first_admin)),
+            oidc,
         };
         // Delegated mode: act as the admin who set the connector up, with the stored token.
         if let Err(e) = setup::consent::restore(&state).await {
@@ -180,12 +214,9 @@ impl Application {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()?;
-        let base = match &self.state.security.public_url {
-            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
-            None => format!("http://{}", self.addr),
-        };
         Some(format!(
-            "{base}{}?token={token}",
+            "{}{}?token={token}",
+            self.state.public_base(),
             crate::app::paths::FIRST_ADMIN
         ))
     }

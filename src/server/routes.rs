@@ -18,7 +18,7 @@ use crate::app::query::HISTORY_CSV_PATH;
 use crate::app::{shell, App};
 use crate::model::{AuditFilter, HistoryFilter};
 
-use super::auth::{csrf, guard, session};
+use super::auth::{csrf, guard, oidc, session};
 use super::setup;
 use super::state::AppState;
 use super::{audit, csv, headers, history, live};
@@ -44,6 +44,8 @@ pub(crate) fn router(state: AppState) -> Router {
                 .route_layer(middleware::from_fn_with_state(state.clone(), guard::admins)),
         )
         .route(paths::EXCHANGE_CONSENT_CALLBACK, get(setup::http::callback))
+        .route(paths::SSO_START, get(oidc::http::start))
+        .route(paths::SSO_CALLBACK, get(oidc::http::callback))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -43,6 +43,19 @@ pub struct AppState {
     pub(crate) sessions: tower_sessions_sqlx_store::SqliteStore,
     /// While no admin exists: the token of the one-time link that creates the first one.
     pub(crate) first_admin: Arc<std::sync::Mutex<Option<String>>>,
+    /// Single sign-on's OpenID provider, when `OIDC_ISSUER_URL` is set.
+    pub(crate) oidc: Option<Arc<super::auth::oidc::Provider>>,
+}
+
+impl AppState {
+    /// The address admins open, without a trailing slash: `PUBLIC_URL`, else the address the
+    /// server listens on (OAuth redirect URIs and the first-admin link start with it).
+    pub(crate) fn public_base(&self) -> String {
+        match &self.security.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.leptos_options.site_addr),
+        }
+    }
 }
 
 /// The current Exchange client and the settings to build another.

@@ -3,6 +3,7 @@
 //! Each leaves the audit entries it promises, and no password is ever stored in them.
 
 mod first_admin;
+mod sso;
 mod users;
 
 use exchange_connector::model::{Role, SessionUser};

@@ -70,6 +70,20 @@ impl TestApp {
         Self::spawn_at(db_file, Some(dir), settings, page_size, sim).await
     }
 
+    /// As [`TestApp::spawn`] (1,000-device pages), with `configure` changing the configuration
+    /// first.
+    pub async fn spawn_configured(
+        settings: ExchangeSettings,
+        sim: Option<RunningSimulator>,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db_file = dir.path().join("connector.db");
+        let mut config = test_config(&db_file, settings);
+        configure(&mut config);
+        Self::serve(db_file, Some(dir), config, sim).await
+    }
+
     /// A second app on the same database file as `other` (a restart with new settings).
     pub async fn reopen(other: &TestApp, settings: ExchangeSettings) -> Self {
         Self::spawn_at(other.db_file.clone(), None, settings, 1000, None).await
@@ -84,6 +98,15 @@ impl TestApp {
     ) -> Self {
         let mut config = test_config(&db_file, settings);
         config.client.page_size = page_size;
+        Self::serve(db_file, dir, config, sim).await
+    }
+
+    async fn serve(
+        db_file: PathBuf,
+        dir: Option<tempfile::TempDir>,
+        config: Config,
+        sim: Option<RunningSimulator>,
+    ) -> Self {
         let app = build(config).await;
         let base_url = format!("http://{}", app.addr());
         let control = app.control();

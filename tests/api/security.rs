@@ -24,6 +24,7 @@ const PUBLIC: &[&str] = &[
     "/api/auth/me",
     "/api/auth/sign-in",
     "/api/auth/sign-out",
+    "/api/auth/single-sign-on",
 ];
 
 /// The server functions a reader may call, because they change nothing. Any other function

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::{first_admin_needed, safe_next, SignIn};
+use crate::api::{first_admin_needed, safe_next, single_sign_on, SignIn};
 use crate::app::components::alert::Alert;
 use crate::app::components::icons::{CheckCircleIcon, SpinnerIcon};
 use crate::app::layout::PublicFrame;
@@ -94,6 +94,7 @@ pub fn SignInPage() -> impl IntoView {
     });
     let sign_in = ServerAction::<SignIn>::new();
     let needs_admin = Resource::new(|| (), |_| first_admin_needed());
+    let sso = Resource::new(|| (), |_| single_sign_on());
     let navigate = use_navigate();
     // Hydrated: the session cookie is set; on to where the person was going.
     Effect::new(move |_| {
@@ -126,6 +127,11 @@ pub fn SignInPage() -> impl IntoView {
             <h1 class="text-2xl font-semibold">"Sign in"</h1>
             <p class="mt-1 text-sm text-slate-600">"to the Exchange service connector"</p>
             <FeedbackBox feedback title="Sign-in failed"/>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    sso.await.ok().flatten().map(|name| view! { <SingleSignOn name next/> })
+                })}
+            </Suspense>
             <ActionForm action=sign_in attr:class="mt-6 space-y-4" attr:aria-label="Sign in">
                 <div>
                     <label for="sign-in-email" class=LABEL>"Email address"</label>
@@ -161,6 +167,42 @@ pub fn SignInPage() -> impl IntoView {
                 })}
             </Suspense>
         </PublicFrame>
+    }
+}
+
+/// "Sign in with Microsoft": a plain link to the provider (no JavaScript needed), then the
+/// password form below an "or".
+#[component]
+fn SingleSignOn(name: String, next: Memo<Option<String>>) -> impl IntoView {
+    let href = move || {
+        let mut query = String::new();
+        if let Some(n) = next.get() {
+            query = format!("?next={}", crate::app::query::escape(&n));
+        }
+        format!("{}{query}", crate::app::paths::SSO_START)
+    };
+    view! {
+        <a
+            href=href
+            rel="external"
+            data-testid="sso-sign-in"
+            class="mt-6 inline-flex w-full items-center justify-center gap-2 rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-semibold text-slate-800 shadow-sm hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-600 focus-visible:ring-offset-2"
+        >
+            {(name == "Microsoft").then(|| view! {
+                <span aria-hidden="true" class="grid h-4 w-4 grid-cols-2 gap-px">
+                    <span class="bg-[#f25022]"></span>
+                    <span class="bg-[#7fba00]"></span>
+                    <span class="bg-[#00a4ef]"></span>
+                    <span class="bg-[#ffb900]"></span>
+                </span>
+            })}
+            {format!("Sign in with {name}")}
+        </a>
+        <p class="mt-6 flex items-center gap-3 text-xs uppercase tracking-wide text-slate-500" aria-hidden="true">
+            <span class="h-px flex-1 bg-slate-200"></span>
+            "or with a password"
+            <span class="h-px flex-1 bg-slate-200"></span>
+        </p>
     }
 }
 

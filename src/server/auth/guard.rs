@@ -23,6 +23,8 @@ pub(crate) fn is_guarded_page(path: &str) -> bool {
         || path == "/healthz"
         || last.contains('.')
         || paths::PUBLIC_PAGES.contains(&path)
+        || path == paths::SSO_START
+        || path == paths::SSO_CALLBACK
         || path.starts_with(paths::EXCHANGE_CONSENT_CALLBACK))
 }
 
@@ -128,6 +130,8 @@ mod tests {
             paths::FIRST_ADMIN,
             paths::AUDIT_LOG_CSV,
             paths::EXCHANGE_CONSENT_CALLBACK,
+            paths::SSO_START,
+            paths::SSO_CALLBACK,
         ] {
             assert!(!is_guarded_page(other), "{other}");
         }

@@ -5,6 +5,7 @@
 pub(crate) mod crypto;
 pub(crate) mod csrf;
 pub(crate) mod guard;
+pub(crate) mod oidc;
 pub(crate) mod password;
 pub(crate) mod session;
 pub(crate) mod throttle;
@@ -132,6 +133,16 @@ pub(crate) async fn sign_in(
         }
     };
     state.throttle.succeeded(email);
+    start_session(state, session, row).await
+}
+
+/// Signs `row` in on `session`: a new session id first (no session fixation), then the last
+/// sign-in time.
+async fn start_session(
+    state: &AppState,
+    session: &Session,
+    row: UserRow,
+) -> Result<Principal, AppError> {
     session.cycle_id().await.map_err(session_error)?;
     session
         .insert(USER_ID, &row.id)

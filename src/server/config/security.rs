@@ -7,6 +7,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use url::Url;
 
+use super::oidc::OidcSettings;
 use super::{bad, number, ConfigError};
 
 /// Sign-in, session and secret settings.
@@ -30,6 +31,8 @@ pub struct SecuritySettings {
     /// `SIGN_IN_WINDOW_MINUTES` lock that account or address out for the rest of the window.
     pub sign_in_max_failures: u32,
     pub sign_in_window: Duration,
+    /// `OIDC_*`: sign-in with an OpenID provider besides local passwords (off when unset).
+    pub oidc: Option<OidcSettings>,
 }
 
 impl Default for SecuritySettings {
@@ -41,6 +44,7 @@ impl Default for SecuritySettings {
             secret_key_file: None,
             sign_in_max_failures: 5,
             sign_in_window: Duration::from_secs(15 * 60),
+            oidc: None,
         }
     }
 }
@@ -84,6 +88,7 @@ impl SecuritySettings {
             let mins: u64 = number("SIGN_IN_WINDOW_MINUTES", &raw, 1, 1440, " of minutes")?;
             s.sign_in_window = Duration::from_secs(mins * 60);
         }
+        s.oidc = OidcSettings::from_lookup(get)?;
         Ok(s)
     }
 }

@@ -16,6 +16,8 @@ pub(crate) struct UserRow {
     pub created_at: DateTime<Utc>,
     pub disabled_at: Option<DateTime<Utc>>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// The OpenID subject this account is bound to (after its first single sign-on).
+    pub oidc_subject: Option<String>,
 }
 
 impl UserRow {
@@ -25,8 +27,8 @@ impl UserRow {
     }
 }
 
-const COLUMNS: &str =
-    "id, email, display_name, role, password_hash, created_at, disabled_at, last_sign_in_at";
+const COLUMNS: &str = "id, email, display_name, role, password_hash, created_at, disabled_at, \
+     last_sign_in_at, oidc_subject";
 
 /// The user with `email` (any case).
 pub(crate) async fn by_email(
@@ -37,6 +39,40 @@ pub(crate) async fn by_email(
         .bind(email.trim())
         .fetch_optional(pool)
         .await
+}
+
+/// The user bound to the OpenID subject `subject` of `issuer`.
+pub(crate) async fn by_oidc_subject(
+    pool: &SqlitePool,
+    issuer: &str,
+    subject: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users WHERE oidc_issuer = ?1 AND oidc_subject = ?2"
+    ))
+    .bind(issuer)
+    .bind(subject)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Binds `id` to an OpenID subject, unless it is bound already. Whether it was bound now.
+pub(crate) async fn bind_oidc_subject(
+    pool: &SqlitePool,
+    id: &str,
+    issuer: &str,
+    subject: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE users SET oidc_issuer = ?2, oidc_subject = ?3 \
+         WHERE id = ?1 AND oidc_subject IS NULL",
+    )
+    .bind(id)
+    .bind(issuer)
+    .bind(subject)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The user with `id`.

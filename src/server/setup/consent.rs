@@ -47,11 +47,11 @@ pub(crate) struct Callback {
 
 /// The callback address the authority sends the admin back to (registered with the app).
 pub(crate) fn redirect_uri(state: &AppState) -> String {
-    let base = match &state.security.public_url {
-        Some(url) => url.as_str().trim_end_matches('/').to_owned(),
-        None => format!("http://{}", state.leptos_options.site_addr),
-    };
-    format!("{base}{}", paths::EXCHANGE_CONSENT_CALLBACK)
+    format!(
+        "{}{}",
+        state.public_base(),
+        paths::EXCHANGE_CONSENT_CALLBACK
+    )
 }
 
 /// Starts the round trip: the authority's authorize URL to send the admin to.

@@ -1,0 +1,253 @@
+//! Sign-in with OpenID Connect (Entra ID in real life; the simulator's authority here), by
+//! `openidconnect`: the authorization code flow with PKCE, `state` and a nonce kept in the
+//! session (taken out at the callback, so an answer is used once), the id_token checked
+//! (signature by the provider's published keys, issuer, audience, expiry, nonce).
+//!
+//! Signing in never creates an account: an admin adds people on the Users page (with a password
+//! or for single sign-on only). The first single sign-on matches the account by email address
+//! and binds it to the provider's subject; from then on the subject decides, so a changed or
+//! spoofed email claim cannot take another account over.
+
+pub(crate) mod http;
+mod provider;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::model::FormNotice;
+
+use super::super::db::users::{self, UserRow};
+use super::super::error::AppError;
+use super::super::state::AppState;
+use super::{start_session, Principal};
+pub(crate) use provider::{Identity, Provider, ProviderError};
+
+/// The session key of a sign-in in progress.
+const PENDING: &str = "oidc_sign_in";
+/// How long the person may take at the provider.
+const MAX_AGE_MINUTES: i64 = 15;
+
+/// What the callback checks and redeems the answer with.
+#[derive(Serialize, Deserialize)]
+struct Pending {
+    state: String,
+    nonce: String,
+    verifier: String,
+    next: Option<String>,
+    started_at: DateTime<Utc>,
+}
+
+/// The query of the callback.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Callback {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+/// Why a single sign-on did not sign anyone in. `detail` is for the log and the audit log;
+/// the person sees the fixed words of [`Failure::notice`].
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub kind: FailureKind,
+    pub detail: String,
+    /// Who the provider said it was, when it got that far.
+    pub email: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FailureKind {
+    /// Single sign-on is not configured.
+    Off,
+    /// The provider cannot be reached or read.
+    Unavailable,
+    /// The person cancelled (or the provider refused) at the provider.
+    Cancelled,
+    /// The answer does not belong to a sign-in started in this browser, came too late, or its
+    /// code or id_token did not check out.
+    Refused,
+    /// The provider vouched for someone who has no enabled account here.
+    NoAccount,
+    /// The database or the session store failed.
+    Server,
+}
+
+impl Failure {
+    fn new(kind: FailureKind, detail: impl Into<String>) -> Self {
+        Self {
+            kind,
+            detail: detail.into(),
+            email: None,
+        }
+    }
+
+    /// What the sign-in page says.
+    pub(crate) fn notice(&self) -> FormNotice {
+        match self.kind {
+            FailureKind::Off | FailureKind::Unavailable => FormNotice::SsoUnavailable,
+            FailureKind::Cancelled => FormNotice::SsoCancelled,
+            FailureKind::Refused => FormNotice::SsoFailed,
+            FailureKind::NoAccount => FormNotice::SsoNoAccount,
+            FailureKind::Server => FormNotice::ServerError,
+        }
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        Self::new(FailureKind::Server, e.to_string())
+    }
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Db(e).into()
+    }
+}
+
+impl From<ProviderError> for Failure {
+    fn from(e: ProviderError) -> Self {
+        let kind = match e {
+            ProviderError::Unavailable(_) => FailureKind::Unavailable,
+            ProviderError::Refused(_) => FailureKind::Refused,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
+fn session_failure(e: tower_sessions::session::Error) -> Failure {
+    Failure::new(FailureKind::Server, format!("session error: {e}"))
+}
+
+fn provider(state: &AppState) -> Result<&Provider, Failure> {
+    state.oidc.as_deref().ok_or_else(|| {
+        Failure::new(
+            FailureKind::Off,
+            "single sign-on is not configured (OIDC_ISSUER_URL)",
+        )
+    })
+}
+
+/// The callback address the provider sends the person back to (registered with the app).
+pub(crate) fn redirect_uri(state: &AppState) -> String {
+    format!("{}{}", state.public_base(), crate::app::paths::SSO_CALLBACK)
+}
+
+/// Starts a sign-in: the provider's authorize URL. `next` (a path on this site, checked by the
+/// caller) is where the person lands afterwards.
+pub(crate) async fn begin(
+    state: &AppState,
+    session: &Session,
+    next: Option<String>,
+) -> Result<url::Url, Failure> {
+    let auth = provider(state)?.authorize(&redirect_uri(state)).await?;
+    let pending = Pending {
+        state: auth.state,
+        nonce: auth.nonce,
+        verifier: auth.verifier,
+        next,
+        started_at: Utc::now(),
+    };
+    session
+        .insert(PENDING, &pending)
+        .await
+        .map_err(session_failure)?;
+    Ok(auth.url)
+}
+
+/// Finishes a sign-in: refuses an answer this session did not ask for (or asked too long ago,
+/// or already used), a cancelled one, and a code or id_token that does not check out; then
+/// signs in the account the provider vouched for. Returns who, and where to go next.
+pub(crate) async fn finish(
+    state: &AppState,
+    session: &Session,
+    answer: &Callback,
+) -> Result<(Principal, Option<String>), Failure> {
+    let provider = provider(state)?;
+    let pending: Option<Pending> = session.remove(PENDING).await.map_err(session_failure)?;
+    let refused = |detail: &str| Failure::new(FailureKind::Refused, detail);
+    let Some(pending) = pending else {
+        return Err(refused(
+            "the answer does not belong to a sign-in started in this browser, or was used already",
+        ));
+    };
+    let state_ok = answer
+        .state
+        .as_deref()
+        .is_some_and(|s| super::same_secret(s, &pending.state));
+    if !state_ok {
+        return Err(refused("the answer's state differs from the sign-in's"));
+    }
+    if let Some(error) = &answer.error {
+        let why = answer.error_description.as_deref().unwrap_or(error);
+        return Err(Failure::new(
+            FailureKind::Cancelled,
+            format!(
+                "the provider answered {error}: {}",
+                why.chars().take(300).collect::<String>()
+            ),
+        ));
+    }
+    if Utc::now() - pending.started_at > chrono::Duration::minutes(MAX_AGE_MINUTES) {
+        return Err(refused("the sign-in took longer than 15 minutes"));
+    }
+    let Some(code) = answer.code.as_deref().filter(|c| !c.is_empty()) else {
+        return Err(refused("the answer carries no code"));
+    };
+    let redirect = redirect_uri(state);
+    let identity = match provider
+        .redeem(&redirect, code, &pending.verifier, &pending.nonce)
+        .await
+    {
+        Ok(identity) => identity,
+        Err(e) => {
+            // Signing keys rotate: read discovery again next time rather than in an hour.
+            provider.forget_metadata().await;
+            return Err(e.into());
+        }
+    };
+    let row = account(state, &identity).await.map_err(|mut f| {
+        f.email = identity.email.clone();
+        f
+    })?;
+    let who = start_session(state, session, row).await?;
+    Ok((who, pending.next))
+}
+
+/// The enabled account `identity` signs in as: the one bound to its subject, else (first time)
+/// the unbound one with its email address, which is bound now.
+async fn account(state: &AppState, identity: &Identity) -> Result<UserRow, Failure> {
+    let pool = state.db.pool();
+    let no_account = |detail: String| Failure::new(FailureKind::NoAccount, detail);
+    let row = match users::by_oidc_subject(pool, &identity.issuer, &identity.subject).await? {
+        Some(row) => row,
+        None => {
+            let Some(email) = identity.email.as_deref() else {
+                return Err(no_account(
+                    "the id_token carries no email address (grant the email scope)".into(),
+                ));
+            };
+            let Some(row) = users::by_email(pool, email).await? else {
+                return Err(no_account(format!("no account has the address {email}")));
+            };
+            if row.oidc_subject.is_some() {
+                return Err(no_account(format!(
+                    "the account {email} is bound to another identity of the provider"
+                )));
+            }
+            if !users::bind_oidc_subject(pool, &row.id, &identity.issuer, &identity.subject).await?
+            {
+                return Err(no_account(format!(
+                    "the account {email} was bound to another identity meanwhile"
+                )));
+            }
+            row
+        }
+    };
+    if row.disabled_at.is_some() {
+        return Err(no_account(format!("the account {} is disabled", row.email)));
+    }
+    Ok(row)
+}
