@@ -6,7 +6,8 @@ import { defineConfig, devices } from "@playwright/test";
 //   3101: Exchange configured at a closed port           -> the readable error
 //   3102: embedded simulator                             -> the page with JavaScript off
 //   3103: embedded simulator answering slowly            -> a sync's live progress
-//   3104: embedded simulator, EXO_AUTH_MODE=delegated    -> set-up through the consent page
+//   3104: embedded simulator, EXO_AUTH_MODE=delegated    -> set-up through the consent page,
+//         and single sign-on with the simulator as the OpenID provider
 //   3105: embedded simulator denying one cmdlet          -> the permission checklist
 // Each starts with an admin and a reader created by `exchange-connector admin create`.
 import { ADMIN, READER, SIM_DEVICES } from "./tests/helpers";
@@ -100,7 +101,7 @@ export default defineConfig({
     },
     {
       name: "delegated",
-      testMatch: /delegated\.spec\.ts/,
+      testMatch: /(delegated|sso)\.spec\.ts/,
       use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.delegated}` },
     },
     {
@@ -113,7 +114,7 @@ export default defineConfig({
     server(PORTS.setUp, "set-up", simulated),
     server(PORTS.noJs, "no-js", simulated),
     server(PORTS.live, "live", { ...simulated, EXO_SIM_FAULTS: slow }),
-    server(PORTS.delegated, "delegated", { ...simulated, EXO_AUTH_MODE: "delegated" }),
+    server(PORTS.delegated, "delegated", { ...simulated, EXO_AUTH_MODE: "delegated", OIDC_ISSUER_URL: "simulator" }),
     server(PORTS.denied, "denied", { ...simulated, EXO_SIM_DENY: "Set-ActiveSyncOrganizationSettings" }),
     server(PORTS.unreachable, "unreachable", {
       EXO_TENANT_ID: "unreachable.onmicrosoft.com",

@@ -752,6 +752,10 @@ pub struct UserSummary {
     pub created_at: DateTime<Utc>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
     pub disabled_at: Option<DateTime<Utc>>,
+    /// Whether the account has a password (else it signs in only with single sign-on).
+    pub has_password: bool,
+    /// Whether the account is bound to an identity of the single sign-on provider.
+    pub sso_linked: bool,
     /// Whether this is the person looking.
     pub is_you: bool,
 }

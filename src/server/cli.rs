@@ -67,7 +67,7 @@ pub async fn create_user(email: &str, name: Option<&str>, role: Role) -> Result<
     let db = Db::open(&config.database_url)
         .await
         .map_err(|e| e.to_string())?;
-    super::auth::create_user(db.pool(), email, name, role, password)
+    super::auth::create_user(db.pool(), email, name, role, Some(password))
         .await
         .map_err(|e| e.to_string())?;
     super::audit::record_cli_user_created(db.pool(), email, role).await;

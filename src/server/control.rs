@@ -33,7 +33,7 @@ impl SyncControl {
             email,
             None,
             role,
-            secrecy::SecretString::from(password.to_owned()),
+            Some(secrecy::SecretString::from(password.to_owned())),
         )
         .await?;
         Ok(())

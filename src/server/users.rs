@@ -3,7 +3,7 @@
 //! themselves out. Every change, and every refusal of those rules, is in the audit log.
 
 use chrono::Utc;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::model::{AuditAction, AuditResult, FormNotice, Role, UserSummary};
 
@@ -96,6 +96,8 @@ pub(crate) async fn list(state: &AppState, who: &Principal) -> Result<Vec<UserSu
             created_at: row.created_at,
             last_sign_in_at: row.last_sign_in_at,
             disabled_at: row.disabled_at,
+            has_password: row.password_hash.is_some(),
+            sso_linked: row.oidc_subject.is_some(),
         })
         .collect())
 }
@@ -110,13 +112,15 @@ pub(crate) struct NewAccount {
 
 impl NewAccount {
     /// The fields checked (email shape and length, password length) and tidied (trimmed, name
-    /// cut to length), before anything is stored.
-    fn checked(self) -> Result<Self, UserError> {
+    /// cut to length), before anything is stored. With `sso_only_allowed` (single sign-on is
+    /// configured) an empty password makes an account that signs in only that way.
+    fn checked(self, sso_only_allowed: bool) -> Result<Self, UserError> {
         let email = self.email.trim().to_owned();
         if email.len() > MAX_EMAIL || !auth::looks_like_email(&email) {
             return Err(UserError::Refused(FormNotice::EmailInvalid));
         }
-        if password::check_new(&self.password).is_err() {
+        let sso_only = sso_only_allowed && self.password.expose_secret().is_empty();
+        if !sso_only && password::check_new(&self.password).is_err() {
             return Err(UserError::Refused(FormNotice::PasswordShort));
         }
         let display_name = self
@@ -131,12 +135,14 @@ impl NewAccount {
     }
 
     async fn create(self, state: &AppState) -> Result<String, UserError> {
+        // Checked: empty only for an account of single sign-on.
+        let password = (!self.password.expose_secret().is_empty()).then_some(self.password);
         auth::create_user(
             state.db.pool(),
             &self.email,
             self.display_name.as_deref(),
             self.role,
-            self.password,
+            password,
         )
         .await
         .map_err(|e| match e {
@@ -156,10 +162,14 @@ pub(crate) async fn add(
     actor: &Actor<'_>,
     account: NewAccount,
 ) -> Result<(), UserError> {
-    let account = account.checked()?;
+    let account = account.checked(state.oidc.is_some())?;
     let (email, role) = (account.email.clone(), account.role);
+    let sso_only = account.password.expose_secret().is_empty();
     account.create(state).await?;
-    let detail = format!("added as {}", role.as_str());
+    let mut detail = format!("added as {}", role.as_str());
+    if sso_only {
+        detail.push_str(", single sign-on only");
+    }
     actor
         .record(state, &email, AuditResult::Success, &detail)
         .await;
@@ -272,7 +282,7 @@ pub(crate) async fn create_first_admin(
         role: Role::Admin,
         ..account
     }
-    .checked()?;
+    .checked(false)?;
     let email = account.email.clone();
     let Some(taken) = take_token(state, token) else {
         return Err(refuse_link(state, address).await);
@@ -342,12 +352,12 @@ mod tests {
     #[test]
     fn new_accounts_are_checked_and_tidied_before_anything_is_stored() {
         let ok = account("  ann@contoso.test ", "long enough pass")
-            .checked()
+            .checked(false)
             .expect("valid");
         assert_eq!(ok.email, "ann@contoso.test");
         assert_eq!(ok.display_name.map(|n| n.chars().count()), Some(MAX_NAME));
 
-        let refused = |a: NewAccount| a.checked().err().map(|e| e.notice());
+        let refused = |a: NewAccount| a.checked(false).err().map(|e| e.notice());
         assert_eq!(
             refused(account("ann", "long enough pass")),
             Some(FormNotice::EmailInvalid)
@@ -359,6 +369,17 @@ mod tests {
         );
         assert_eq!(
             refused(account("ann@contoso.test", "short")),
+            Some(FormNotice::PasswordShort)
+        );
+        // No password: refused, unless single sign-on is on (then a short one still is).
+        assert_eq!(
+            refused(account("ann@contoso.test", "")),
+            Some(FormNotice::PasswordShort)
+        );
+        assert!(account("ann@contoso.test", "").checked(true).is_ok());
+        let short = account("ann@contoso.test", "short").checked(true);
+        assert_eq!(
+            short.err().map(|e| e.notice()),
             Some(FormNotice::PasswordShort)
         );
     }

@@ -7,7 +7,9 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{list_users, AddUser, ChangeUserRole, DeleteUser, DisableUser, EnableUser};
+use crate::api::{
+    list_users, single_sign_on, AddUser, ChangeUserRole, DeleteUser, DisableUser, EnableUser,
+};
 use crate::app::components::alert::Alert;
 use crate::app::components::time::LocalTime;
 use crate::app::layout::{role_label, Frame};
@@ -175,6 +177,9 @@ fn UserRow(user: UserSummary, rows: RowActions) -> impl IntoView {
             <td class="whitespace-nowrap px-3 py-2 font-medium">
                 {user.email.clone()}
                 {user.is_you.then(|| view! { <span class="ml-2 rounded bg-slate-100 px-1.5 py-0.5 text-xs font-normal text-slate-600">"you"</span> })}
+                <span class="block text-xs font-normal text-slate-500" data-testid="sign-in-methods">
+                    {sign_in_methods(user.has_password, user.sso_linked)}
+                </span>
             </td>
             <td class="px-3 py-2">{user.display_name.clone().unwrap_or_default()}</td>
             <td class="whitespace-nowrap px-3 py-2"><span class=format!("{badge} {role_tone}")>{role_label(user.role)}</span></td>
@@ -194,6 +199,16 @@ fn UserRow(user: UserSummary, rows: RowActions) -> impl IntoView {
                 }}
             </td>
         </tr>
+    }
+}
+
+/// How an account signs in, in words.
+fn sign_in_methods(has_password: bool, sso_linked: bool) -> &'static str {
+    match (has_password, sso_linked) {
+        (true, true) => "Password · single sign-on linked",
+        (true, false) => "Password",
+        (false, true) => "Single sign-on (linked)",
+        (false, false) => "Single sign-on (not used yet)",
     }
 }
 
@@ -258,7 +273,38 @@ fn RowButtons(user: UserSummary, rows: RowActions) -> impl IntoView {
     }
 }
 
-/// Email, name, role and an initial password (the person changes it later).
+/// The initial password: required, unless single sign-on (the provider `sso`) is on.
+#[component]
+fn PasswordField(sso: Option<String>, feedback: Memo<Option<Feedback>>) -> impl IntoView {
+    match sso {
+        Some(name) => {
+            let hint: &'static str = if name == "Microsoft" {
+                "Optional. Leave it empty and the person signs in only with Microsoft, using this email address. Else at least 12 characters."
+            } else {
+                "Optional. Leave it empty and the person signs in only with single sign-on, using this email address. Else at least 12 characters."
+            };
+            view! {
+                <Field id="add-user-password" name="password" label="Initial password (optional)" kind="password" autocomplete="new-password" hint feedback/>
+            }
+            .into_any()
+        }
+        None => view! {
+            <Field
+                id="add-user-password"
+                name="password"
+                label="Initial password"
+                kind="password"
+                autocomplete="new-password"
+                required=true
+                hint="At least 12 characters. Give it to the person in a safe way."
+                feedback
+            />
+        }
+        .into_any(),
+    }
+}
+
+/// Email, name, role and an initial password (or none, for single sign-on only).
 #[component]
 fn AddUserForm(
     add: ServerAction<AddUser>,
@@ -266,6 +312,7 @@ fn AddUserForm(
     form: NodeRef<html::Form>,
 ) -> impl IntoView {
     let pending = add.pending();
+    let sso = Resource::new(|| (), |_| single_sign_on());
     let select = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-600 focus:outline-none focus:ring-1 focus:ring-sky-600";
     view! {
         <section aria-labelledby="add-user-heading" class="mt-6 max-w-3xl rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
@@ -280,16 +327,14 @@ fn AddUserForm(
                         <option value=Role::Admin.as_str()>"Admin – sets up, syncs, manages users"</option>
                     </select>
                 </div>
-                <Field
-                    id="add-user-password"
-                    name="password"
-                    label="Initial password"
-                    kind="password"
-                    autocomplete="new-password"
-                    required=true
-                    hint="At least 12 characters. Give it to the person in a safe way."
-                    feedback
-                />
+                // With single sign-on the password may stay empty: the person then signs in
+                // only through the provider, with this email address.
+                <Suspense fallback=move || view! { <PasswordField sso=None feedback/> }>
+                    {move || Suspend::new(async move {
+                        let sso = sso.await.ok().flatten();
+                        view! { <PasswordField sso feedback/> }
+                    })}
+                </Suspense>
                 <div class="sm:col-span-2">
                     <button
                         type="submit"

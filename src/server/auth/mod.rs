@@ -157,14 +157,14 @@ pub(crate) async fn sign_out(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(session_error)
 }
 
-/// Creates a local account. The email must look like one, the password must be long enough,
-/// and the email must be new.
+/// Creates an account. The email must look like one and be new; the password, when there is
+/// one, must be long enough (without one, the account signs in only with single sign-on).
 pub(crate) async fn create_user(
     pool: &sqlx::SqlitePool,
     email: &str,
     display_name: Option<&str>,
     role: Role,
-    password: SecretString,
+    password: Option<SecretString>,
 ) -> Result<String, AppError> {
     let email = email.trim();
     if !looks_like_email(email) {
@@ -173,10 +173,15 @@ pub(crate) async fn create_user(
             message: "enter an email address like admin@contoso.com".into(),
         });
     }
-    password::check_new(&password)?;
-    let hash = password::hash(password).await?;
+    let hash = match password {
+        Some(password) => {
+            password::check_new(&password)?;
+            Some(password::hash(password).await?)
+        }
+        None => None,
+    };
     let display_name = display_name.map(str::trim).filter(|n| !n.is_empty());
-    users::insert(pool, email, display_name, role, Some(&hash), Utc::now())
+    users::insert(pool, email, display_name, role, hash.as_deref(), Utc::now())
         .await
         .map_err(|e| {
             if users::is_duplicate(&e) {

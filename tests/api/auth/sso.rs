@@ -387,3 +387,59 @@ async fn without_oidc_settings_there_is_no_single_sign_on() {
         .expect("start");
     assert_eq!(location(&r), "/sign-in?notice=sso-unavailable");
 }
+
+#[tokio::test]
+async fn an_account_without_a_password_signs_in_only_through_the_provider() {
+    let app = app_with_sso(provider_sim(true).await).await;
+    let email = admin_email(&app);
+    let (status, body) = crate::helpers::call_fn(
+        app.http(),
+        &app.base_url,
+        "users/add",
+        &[("email", &email), ("role", "admin"), ("password", "")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let hash: Option<String> =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE email = ?1")
+            .bind(&email)
+            .fetch_one(&app.db().await)
+            .await
+            .expect("user");
+    assert_eq!(hash, None);
+
+    // An empty (or any) password does not sign in as it.
+    let client = browser();
+    for password in ["", PASSWORD] {
+        let (status, _) = super::call(
+            &client,
+            &app.base_url,
+            "auth/sign-in",
+            &[("email", &email), ("password", password)],
+        )
+        .await;
+        assert_eq!(status, 400, "password {password:?}");
+    }
+    let back = provider_answer(&app, &client, "/").await;
+    assert_eq!(follow(&client, back.as_str()).await, "/");
+    let who = me(&client, &app.base_url).await.expect("signed in");
+    assert_eq!((who.email, who.role), (email, Role::Admin));
+}
+
+#[tokio::test]
+async fn without_single_sign_on_a_new_account_needs_a_password() {
+    let app = TestApp::with_sim(1, 1).await;
+    let (status, body) = crate::helpers::call_fn(
+        app.http(),
+        &app.base_url,
+        "users/add",
+        &[
+            ("email", "ann@contoso.test"),
+            ("role", "reader"),
+            ("password", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("password"), "{body}");
+}
