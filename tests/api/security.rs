@@ -13,6 +13,7 @@ use exchange_connector::server::config::SecuritySettings;
 use exchange_connector::server::control::SyncControl;
 use leptos::server_fn::axum::server_fn_paths;
 use reqwest::redirect::Policy;
+use sqlx::SqlitePool;
 
 use crate::helpers::{build, test_config, unreachable_settings, TestApp, PASSWORD};
 
@@ -426,4 +427,56 @@ async fn with_an_https_public_url_the_cookie_is_secure_hsts_is_sent_and_it_is_th
             .expect("answer");
         assert_eq!(r.status(), status, "{origin}");
     }
+}
+
+#[tokio::test]
+async fn an_idle_session_ends_and_each_request_pushes_its_end_back() {
+    // SESSION_IDLE_MINUTES=5 (its least value): the cookie and the stored session both end five
+    // minutes after the last request. Waiting five minutes is not a test: the stored expiry is
+    // moved into the past instead, which is what the clock would do.
+    let app = TestApp::spawn_configured(unreachable_settings(), None, |config| {
+        config.security.session_idle = std::time::Duration::from_secs(5 * 60);
+    })
+    .await;
+    let cookie = session_cookie(&app.base_url, &app.control, "idle@contoso.test").await;
+    assert!(cookie.contains("Max-Age=300"), "{cookie}");
+    let client = app.signed_in(Role::Reader).await;
+    let db = app.db().await;
+    let expiry = |db: SqlitePool| async move {
+        let (text, secs): (String, i64) = sqlx::query_as(
+            "SELECT MAX(expiry_date), CAST(strftime('%s', MAX(expiry_date)) AS INTEGER) FROM sessions",
+        )
+        .fetch_one(&db)
+        .await
+        .expect("sessions");
+        assert!(text.ends_with('Z'), "{text}");
+        secs
+    };
+    let now = chrono::Utc::now().timestamp();
+    let first = expiry(db.clone()).await;
+    assert!((now + 290..=now + 310).contains(&first), "{first} vs {now}");
+
+    // A request a little later pushes the end back (the store is written again).
+    // (The store keeps RFC 3339 text.)
+    sqlx::query(
+        "UPDATE sessions SET expiry_date = strftime('%Y-%m-%dT%H:%M:%fZ', expiry_date, '-60 seconds')",
+    )
+        .execute(&db)
+        .await
+        .expect("age");
+    let (status, _) = call(&client, &app, "/api/auth/me", "POST").await;
+    assert_eq!(status, 200);
+    let (status, body) = call(&client, &app, "/api/connector/overview", "POST").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(expiry(db.clone()).await >= first, "the end moved back");
+
+    // Past its end: the same cookie is nobody.
+    sqlx::query(
+        "UPDATE sessions SET expiry_date = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 seconds')",
+    )
+    .execute(&db)
+    .await
+    .expect("expire");
+    let (status, _) = call(&client, &app, "/api/connector/overview", "POST").await;
+    assert_eq!(status, 401);
 }

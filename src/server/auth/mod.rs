@@ -73,7 +73,13 @@ pub(crate) async fn principal(
         return Ok(None);
     };
     match users::by_id(state.db.pool(), &id).await? {
-        Some(row) if row.disabled_at.is_none() => Ok(Some(Principal::from_row(row))),
+        Some(row) if row.disabled_at.is_none() => {
+            // Activity: the idle timeout starts again. The session layer saves only a changed
+            // session, so re-setting its expiry is what moves the stored end (and the cookie's
+            // Max-Age) forward; requests that check nobody (static files) write nothing.
+            session.set_expiry(session.expiry());
+            Ok(Some(Principal::from_row(row)))
+        }
         _ => {
             session.flush().await.map_err(session_error)?;
             Ok(None)
