@@ -38,3 +38,29 @@ test("a reload shows the same connector, read from the database", async ({ page 
   await expect(page.getByTestId("device-count")).toHaveText(String(SIM_DEVICES));
   await expect(page.getByTestId("last-sync").locator("time")).toHaveAttribute("datetime", /^\d{4}-\d{2}-\d{2}T/);
 });
+
+test("Remove connector asks for the organization's name, then disconnects and keeps the history", async ({ page }) => {
+  await page.goto("/");
+  await waitForHydration(page);
+  await page.locator("summary", { hasText: "Remove connector" }).click();
+  const prompt = await page.locator("label:has(input[name=confirmation]) span").innerText();
+  const organization = prompt.replace(/^Type /, "").replace(/ to confirm$/, "");
+  expect(organization.length).toBeGreaterThan(3);
+  const confirmation = page.locator("input[name=confirmation]");
+  const remove = page.getByRole("button", { name: "Remove connector", exact: true });
+
+  await confirmation.fill("Not the organization");
+  await remove.click();
+  await expect(page.getByRole("alert")).toContainText(organization);
+  await expect(page.getByTestId("connection-status")).toHaveAttribute("data-status", "connected");
+
+  await confirmation.fill(organization);
+  await expect(page.getByLabel("Keep them")).toBeChecked();
+  await remove.click();
+  await expect(page.getByTestId("connection-status")).toHaveAttribute("data-status", "none");
+  await expect(page.getByRole("button", { name: "Set Up Service to Service Connector" })).toBeVisible();
+
+  // Kept: the sync history still lists the set-up's run.
+  await page.goto("/conditional-access/exchange-connector/sync-history");
+  await expect(page.getByTestId("history-row").first()).toBeVisible();
+});

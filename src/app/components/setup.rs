@@ -134,7 +134,9 @@ pub fn RemoveConnectorForm(
     };
     let label = format!("Type {name} to confirm");
     view! {
-        <details class="mt-4 rounded-lg border border-red-200 bg-white p-5 shadow-sm">
+        // Open while a refusal is shown: the page re-renders after each attempt, and a closed
+        // panel would hide why nothing was removed.
+        <details class="mt-4 rounded-lg border border-red-200 bg-white p-5 shadow-sm" open=move || error().is_some()>
             <summary class="cursor-pointer font-semibold text-red-800">"Remove connector"</summary>
             <p class="mt-2 max-w-3xl text-sm text-slate-700">
                 "Removing disconnects this server from " <span class="font-semibold">{name.clone()}</span>
