@@ -4,7 +4,7 @@ use chrono::{Duration, Utc};
 
 use crate::model::{HistoryFilter, HistoryPage, SyncRun};
 
-use super::csv::{push_record, time};
+use super::csv::{inert, push_record, time};
 use super::db::sync_runs;
 use super::error::AppError;
 use super::keyset;
@@ -81,7 +81,9 @@ const HEADER: [&str; 21] = [
 ];
 
 fn csv_fields(r: &SyncRun) -> Vec<String> {
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    // Text from outside (an admin's address, Exchange's error words and warnings) is made inert
+    // for spreadsheets; the rest is the connector's own words and numbers.
+    let opt = |v: &Option<String>| inert(v.clone().unwrap_or_default());
     vec![
         r.id.clone(),
         r.kind.as_str().to_owned(),
@@ -104,7 +106,7 @@ fn csv_fields(r: &SyncRun) -> Vec<String> {
             .join("; "),
         r.retries.to_string(),
         r.throttle_wait_ms.to_string(),
-        r.warnings.join("\n"),
+        inert(r.warnings.join("\n")),
         opt(&r.error_code),
         opt(&r.error_message),
         opt(&r.error_request_id),
