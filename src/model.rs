@@ -785,6 +785,12 @@ pub enum FormNotice {
     OwnDisable,
     OwnDelete,
     UserNotFound,
+    PasswordChanged,
+    CurrentPasswordWrong,
+    PasswordUnchanged,
+    PasswordsDiffer,
+    /// The account signs in only with single sign-on.
+    NoPassword,
     /// Single sign-on: the provider cannot be reached or is not configured.
     SsoUnavailable,
     /// Single sign-on was cancelled at the provider.
@@ -797,7 +803,7 @@ pub enum FormNotice {
 }
 
 impl FormNotice {
-    pub const ALL: [FormNotice; 23] = [
+    pub const ALL: [FormNotice; 28] = [
         FormNotice::SignedOut,
         FormNotice::SignInFailed,
         FormNotice::Throttled,
@@ -816,6 +822,11 @@ impl FormNotice {
         FormNotice::OwnDisable,
         FormNotice::OwnDelete,
         FormNotice::UserNotFound,
+        FormNotice::PasswordChanged,
+        FormNotice::CurrentPasswordWrong,
+        FormNotice::PasswordUnchanged,
+        FormNotice::PasswordsDiffer,
+        FormNotice::NoPassword,
         FormNotice::SsoUnavailable,
         FormNotice::SsoCancelled,
         FormNotice::SsoFailed,
@@ -844,6 +855,11 @@ impl FormNotice {
             FormNotice::OwnDisable => "own-disable",
             FormNotice::OwnDelete => "own-delete",
             FormNotice::UserNotFound => "user-not-found",
+            FormNotice::PasswordChanged => "password-changed",
+            FormNotice::CurrentPasswordWrong => "current-password-wrong",
+            FormNotice::PasswordUnchanged => "password-unchanged",
+            FormNotice::PasswordsDiffer => "passwords-differ",
+            FormNotice::NoPassword => "no-password",
             FormNotice::SsoUnavailable => "sso-unavailable",
             FormNotice::SsoCancelled => "sso-cancelled",
             FormNotice::SsoFailed => "sso-failed",
@@ -878,6 +894,15 @@ impl FormNotice {
             FormNotice::OwnDisable => "You cannot disable your own account.",
             FormNotice::OwnDelete => "You cannot delete your own account.",
             FormNotice::UserNotFound => "This user no longer exists.",
+            FormNotice::PasswordChanged => {
+                "Your password was changed. Your other sessions were signed out."
+            }
+            FormNotice::CurrentPasswordWrong => "The current password is not right.",
+            FormNotice::PasswordUnchanged => "Choose a password different from the current one.",
+            FormNotice::PasswordsDiffer => "The two new passwords differ.",
+            FormNotice::NoPassword => {
+                "You sign in with single sign-on: this account has no password here."
+            }
             FormNotice::SsoUnavailable => {
                 "Single sign-on is not available right now. Sign in with your password, or try \
                  again later."
@@ -912,7 +937,11 @@ impl FormNotice {
             FormNotice::EmailMissing | FormNotice::EmailInvalid | FormNotice::EmailTaken => {
                 Some("email")
             }
-            FormNotice::SignInFailed | FormNotice::PasswordShort => Some("password"),
+            FormNotice::SignInFailed
+            | FormNotice::PasswordShort
+            | FormNotice::PasswordUnchanged => Some("password"),
+            FormNotice::CurrentPasswordWrong => Some("current_password"),
+            FormNotice::PasswordsDiffer => Some("confirm_password"),
             _ => None,
         }
     }
@@ -927,6 +956,7 @@ impl FormNotice {
                 | FormNotice::UserDisabled
                 | FormNotice::UserEnabled
                 | FormNotice::UserDeleted
+                | FormNotice::PasswordChanged
         )
     }
 }

@@ -103,19 +103,58 @@ pub async fn delete_user(id: String) -> Result<(), ApiError> {
     answer(done, FormNotice::UserDeleted)
 }
 
-/// The answer to a change: for a plain form post a redirect to the users page with `success`
-/// or the refusal's notice (the 302 stands in for the error status), else the result.
+/// Your own account (any signed-in person): how you sign in.
+#[server(endpoint = "account/summary")]
+pub async fn own_account() -> Result<UserSummary, ApiError> {
+    let (state, who) = authorize(Role::Reader).await?;
+    users::own(&state, &who).await.map_err(fail)
+}
+
+/// Changes your own password (any signed-in person). Refused, naming the field, when the
+/// current password is not right (counted like a failed sign-in), the new one is shorter than
+/// 12 characters or the same, or the confirmation differs. Your other sessions are signed out.
+#[server(endpoint = "account/password")]
+pub async fn change_password(
+    current_password: String,
+    password: String,
+    confirm_password: String,
+) -> Result<(), ApiError> {
+    use secrecy::SecretString;
+    let (state, who) = authorize(Role::Reader).await?;
+    let session = super::session().await?;
+    let address = client_address().await;
+    let actor = Actor {
+        who: &who,
+        address: &address,
+    };
+    let change = users::PasswordChange {
+        current: SecretString::from(current_password),
+        new: SecretString::from(password),
+        confirmation: SecretString::from(confirm_password),
+    };
+    let done = users::change_own_password(&state, &session, &actor, change).await;
+    answer_at(
+        crate::app::paths::ACCOUNT,
+        done,
+        FormNotice::PasswordChanged,
+    )
+}
+
+/// The answer to a change of the users page (see [`answer_at`]).
 #[cfg(feature = "ssr")]
 fn answer(done: Result<(), UserError>, success: FormNotice) -> Result<(), ApiError> {
+    answer_at(crate::app::paths::USERS, done, success)
+}
+
+/// The answer to a change: for a plain form post a redirect to `page` with `success` or the
+/// refusal's notice (the 302 stands in for the error status), else the result.
+#[cfg(feature = "ssr")]
+fn answer_at(page: &str, done: Result<(), UserError>, success: FormNotice) -> Result<(), ApiError> {
     use crate::server::error::AppError;
     if !is_form_post() {
         return done.map_err(|e| fail(e.into()));
     }
     let notice = done.as_ref().err().map_or(success, UserError::notice);
-    leptos_axum::redirect(&format!(
-        "{}?notice={}",
-        crate::app::paths::USERS,
-        notice.as_str()
-    ));
+    leptos_axum::redirect(&format!("{page}?notice={}", notice.as_str()));
     done.map_err(|e| ApiError::from(AppError::from(e)))
 }

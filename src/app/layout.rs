@@ -193,7 +193,13 @@ fn UserMenu(user: SessionUser) -> impl IntoView {
     };
     view! {
         <div class="flex items-center gap-3 text-sm" data-testid="current-user">
-            <span class="hidden max-w-[16rem] truncate sm:inline" title=title>{user.email}</span>
+            <a
+                href=crate::app::paths::ACCOUNT
+                class="hidden max-w-[16rem] truncate rounded hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-400 sm:inline"
+                title=format!("{title}: your account")
+            >
+                {user.email}
+            </a>
             <span
                 class=format!("rounded-full px-2 py-0.5 text-xs font-semibold ring-1 ring-inset {badge}")
                 data-role=user.role.as_str()

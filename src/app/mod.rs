@@ -16,6 +16,7 @@ use leptos_router::{
     path, SsrMode,
 };
 
+use pages::account::AccountPage;
 use pages::audit_log::AuditLogPage;
 use pages::connector::ConnectorPage;
 use pages::first_admin::FirstAdminPage;
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
                 <Route path=path!("/first-admin") view=FirstAdminPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

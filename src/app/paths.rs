@@ -5,6 +5,8 @@
 pub const SIGN_IN: &str = "/sign-in";
 /// The one-time page that creates the first admin (`?token=` from the server log).
 pub const FIRST_ADMIN: &str = "/first-admin";
+/// Your own account: how you sign in, your password.
+pub const ACCOUNT: &str = "/account";
 /// Users and roles (admins only).
 pub const USERS: &str = "/admin/users";
 /// The audit log (admins only).

@@ -85,21 +85,30 @@ impl Actor<'_> {
 /// Every account, by email, the asking admin marked.
 pub(crate) async fn list(state: &AppState, who: &Principal) -> Result<Vec<UserSummary>, AppError> {
     let rows = users::all(state.db.pool()).await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| UserSummary {
-            is_you: row.id == who.id,
-            role: row.role(),
-            id: row.id,
-            email: row.email,
-            display_name: row.display_name,
-            created_at: row.created_at,
-            last_sign_in_at: row.last_sign_in_at,
-            disabled_at: row.disabled_at,
-            has_password: row.password_hash.is_some(),
-            sso_linked: row.oidc_subject.is_some(),
-        })
-        .collect())
+    Ok(rows.into_iter().map(|row| summary(row, who)).collect())
+}
+
+/// The signed-in person's own account.
+pub(crate) async fn own(state: &AppState, who: &Principal) -> Result<UserSummary, AppError> {
+    let row = users::by_id(state.db.pool(), &who.id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    Ok(summary(row, who))
+}
+
+fn summary(row: UserRow, who: &Principal) -> UserSummary {
+    UserSummary {
+        is_you: row.id == who.id,
+        role: row.role(),
+        has_password: row.password_hash.is_some(),
+        sso_linked: row.oidc_subject.is_some(),
+        id: row.id,
+        email: row.email,
+        display_name: row.display_name,
+        created_at: row.created_at,
+        last_sign_in_at: row.last_sign_in_at,
+        disabled_at: row.disabled_at,
+    }
 }
 
 /// A new account's fields as typed.
@@ -267,6 +276,73 @@ pub(crate) async fn delete(state: &AppState, actor: &Actor<'_>, id: &str) -> Res
 /// Whether no enabled admin exists (the sign-in page then says how to create one).
 pub(crate) async fn first_admin_needed(state: &AppState) -> Result<bool, AppError> {
     Ok(users::count_admins(state.db.pool()).await? == 0)
+}
+
+/// A password change as typed.
+pub(crate) struct PasswordChange {
+    pub current: SecretString,
+    pub new: SecretString,
+    pub confirmation: SecretString,
+}
+
+/// Changes the signed-in person's own password: the current one must be right (wrong ones
+/// count towards sign-in throttling), the new one long enough, different, and typed twice
+/// alike. The account's other sessions end; this one goes on under a new id.
+pub(crate) async fn change_own_password(
+    state: &AppState,
+    session: &tower_sessions::Session,
+    actor: &Actor<'_>,
+    change: PasswordChange,
+) -> Result<(), UserError> {
+    let email = actor.who.email.as_str();
+    let row = target(state, &actor.who.id).await?;
+    let Some(hash) = row.password_hash else {
+        return Err(UserError::Refused(FormNotice::NoPassword));
+    };
+    let now = std::time::Instant::now();
+    if state
+        .throttle
+        .locked_for(email, actor.address, now)
+        .is_some()
+    {
+        return Err(actor.refuse(state, email, FormNotice::Throttled).await);
+    }
+    let unchanged = change.new.expose_secret() == change.current.expose_secret();
+    if !password::verify(change.current, Some(hash)).await {
+        state.throttle.failed(email, actor.address, now);
+        return Err(actor
+            .refuse(state, email, FormNotice::CurrentPasswordWrong)
+            .await);
+    }
+    let refusal = if password::check_new(&change.new).is_err() {
+        Some(FormNotice::PasswordShort)
+    } else if unchanged {
+        Some(FormNotice::PasswordUnchanged)
+    } else if !same_secret(
+        change.new.expose_secret(),
+        change.confirmation.expose_secret(),
+    ) {
+        Some(FormNotice::PasswordsDiffer)
+    } else {
+        None
+    };
+    if let Some(notice) = refusal {
+        return Err(UserError::Refused(notice));
+    }
+    let hash = password::hash(change.new).await?;
+    let epoch = users::set_password(state.db.pool(), &row.id, &hash)
+        .await?
+        .ok_or(UserError::Refused(FormNotice::UserNotFound))?;
+    auth::renew_session(session, epoch).await?;
+    actor
+        .record(
+            state,
+            email,
+            AuditResult::Success,
+            "changed their own password; their other sessions were signed out",
+        )
+        .await;
+    Ok(())
 }
 
 /// Creates the first admin with the one-time link's `token`: refused (`LinkInvalid`) when an

@@ -2,6 +2,7 @@
 //! real HTTP against the real app, with and without JavaScript (form posts that redirect).
 //! Each leaves the audit entries it promises, and no password is ever stored in them.
 
+mod account;
 mod first_admin;
 mod sso;
 mod users;

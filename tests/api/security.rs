@@ -31,6 +31,7 @@ const PUBLIC: &[&str] = &[
 /// The server functions a reader may call, because they change nothing. Any other function
 /// must answer 403 to a reader.
 const READ_ONLY: &[&str] = &[
+    "/api/account/summary",
     "/api/connector/live",
     "/api/connector/overview",
     "/api/connector/set-up-info",
@@ -38,8 +39,16 @@ const READ_ONLY: &[&str] = &[
     "/api/sync-history/run",
 ];
 
+/// The server functions a reader may call because they change only the caller's own account
+/// (the sample arguments are refused as a wrong password, not for the role).
+const OWN_ACCOUNT: &[&str] = &["/api/account/password"];
+
 /// Arguments for the functions that need some before they reach their role check.
 const ARGS: &[(&str, &str)] = &[
+    (
+        "/api/account/password",
+        "current_password=not+mine&password=a+long+enough+password&confirm_password=a+long+enough+password",
+    ),
     ("/api/connector/remove", "confirmation=remove"),
     ("/api/connector/sync", "kind=deltaSync"),
     ("/api/sync-history/run", "id=no-such-run"),
@@ -133,6 +142,12 @@ async fn a_reader_may_read_but_every_other_server_function_answers_403() {
         let (status, body) = call(&reader, &app, path, method).await;
         if READ_ONLY.contains(path) {
             assert_eq!(status, 200, "a reader may call {path}: {body}");
+        } else if OWN_ACCOUNT.contains(path) {
+            assert_eq!(
+                status, 400,
+                "a reader reaches {path} (wrong password): {body}"
+            );
+            assert!(body.contains("current_password"), "{body}");
         } else {
             assert_eq!(
                 status, 403,
@@ -142,7 +157,7 @@ async fn a_reader_may_read_but_every_other_server_function_answers_403() {
             admin_only.insert(*path);
         }
     }
-    for read in READ_ONLY {
+    for read in READ_ONLY.iter().chain(OWN_ACCOUNT) {
         assert!(
             registered.iter().any(|(p, _)| p == read),
             "{read} is no longer registered: drop it from READ_ONLY"

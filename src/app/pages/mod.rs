@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod account;
 pub mod audit_log;
 pub mod connector;
 pub mod first_admin;

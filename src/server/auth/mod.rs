@@ -24,6 +24,8 @@ use super::state::AppState;
 
 /// The session key holding the signed-in user's id.
 const USER_ID: &str = "user_id";
+/// The session key holding the account's session epoch at sign-in (see `users.session_epoch`).
+const EPOCH: &str = "epoch";
 
 /// The signed-in person, as the server knows them (read from the database on every request,
 /// so a role change or a disabled account takes effect at once).
@@ -72,8 +74,14 @@ pub(crate) async fn principal(
     else {
         return Ok(None);
     };
+    // Sessions from before epochs existed carry none: they are of epoch 0.
+    let epoch = session
+        .get::<i64>(EPOCH)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(0);
     match users::by_id(state.db.pool(), &id).await? {
-        Some(row) if row.disabled_at.is_none() => {
+        Some(row) if row.disabled_at.is_none() && row.session_epoch == epoch => {
             // Activity: the idle timeout starts again. The session layer saves only a changed
             // session, so re-setting its expiry is what moves the stored end (and the cookie's
             // Max-Age) forward; requests that check nobody (static files) write nothing.
@@ -154,8 +162,19 @@ async fn start_session(
         .insert(USER_ID, &row.id)
         .await
         .map_err(session_error)?;
+    session
+        .insert(EPOCH, row.session_epoch)
+        .await
+        .map_err(session_error)?;
     users::signed_in(state.db.pool(), &row.id, Utc::now()).await?;
     Ok(Principal::from_row(row))
+}
+
+/// Keeps `session` signed in after its account's epoch became `epoch` (a password change):
+/// a new session id, the new epoch. The account's other sessions end.
+pub(crate) async fn renew_session(session: &Session, epoch: i64) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session.insert(EPOCH, epoch).await.map_err(session_error)
 }
 
 /// Ends the session (its row is deleted and the cookie cleared).

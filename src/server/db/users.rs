@@ -18,6 +18,8 @@ pub(crate) struct UserRow {
     pub last_sign_in_at: Option<DateTime<Utc>>,
     /// The OpenID subject this account is bound to (after its first single sign-on).
     pub oidc_subject: Option<String>,
+    /// Raised by a password change: sessions signed in at an older epoch end.
+    pub session_epoch: i64,
 }
 
 impl UserRow {
@@ -28,7 +30,7 @@ impl UserRow {
 }
 
 const COLUMNS: &str = "id, email, display_name, role, password_hash, created_at, disabled_at, \
-     last_sign_in_at, oidc_subject";
+     last_sign_in_at, oidc_subject, session_epoch";
 
 /// The user with `email` (any case).
 pub(crate) async fn by_email(
@@ -113,6 +115,23 @@ pub(crate) async fn insert(
     .execute(pool)
     .await?;
     Ok(id)
+}
+
+/// Stores a new password hash for `id` and raises its session epoch (its other sessions end).
+/// The new epoch, or `None` when there is no such account.
+pub(crate) async fn set_password(
+    pool: &SqlitePool,
+    id: &str,
+    hash: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE users SET password_hash = ?2, session_epoch = session_epoch + 1 WHERE id = ?1 \
+         RETURNING session_epoch",
+    )
+    .bind(id)
+    .bind(hash)
+    .fetch_optional(pool)
+    .await
 }
 
 /// Enabled admins.

@@ -424,6 +424,16 @@ async fn an_account_without_a_password_signs_in_only_through_the_provider() {
     assert_eq!(follow(&client, back.as_str()).await, "/");
     let who = me(&client, &app.base_url).await.expect("signed in");
     assert_eq!((who.email, who.role), (email, Role::Admin));
+
+    // There is no password to change.
+    let form = [
+        ("current_password", ""),
+        ("password", "a long enough password"),
+        ("confirm_password", "a long enough password"),
+    ];
+    let (status, body) = super::call(&client, &app.base_url, "account/password", &form).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("no password here"), "{body}");
 }
 
 #[tokio::test]

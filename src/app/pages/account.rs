@@ -1,0 +1,120 @@
+//! "Your account" (anyone signed in): email, role and how they sign in; changing their own
+//! password (the current one, the new one twice). The form is a plain form post without
+//! JavaScript (the server redirects back with `?notice=`) and runs in place once hydrated.
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::{own_account, single_sign_on, ChangePassword};
+use crate::app::components::alert::Alert;
+use crate::app::components::time::LocalTime;
+use crate::app::layout::{role_label, Frame};
+use crate::app::pages::sign_in::{query_feedback, Feedback, FeedbackBox, Field, SubmitButton};
+use crate::model::{FormNotice, UserSummary};
+
+const FIELDS: &[&str] = &["current_password", "password", "confirm_password"];
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let account = Resource::new(|| (), |_| own_account());
+    let sso = Resource::new(|| (), |_| single_sign_on());
+    let from_query = query_feedback();
+    let form = NodeRef::<html::Form>::new();
+    let feedback = Memo::new(move |_| match change.value().get() {
+        Some(Ok(())) => Some(Feedback {
+            message: FormNotice::PasswordChanged.message().to_owned(),
+            field: None,
+            success: true,
+        }),
+        value => Feedback::pick(change.version().get(), value, FIELDS, from_query),
+    });
+    Effect::new(move |_| {
+        if let (Some(Ok(())), Some(form)) = (change.value().get(), form.get()) {
+            form.reset();
+        }
+    });
+
+    view! {
+        <Title text="Your account"/>
+        <Frame title="Your account">
+            <div class="mt-2">
+                <h1 class="text-2xl font-semibold">"Your account"</h1>
+            </div>
+            <FeedbackBox feedback title="The password was not changed" fields_shown=true/>
+            <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let provider = sso.await.ok().flatten();
+                    match account.await {
+                        Ok(me) => view! {
+                            <AccountCard me=me.clone() provider=provider.clone()/>
+                            {if me.has_password {
+                                view! { <PasswordForm change feedback form/> }.into_any()
+                            } else {
+                                let provider = provider.unwrap_or_else(|| "single sign-on".into());
+                                view! {
+                                    <p class="mt-6 max-w-2xl text-sm text-slate-600" data-testid="no-password">
+                                        {format!("You sign in with {provider}: this account has no password here, so there is none to change.")}
+                                    </p>
+                                }.into_any()
+                            }}
+                        }.into_any(),
+                        Err(e) => view! {
+                            <Alert title="Your account could not be loaded" message=e.to_string()/>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Frame>
+    }
+}
+
+/// Email, name, role, how the account signs in, and its last sign-in.
+#[component]
+fn AccountCard(me: UserSummary, provider: Option<String>) -> impl IntoView {
+    let provider = provider.unwrap_or_else(|| "single sign-on".into());
+    let methods = match (me.has_password, me.sso_linked) {
+        (true, true) => format!("Password, or {provider} (linked)"),
+        (true, false) => "Password".to_owned(),
+        (false, _) => provider,
+    };
+    let row = "grid grid-cols-3 gap-4 px-5 py-2.5 text-sm";
+    view! {
+        <section aria-label="Account" class="mt-4 max-w-2xl rounded-lg border border-slate-200 bg-white shadow-sm">
+            <dl class="divide-y divide-slate-100">
+                <div class=row><dt class="text-slate-500">"Email"</dt><dd class="col-span-2 font-medium" data-testid="account-email">{me.email}</dd></div>
+                <div class=row><dt class="text-slate-500">"Name"</dt><dd class="col-span-2">{me.display_name.unwrap_or_else(|| "—".into())}</dd></div>
+                <div class=row><dt class="text-slate-500">"Role"</dt><dd class="col-span-2">{role_label(me.role)}</dd></div>
+                <div class=row><dt class="text-slate-500">"Signs in with"</dt><dd class="col-span-2" data-testid="account-methods">{methods}</dd></div>
+                <div class=row>
+                    <dt class="text-slate-500">"Last sign-in"</dt>
+                    <dd class="col-span-2">{me.last_sign_in_at.map(|at| view! { <LocalTime at/> })}</dd>
+                </div>
+            </dl>
+        </section>
+    }
+}
+
+#[component]
+fn PasswordForm(
+    change: ServerAction<ChangePassword>,
+    feedback: Memo<Option<Feedback>>,
+    form: NodeRef<html::Form>,
+) -> impl IntoView {
+    let pending = change.pending();
+    view! {
+        <section aria-labelledby="password-heading" class="mt-6 max-w-2xl rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+            <h2 id="password-heading" class="font-semibold">"Change your password"</h2>
+            <p class="mt-1 text-sm text-slate-600">"Your other sessions are signed out; this one stays."</p>
+            <ActionForm action=change node_ref=form attr:class="mt-4 space-y-4" attr:aria-labelledby="password-heading">
+                <Field id="current-password" name="current_password" label="Current password" kind="password" autocomplete="current-password" required=true feedback/>
+                <Field id="new-password" name="password" label="New password" kind="password" autocomplete="new-password" required=true hint="At least 12 characters." feedback/>
+                <Field id="confirm-password" name="confirm_password" label="New password again" kind="password" autocomplete="new-password" required=true feedback/>
+                <div class="max-w-xs">
+                    <SubmitButton pending label="Change password" busy_label="Changing…"/>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
