@@ -106,7 +106,7 @@ export default defineConfig({
     },
     {
       name: "denied",
-      testMatch: /(denied|sign-in)\.spec\.ts/,
+      testMatch: /(account|denied|sign-in)\.spec\.ts/,
       use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.denied}` },
     },
   ],

@@ -57,12 +57,14 @@ pub fn role_label(role: Role) -> &'static str {
     }
 }
 
-/// The section of the breadcrumb a page is in.
-fn section(path: &str) -> &'static str {
+/// The section of the breadcrumb a page is in (your own account is in none).
+fn section(path: &str) -> Option<&'static str> {
     if path.starts_with("/admin/") {
-        "Administration"
+        Some("Administration")
+    } else if path == crate::app::paths::ACCOUNT {
+        None
     } else {
-        "Conditional access"
+        Some("Conditional access")
     }
 }
 
@@ -120,8 +122,10 @@ pub fn Frame(
                         <ol class="flex flex-wrap items-center gap-1">
                             <li><a href="/" class="hover:underline">"Home"</a></li>
                             <li aria-hidden="true">">"</li>
-                            <li>{move || section(&path.get())}</li>
-                            <li aria-hidden="true">">"</li>
+                            {move || section(&path.get()).map(|s| view! {
+                                <li>{s}</li>
+                                <li aria-hidden="true">">"</li>
+                            })}
                             {parents
                                 .iter()
                                 .map(|(label, href)| view! {
@@ -272,10 +276,11 @@ mod tests {
 
     #[test]
     fn admin_pages_sit_under_administration_in_the_breadcrumb() {
-        assert_eq!(section(paths::USERS), "Administration");
-        assert_eq!(section(paths::AUDIT_LOG), "Administration");
-        assert_eq!(section(HISTORY_PATH), "Conditional access");
-        assert_eq!(section("/"), "Conditional access");
+        assert_eq!(section(paths::USERS), Some("Administration"));
+        assert_eq!(section(paths::AUDIT_LOG), Some("Administration"));
+        assert_eq!(section(HISTORY_PATH), Some("Conditional access"));
+        assert_eq!(section("/"), Some("Conditional access"));
+        assert_eq!(section(paths::ACCOUNT), None);
         assert_eq!(role_label(Role::Admin), "Admin");
         assert_eq!(role_label(Role::Reader), "Reader");
     }
