@@ -23,6 +23,17 @@ use super::setup;
 use super::state::AppState;
 use super::{audit, csv, headers, history, live};
 
+/// The span of a request in the log: its method and path, never its query (OAuth callbacks
+/// carry codes there, the first-admin link its token).
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        version = ?request.version(),
+    )
+}
+
 /// The whole router, with `state` provided to every server function.
 pub(crate) fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -78,7 +89,11 @@ pub(crate) fn router(state: AppState) -> Router {
         // Compression buffers nothing of an event stream (tower-http skips `text/event-stream`).
         .layer(CompressionLayer::new())
         // A 502 for an unreachable Exchange is an answer, not a crash: warn, don't error.
-        .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::WARN)))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
+        )
         .with_state(state)
 }
 

@@ -1,7 +1,8 @@
 //! No secret leaves the server: a full delegated set-up through the real binary (debug logs
 //! on), then every log line, every page and every server-function answer is searched for the
 //! client secret, the refresh token (decrypted from the database with the key file), the admin's
-//! password and the key itself.
+//! password and the key itself. Single sign-on (its client secret from the environment) is
+//! part of the run.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -31,12 +32,18 @@ async fn no_secret_reaches_the_logs_the_pages_or_the_server_function_answers() {
     let db_file = dir.path().join("connector.db");
     let log = dir.path().join("server.log");
     create_admin(&db_file);
+    let c = sim.config();
+    let issuer = format!("{}/{}/v2.0", sim.authority_url(), c.tenant_id);
     let (mut server, base) = spawn_server_with(
         &sim,
         &db_file,
         &[
             ("EXO_AUTH_MODE", "delegated"),
             ("RUST_LOG", "debug,hyper=info,h2=info,rustls=info"),
+            // Single sign-on with the simulator too, its secret in the environment.
+            ("OIDC_ISSUER_URL", &issuer),
+            ("OIDC_CLIENT_ID", &c.client_id),
+            ("OIDC_CLIENT_SECRET", &c.client_secret),
         ],
         Some(&log),
     )
@@ -74,6 +81,46 @@ async fn no_secret_reaches_the_logs_the_pages_or_the_server_function_answers() {
         assert_eq!(status, 200, "{endpoint}: {body}");
         seen.push(body);
     }
+    // Single sign-on of an account without a password, followed like a browser.
+    let admin_upn = c.admin_upn();
+    let form = format!(
+        "email={}&role=reader&password=",
+        admin_upn.replace('@', "%40")
+    );
+    let (status, body) = post(&client, &base, "users/add", &form).await;
+    assert_eq!(status, 200, "{body}");
+    let sso = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    // Start, the provider's authorize (auto-consent), the callback: each hop by hand, to keep
+    // the code the provider sent back.
+    let mut url = url::Url::parse(&format!("{base}/auth/sso/start")).expect("url");
+    let mut code = None;
+    for _ in 0..3 {
+        let r = sso.get(url.as_str()).send().await.expect("single sign-on");
+        let location = r.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned();
+        url = url.join(&location).expect("a redirect");
+        code = code.or_else(|| {
+            url.query_pairs()
+                .find(|(k, _)| k == "code")
+                .map(|(_, v)| v.into_owned())
+        });
+    }
+    let code = code.expect("the provider sent a code");
+    let landed = sso.get(url.as_str()).send().await.expect("landing page");
+    assert_eq!(
+        landed.url().path(),
+        "/conditional-access/exchange-connector"
+    );
+    seen.push(landed.text().await.expect("page"));
+    let (status, body) = post(&sso, &base, "auth/me", "").await;
+    assert!(status == 200 && body.contains(&admin_upn), "{body}");
+    seen.push(body);
     for path in [
         "/conditional-access/exchange-connector",
         "/conditional-access/exchange-connector/sync-history",
@@ -106,6 +153,7 @@ async fn no_secret_reaches_the_logs_the_pages_or_the_server_function_answers() {
         ("the refresh token", refresh),
         ("the admin's password", PASSWORD.to_owned()),
         ("the encryption key", key_text.trim().to_owned()),
+        ("the single sign-on's code", code),
     ] {
         assert!(!everything.contains(&secret), "{what} leaked");
     }
