@@ -22,8 +22,10 @@ pub fn use_live_status() -> ReadSignal<Option<LiveStatus>> {
 }
 
 /// A number that goes up whenever the stream tells of a sync run starting or ending (or of a
-/// new last sync), for pages that show the ledger. It stays at 0 until something changes after
-/// the stream's first message, so the server-rendered page is not read twice.
+/// new last sync), for pages that show the ledger. It also goes up once at the stream's first
+/// message: a run that started or ended between the server's rendering of the page and the
+/// stream's opening would otherwise show only at the next change (one more read of the page,
+/// once per visit, is the price).
 pub fn use_ledger_version() -> ReadSignal<u32> {
     let live = use_live_status();
     let key = Memo::new(move |_| {
@@ -41,10 +43,14 @@ pub fn use_ledger_version() -> ReadSignal<u32> {
     let (version, set_version) = signal(0u32);
     Effect::new(move |before: Option<Option<_>>| {
         let now = key.get();
-        if let (Some(Some(before)), Some(now)) = (&before, &now) {
-            if before != now {
-                set_version.update(|v| *v += 1);
-            }
+        let changed = match (&before, &now) {
+            (Some(Some(before)), Some(now)) => before != now,
+            // The first message: whatever happened since the page was rendered.
+            (Some(None), Some(_)) => true,
+            _ => false,
+        };
+        if changed {
+            set_version.update(|v| *v += 1);
         }
         now
     });

@@ -6,24 +6,28 @@ use leptos::prelude::*;
 
 use crate::app::format::format_utc;
 
-/// A `<time>` element: UTC in the server-rendered page, local time after hydration.
+/// A `<time>` element: UTC in the server-rendered page, local time after hydration. `compact`
+/// (for tables) leaves the UTC offset out of the text; the tooltip keeps the UTC time.
 #[component]
-pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
+pub fn LocalTime(at: DateTime<Utc>, #[prop(optional)] compact: bool) -> impl IntoView {
     let text = RwSignal::new(format_utc(at));
     // Effects run only in the browser, after hydration, so the first paint matches the server.
-    Effect::new(move |_| text.set(format_local(at)));
+    Effect::new(move |_| text.set(format_local(at, compact)));
     view! { <time datetime=at.to_rfc3339() title=format_utc(at)>{text}</time> }
 }
 
 #[cfg(feature = "hydrate")]
-fn format_local(at: DateTime<Utc>) -> String {
-    at.with_timezone(&chrono::Local)
-        .format("%Y-%m-%d %H:%M (UTC%:z)")
-        .to_string()
+fn format_local(at: DateTime<Utc>, compact: bool) -> String {
+    let format = if compact {
+        "%Y-%m-%d %H:%M"
+    } else {
+        "%Y-%m-%d %H:%M (UTC%:z)"
+    };
+    at.with_timezone(&chrono::Local).format(format).to_string()
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn format_local(at: DateTime<Utc>) -> String {
+fn format_local(at: DateTime<Utc>, _compact: bool) -> String {
     format_utc(at)
 }
 

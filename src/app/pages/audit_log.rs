@@ -175,8 +175,10 @@ fn Entries(data: AuditPage, query: AuditQuery) -> impl IntoView {
 
 #[component]
 fn EntriesTable(entries: Vec<AuditEntry>) -> impl IntoView {
-    let th = "px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500";
-    let td = "px-3 py-2 align-top";
+    // Six columns that fit a 1280-pixel window beside the navigation: the address under the
+    // actor, the Exchange write (cmdlet and parameters) above the detail.
+    let th = "px-2.5 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500";
+    let td = "px-2.5 py-2 align-top";
     view! {
         <div class="overflow-x-auto">
             <table class="min-w-full divide-y divide-slate-200 text-sm">
@@ -184,13 +186,11 @@ fn EntriesTable(entries: Vec<AuditEntry>) -> impl IntoView {
                 <thead class="bg-slate-50">
                     <tr>
                         <th scope="col" class=th>"Time"</th>
-                        <th scope="col" class=th>"Actor"</th>
-                        <th scope="col" class=th>"Address"</th>
+                        <th scope="col" class=th>"Actor and address"</th>
                         <th scope="col" class=th>"Action"</th>
                         <th scope="col" class=th>"Target"</th>
-                        <th scope="col" class=th>"Exchange change"</th>
                         <th scope="col" class=th>"Result"</th>
-                        <th scope="col" class=th>"Detail"</th>
+                        <th scope="col" class=th>"Exchange change and detail"</th>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
@@ -200,17 +200,19 @@ fn EntriesTable(entries: Vec<AuditEntry>) -> impl IntoView {
                             let parameters = e.parameters.as_deref().map(parameters_text);
                             view! {
                                 <tr class="hover:bg-slate-50" data-testid="audit-row" data-entry-id=e.id.to_string()>
-                                    <td class=format!("{td} whitespace-nowrap")><LocalTime at=e.at/></td>
-                                    <td class=format!("{td} break-all")>{e.actor}</td>
-                                    <td class=format!("{td} whitespace-nowrap tabular-nums")>{e.source_address}</td>
-                                    <td class=format!("{td} whitespace-nowrap") data-action=e.action.as_str()>{action_label(e.action)}</td>
-                                    <td class=format!("{td} break-all")>{e.target}</td>
-                                    <td class=td>
-                                        {e.cmdlet.map(|c| view! { <code class="font-mono text-xs font-semibold">{c}</code> })}
-                                        {parameters.map(|p| view! { <code class="block max-w-xs break-all font-mono text-xs text-slate-600">{p}</code> })}
+                                    <td class=format!("{td} whitespace-nowrap")><LocalTime at=e.at compact=true/></td>
+                                    <td class=format!("{td} min-w-[10rem] max-w-[16rem] [overflow-wrap:anywhere]")>
+                                        {e.actor}
+                                        <span class="block text-xs tabular-nums text-slate-500" data-testid="audit-address">{e.source_address}</span>
                                     </td>
+                                    <td class=format!("{td} whitespace-nowrap") data-action=e.action.as_str()>{action_label(e.action)}</td>
+                                    <td class=format!("{td} min-w-[8rem] max-w-[14rem] [overflow-wrap:anywhere]")>{e.target}</td>
                                     <td class=format!("{td} whitespace-nowrap")><ResultBadge result=e.result/></td>
-                                    <td class=format!("{td} max-w-md")>{e.detail}</td>
+                                    <td class=format!("{td} min-w-[14rem] max-w-md [overflow-wrap:anywhere]")>
+                                        {e.cmdlet.map(|c| view! { <code class="block font-mono text-xs font-semibold">{c}</code> })}
+                                        {parameters.map(|p| view! { <code class="mb-1 block break-all font-mono text-xs text-slate-600">{p}</code> })}
+                                        {e.detail}
+                                    </td>
                                 </tr>
                             }
                         })

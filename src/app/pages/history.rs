@@ -163,8 +163,9 @@ fn History(data: HistoryPage, query: HistoryQuery) -> impl IntoView {
 
 #[component]
 fn RunsTable(runs: Vec<SyncRun>) -> impl IntoView {
-    let th = "px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500";
-    let num = "px-3 py-2 text-right tabular-nums";
+    // Narrow cells: all ten columns fit a 1280-pixel window beside the navigation.
+    let th = "px-2.5 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500";
+    let num = "px-2.5 py-2 text-right tabular-nums";
     view! {
         <div class="overflow-x-auto">
             <table class="min-w-full divide-y divide-slate-200 text-sm">
@@ -195,15 +196,15 @@ fn RunsTable(runs: Vec<SyncRun>) -> impl IntoView {
                             };
                             view! {
                                 <tr class="hover:bg-slate-50" data-testid="history-row" data-run-id=run.id.clone()>
-                                    <td class="whitespace-nowrap px-3 py-2">
+                                    <td class="whitespace-nowrap px-2.5 py-2">
                                         <a href=href class="text-sky-700 underline hover:text-sky-900">
-                                            <LocalTime at=run.started_at/>
+                                            <LocalTime at=run.started_at compact=true/>
                                             <span class="sr-only">" – details"</span>
                                         </a>
                                     </td>
-                                    <td class="whitespace-nowrap px-3 py-2" data-kind=run.kind.as_str()>{sync_kind_label(run.kind)}</td>
-                                    <td class="whitespace-nowrap px-3 py-2" data-trigger=run.trigger.as_str()>{sync_trigger_label(run.trigger)}</td>
-                                    <td class="whitespace-nowrap px-3 py-2"><RunStatusBadge status=run.status/></td>
+                                    <td class="whitespace-nowrap px-2.5 py-2" data-kind=run.kind.as_str()>{sync_kind_label(run.kind)}</td>
+                                    <td class="whitespace-nowrap px-2.5 py-2" data-trigger=run.trigger.as_str()>{sync_trigger_label(run.trigger)}</td>
+                                    <td class="whitespace-nowrap px-2.5 py-2"><RunStatusBadge status=run.status/></td>
                                     <td class=num>{duration}</td>
                                     <td class=num>{group_thousands(run.devices_seen)}</td>
                                     <td class=num>{group_thousands(run.devices_added)}</td>
