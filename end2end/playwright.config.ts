@@ -10,6 +10,7 @@ import { defineConfig, devices } from "@playwright/test";
 //         and single sign-on with the simulator as the OpenID provider
 //   3105: embedded simulator denying one cmdlet          -> the permission checklist
 // Each starts with an admin and a reader created by `exchange-connector admin create`.
+// 3106 is started and restarted by reconnect.spec.ts itself (the live stream across a restart).
 import { ADMIN, READER, SIM_DEVICES } from "./tests/helpers";
 const PORTS = { setUp: 3100, unreachable: 3101, noJs: 3102, live: 3103, delegated: 3104, denied: 3105 };
 
@@ -98,6 +99,11 @@ export default defineConfig({
       name: "unreachable",
       testMatch: /unreachable\.spec\.ts/,
       use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.unreachable}` },
+    },
+    {
+      name: "reconnect",
+      testMatch: /reconnect\.spec\.ts/,
+      use: { ...devices["Desktop Chrome"], baseURL: "http://127.0.0.1:3106" },
     },
     {
       name: "delegated",
