@@ -786,6 +786,10 @@ pub enum FormNotice {
     OwnDelete,
     UserNotFound,
     PasswordChanged,
+    /// An admin set another account's password.
+    PasswordSet,
+    /// An admin tried to set their own password on the users page.
+    OwnPassword,
     CurrentPasswordWrong,
     PasswordUnchanged,
     PasswordsDiffer,
@@ -803,7 +807,7 @@ pub enum FormNotice {
 }
 
 impl FormNotice {
-    pub const ALL: [FormNotice; 28] = [
+    pub const ALL: [FormNotice; 30] = [
         FormNotice::SignedOut,
         FormNotice::SignInFailed,
         FormNotice::Throttled,
@@ -823,6 +827,8 @@ impl FormNotice {
         FormNotice::OwnDelete,
         FormNotice::UserNotFound,
         FormNotice::PasswordChanged,
+        FormNotice::PasswordSet,
+        FormNotice::OwnPassword,
         FormNotice::CurrentPasswordWrong,
         FormNotice::PasswordUnchanged,
         FormNotice::PasswordsDiffer,
@@ -856,6 +862,8 @@ impl FormNotice {
             FormNotice::OwnDelete => "own-delete",
             FormNotice::UserNotFound => "user-not-found",
             FormNotice::PasswordChanged => "password-changed",
+            FormNotice::PasswordSet => "password-set",
+            FormNotice::OwnPassword => "own-password",
             FormNotice::CurrentPasswordWrong => "current-password-wrong",
             FormNotice::PasswordUnchanged => "password-unchanged",
             FormNotice::PasswordsDiffer => "passwords-differ",
@@ -896,6 +904,10 @@ impl FormNotice {
             FormNotice::UserNotFound => "This user no longer exists.",
             FormNotice::PasswordChanged => {
                 "Your password was changed. Your other sessions were signed out."
+            }
+            FormNotice::PasswordSet => "The new password was set; the user was signed out.",
+            FormNotice::OwnPassword => {
+                "Change your own password on your account page (it asks for the current one)."
             }
             FormNotice::CurrentPasswordWrong => "The current password is not right.",
             FormNotice::PasswordUnchanged => "Choose a password different from the current one.",
@@ -957,6 +969,7 @@ impl FormNotice {
                 | FormNotice::UserEnabled
                 | FormNotice::UserDeleted
                 | FormNotice::PasswordChanged
+                | FormNotice::PasswordSet
         )
     }
 }

@@ -90,6 +90,21 @@ pub async fn enable_user(id: String) -> Result<(), ApiError> {
     answer(done, FormNotice::UserEnabled)
 }
 
+/// Sets a new password for the account `id` (at least 12 characters); all its sessions end.
+/// Refused for your own account (use your account page).
+#[server(endpoint = "users/password")]
+pub async fn set_user_password(id: String, password: String) -> Result<(), ApiError> {
+    let (state, who) = authorize(Role::Admin).await?;
+    let address = client_address().await;
+    let actor = Actor {
+        who: &who,
+        address: &address,
+    };
+    let password = secrecy::SecretString::from(password);
+    let done = users::set_password(&state, &actor, &id, password).await;
+    answer(done, FormNotice::PasswordSet)
+}
+
 /// Deletes the account `id`. Refused for your own account and for the last enabled admin.
 #[server(endpoint = "users/delete")]
 pub async fn delete_user(id: String) -> Result<(), ApiError> {

@@ -253,6 +253,37 @@ pub(crate) async fn set_disabled(
     Ok(())
 }
 
+/// Sets a new password for `id` (a forgotten one, or password sign-in for an account of
+/// single sign-on): at least 12 characters; all of that account's sessions end. Your own
+/// password is changed on your account page, with the current one.
+pub(crate) async fn set_password(
+    state: &AppState,
+    actor: &Actor<'_>,
+    id: &str,
+    password: SecretString,
+) -> Result<(), UserError> {
+    let user = target(state, id).await?;
+    if user.id == actor.who.id {
+        return Err(UserError::Refused(FormNotice::OwnPassword));
+    }
+    if password::check_new(&password).is_err() {
+        return Err(UserError::Refused(FormNotice::PasswordShort));
+    }
+    let hash = password::hash(password).await?;
+    users::set_password(state.db.pool(), id, &hash)
+        .await?
+        .ok_or(UserError::Refused(FormNotice::UserNotFound))?;
+    actor
+        .record(
+            state,
+            &user.email,
+            AuditResult::Success,
+            "new password set by an admin; their sessions were signed out",
+        )
+        .await;
+    Ok(())
+}
+
 /// Deletes `id`. An admin cannot delete themselves, and the last enabled admin stays.
 pub(crate) async fn delete(state: &AppState, actor: &Actor<'_>, id: &str) -> Result<(), UserError> {
     let user = target(state, id).await?;

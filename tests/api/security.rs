@@ -59,6 +59,10 @@ const ARGS: &[(&str, &str)] = &[
     ("/api/users/delete", "id=no-such-user"),
     ("/api/users/disable", "id=no-such-user"),
     ("/api/users/enable", "id=no-such-user"),
+    (
+        "/api/users/password",
+        "id=no-such-user&password=a+long+enough+password",
+    ),
     ("/api/users/role", "id=no-such-user&role=admin"),
 ];
 

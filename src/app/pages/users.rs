@@ -9,6 +9,7 @@ use leptos_meta::Title;
 
 use crate::api::{
     list_users, single_sign_on, AddUser, ChangeUserRole, DeleteUser, DisableUser, EnableUser,
+    SetUserPassword,
 };
 use crate::app::components::alert::Alert;
 use crate::app::components::time::LocalTime;
@@ -38,6 +39,7 @@ struct RowActions {
     disable: ServerAction<DisableUser>,
     enable: ServerAction<EnableUser>,
     delete: ServerAction<DeleteUser>,
+    password: ServerAction<SetUserPassword>,
 }
 
 #[component]
@@ -48,6 +50,7 @@ pub fn UsersPage() -> impl IntoView {
         disable: ServerAction::new(),
         enable: ServerAction::new(),
         delete: ServerAction::new(),
+        password: ServerAction::new(),
     };
     let users = Resource::new(
         move || {
@@ -57,6 +60,7 @@ pub fn UsersPage() -> impl IntoView {
                 rows.disable.version().get(),
                 rows.enable.version().get(),
                 rows.delete.version().get(),
+                rows.password.version().get(),
             )
         },
         |_| list_users(),
@@ -92,6 +96,11 @@ pub fn UsersPage() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(r) = rows.delete.value().get() {
             last.set(Some(outcome(r, FormNotice::UserDeleted)));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(r) = rows.password.value().get() {
+            last.set(Some(outcome(r, FormNotice::PasswordSet)));
         }
     });
     let from_query = query_feedback();
@@ -187,7 +196,7 @@ fn UserRow(user: UserSummary, rows: RowActions) -> impl IntoView {
             <td class="hidden whitespace-nowrap px-3 py-2 2xl:table-cell"><LocalTime at=user.created_at/></td>
             <td class="px-3 py-2">
                 {match user.last_sign_in_at {
-                    Some(at) => view! { <LocalTime at/> }.into_any(),
+                    Some(at) => view! { <LocalTime at compact=true/> }.into_any(),
                     None => view! { <span class="text-slate-500">"Never"</span> }.into_any(),
                 }}
             </td>
@@ -225,11 +234,29 @@ fn RowButtons(user: UserSummary, rows: RowActions) -> impl IntoView {
     let danger = format!("{SMALL_BUTTON} bg-white text-red-800 ring-red-300 hover:bg-red-50");
     let confirm = format!("{SMALL_BUTTON} bg-red-700 text-white ring-red-700 hover:bg-red-800");
     let hidden_id = |id: String| view! { <input type="hidden" name="id" value=id/> };
-    let (role_id, switch_id, delete_id) = (
+    let (role_id, switch_id, delete_id, password_id) = (
+        hidden_id(user.id.clone()),
         hidden_id(user.id.clone()),
         hidden_id(user.id.clone()),
         hidden_id(user.id),
     );
+    let password_label = format!("New password for {email}");
+    let password_summary = format!("{plain} cursor-pointer list-none");
+    // Once a password is set the panel closes and forgets what was typed.
+    let (panel, form) = (
+        NodeRef::<html::Details>::new(),
+        NodeRef::<html::Form>::new(),
+    );
+    Effect::new(move |_| {
+        if let Some(Ok(())) = rows.password.value().get() {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+            if let Some(panel) = panel.get() {
+                panel.set_open(false);
+            }
+        }
+    });
     let switch = if user.disabled_at.is_some() {
         let aria = format!("Enable {email}");
         let class = plain.clone();
@@ -259,6 +286,21 @@ fn RowButtons(user: UserSummary, rows: RowActions) -> impl IntoView {
                 <button type="submit" class=plain aria-label=role_aria>{role_text}</button>
             </ActionForm>
             {switch}
+            // A forgotten password, or password sign-in for an account of single sign-on.
+            <details node_ref=panel>
+                <summary class=password_summary>"Password…"</summary>
+                <div class="mt-2 w-64 rounded-md border border-slate-200 bg-slate-50 p-3 text-xs">
+                    <ActionForm action=rows.password node_ref=form>
+                        {password_id}
+                        <label class="block text-slate-700">
+                            {password_label}
+                            <input type="password" name="password" required minlength="12" autocomplete="new-password" class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"/>
+                        </label>
+                        <p class="mt-1 text-slate-500">"At least 12 characters. Their sessions end."</p>
+                        <button type="submit" class=format!("{SMALL_BUTTON} mt-2 bg-sky-700 text-white ring-sky-700 hover:bg-sky-800")>"Set password"</button>
+                    </ActionForm>
+                </div>
+            </details>
             <details>
                 <summary class=format!("{danger} cursor-pointer list-none")>"Delete…"</summary>
                 <div class="mt-2 w-64 rounded-md border border-red-200 bg-red-50/40 p-3 text-xs">

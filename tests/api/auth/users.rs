@@ -269,3 +269,76 @@ async fn without_javascript_a_users_form_comes_back_to_the_page_with_a_notice() 
     let (_, html) = get_html(&admin, url, &location).await;
     assert!(html.contains("You cannot delete your own account."));
 }
+
+#[tokio::test]
+async fn an_admin_sets_a_forgotten_password_and_the_old_sessions_end() {
+    let app = TestApp::with_sim(1, 10).await;
+    let admin = app.http();
+    let url = app.base_url.as_str();
+    let email = "gus@contoso.test";
+    app.control
+        .create_user(email, PASSWORD, Role::Reader)
+        .await
+        .expect("user");
+    let gus = browser();
+    let sign_in = |client: &reqwest::Client, password: &'static str| {
+        let client = client.clone();
+        async move {
+            call(
+                &client,
+                url,
+                "auth/sign-in",
+                &[("email", email), ("password", password)],
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(sign_in(&gus, PASSWORD).await, 200);
+    let list = users(admin, &app).await;
+    let id = find(&list, email).expect("listed").id.clone();
+    let me_id = list.iter().find(|u| u.is_you).expect("you").id.clone();
+
+    let (status, body) = call(
+        admin,
+        url,
+        "users/password",
+        &[("id", &id), ("password", "short")],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("\"field\":\"password\""), "{body}");
+    let (status, body) = call(
+        admin,
+        url,
+        "users/password",
+        &[("id", &me_id), ("password", "an admin's own new password")],
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("your account page"), "{body}");
+    assert!(me(&gus, url).await.is_some(), "nothing changed yet");
+
+    let new = "gus's brand new password";
+    let (status, body) = call(
+        admin,
+        url,
+        "users/password",
+        &[("id", &id), ("password", new)],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(me(&gus, url).await, None, "Gus's session ended");
+    assert_eq!(sign_in(&browser(), PASSWORD).await, 400);
+    assert_eq!(sign_in(&browser(), new).await, 200);
+    let entries = audit_of(&app.db().await, email).await;
+    assert!(
+        summary(&entries).contains(&(
+            "userChange",
+            "success",
+            "new password set by an admin; their sessions were signed out"
+        )),
+        "{entries:?}"
+    );
+    assert_never_recorded(&app.db().await, new).await;
+}
