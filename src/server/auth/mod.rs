@@ -2,6 +2,7 @@
 //! the admin and reader roles, sign-in throttling, the first admin, and the key of stored
 //! secrets. Every server function and route asks [`require`] before it acts.
 
+pub(crate) mod callback;
 pub(crate) mod crypto;
 pub(crate) mod csrf;
 pub(crate) mod guard;

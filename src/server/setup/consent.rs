@@ -13,7 +13,8 @@ use url::Url;
 use crate::app::paths;
 use crate::model::{ConnectorOverview, IdentityMode, PermissionCheck};
 
-use super::super::auth::same_secret;
+pub(crate) use super::super::auth::callback::Callback;
+use super::super::auth::callback::Refusal;
 use super::super::config::AuthMode;
 use super::super::db::connectors;
 use super::super::error::AppError;
@@ -24,8 +25,6 @@ use super::{connect, secret_context, Actor, Stopped};
 
 /// The session key of a consent round trip in progress.
 const PENDING: &str = "exchange_consent";
-/// How long the admin may take on the consent page.
-const MAX_AGE_MINUTES: i64 = 15;
 
 /// What the callback needs to check and redeem the answer.
 #[derive(Serialize, Deserialize)]
@@ -34,15 +33,6 @@ struct Pending {
     verifier: String,
     nonce: String,
     started_at: DateTime<Utc>,
-}
-
-/// The query of the callback.
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct Callback {
-    pub code: Option<String>,
-    pub state: Option<String>,
-    pub error: Option<String>,
-    pub error_description: Option<String>,
 }
 
 /// The callback address the authority sends the admin back to (registered with the app).
@@ -111,33 +101,26 @@ pub(crate) async fn finish(
              already used. Nothing was set up; start the set-up again.",
         ));
     };
-    let state_ok = answer
-        .state
-        .as_deref()
-        .is_some_and(|s| same_secret(s, &pending.state));
-    if !state_ok {
-        return Err(refused(
-            "The sign-in answer does not match the set-up started here (its state differs). \
-             Nothing was set up; start the set-up again.",
-        ));
-    }
-    if let Some(error) = &answer.error {
-        let why = answer.error_description.as_deref().unwrap_or(error);
-        return Err(AppError::Conflict(format!(
-            "Microsoft sign-in did not give consent ({why}). Nothing was set up."
-        ))
-        .into());
-    }
-    if Utc::now() - pending.started_at > chrono::Duration::minutes(MAX_AGE_MINUTES) {
-        return Err(refused(
-            "The sign-in took too long. Nothing was set up; start the set-up again.",
-        ));
-    }
-    let Some(code) = answer.code.as_deref().filter(|c| !c.is_empty()) else {
-        return Err(refused(
-            "The sign-in answer carries no code. Start the set-up again.",
-        ));
-    };
+    let code = answer
+        .code(&pending.state, pending.started_at)
+        .map_err(|r| -> Stopped {
+            match r {
+                Refusal::StateDiffers => refused(
+                    "The sign-in answer does not match the set-up started here (its state \
+                     differs). Nothing was set up; start the set-up again.",
+                ),
+                Refusal::Answered(why) => AppError::Conflict(format!(
+                    "Microsoft sign-in did not give consent ({why}). Nothing was set up."
+                ))
+                .into(),
+                Refusal::TooOld => refused(
+                    "The sign-in took too long. Nothing was set up; start the set-up again.",
+                ),
+                Refusal::NoCode => {
+                    refused("The sign-in answer carries no code. Start the set-up again.")
+                }
+            }
+        })?;
     let base = state.exchange.get();
     let grant = base
         .redeem_code(

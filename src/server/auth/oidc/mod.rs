@@ -20,13 +20,13 @@ use crate::model::FormNotice;
 use super::super::db::users::{self, UserRow};
 use super::super::error::AppError;
 use super::super::state::AppState;
+pub(crate) use super::callback::Callback;
+use super::callback::Refusal;
 use super::{start_session, Principal};
 pub(crate) use provider::{Identity, Provider, ProviderError};
 
 /// The session key of a sign-in in progress.
 const PENDING: &str = "oidc_sign_in";
-/// How long the person may take at the provider.
-const MAX_AGE_MINUTES: i64 = 15;
 
 /// What the callback checks and redeems the answer with.
 #[derive(Serialize, Deserialize)]
@@ -36,15 +36,6 @@ struct Pending {
     verifier: String,
     next: Option<String>,
     started_at: DateTime<Utc>,
-}
-
-/// The query of the callback.
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct Callback {
-    pub code: Option<String>,
-    pub state: Option<String>,
-    pub error: Option<String>,
-    pub error_description: Option<String>,
 }
 
 /// Why a single sign-on did not sign anyone in. `detail` is for the log and the audit log;
@@ -173,29 +164,17 @@ pub(crate) async fn finish(
             "the answer does not belong to a sign-in started in this browser, or was used already",
         ));
     };
-    let state_ok = answer
-        .state
-        .as_deref()
-        .is_some_and(|s| super::same_secret(s, &pending.state));
-    if !state_ok {
-        return Err(refused("the answer's state differs from the sign-in's"));
-    }
-    if let Some(error) = &answer.error {
-        let why = answer.error_description.as_deref().unwrap_or(error);
-        return Err(Failure::new(
-            FailureKind::Cancelled,
-            format!(
-                "the provider answered {error}: {}",
-                why.chars().take(300).collect::<String>()
+    let code = answer
+        .code(&pending.state, pending.started_at)
+        .map_err(|r| match r {
+            Refusal::StateDiffers => refused("the answer's state differs from the sign-in's"),
+            Refusal::Answered(why) => Failure::new(
+                FailureKind::Cancelled,
+                format!("the provider answered {why}"),
             ),
-        ));
-    }
-    if Utc::now() - pending.started_at > chrono::Duration::minutes(MAX_AGE_MINUTES) {
-        return Err(refused("the sign-in took longer than 15 minutes"));
-    }
-    let Some(code) = answer.code.as_deref().filter(|c| !c.is_empty()) else {
-        return Err(refused("the answer carries no code"));
-    };
+            Refusal::TooOld => refused("the sign-in took longer than 15 minutes"),
+            Refusal::NoCode => refused("the answer carries no code"),
+        })?;
     let redirect = redirect_uri(state);
     let identity = match provider
         .redeem(&redirect, code, &pending.verifier, &pending.nonce)
