@@ -161,6 +161,9 @@ pub fn SignInPage() -> impl IntoView {
                 <input type="hidden" name="next" value=move || next.get().unwrap_or_default()/>
                 <SubmitButton pending label="Sign in" busy_label="Signing in…"/>
             </ActionForm>
+            <p class="mt-4 text-xs text-slate-500">
+                "Forgot your password? An admin can set a new one for you on the Users page."
+            </p>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     needs_admin.await.unwrap_or(false).then(|| view! { <NoAdminYet/> })
