@@ -42,8 +42,29 @@ async fn authorize(
     let who = crate::server::auth::principal(&state, &session)
         .await
         .map_err(fail)?;
-    let who = crate::server::auth::require(who, needed).map_err(fail)?;
-    Ok((state, who))
+    let email = who.as_ref().map(|w| w.email.clone());
+    match crate::server::auth::require(who, needed) {
+        Ok(who) => Ok((state, who)),
+        Err(e) => {
+            // A signed-in person refused for their role is worth an audit entry (a probe, or
+            // a page offering what it should not); nobody signed in is not.
+            if let Some(email) = email {
+                let path = leptos::prelude::use_context::<axum::http::request::Parts>()
+                    .map(|p| p.uri.path().to_owned())
+                    .unwrap_or_default();
+                let address = client_address().await;
+                crate::server::audit::access_denied(
+                    state.db.pool(),
+                    &email,
+                    Some(&address),
+                    &path,
+                    needed,
+                )
+                .await;
+            }
+            Err(fail(e))
+        }
+    }
 }
 
 /// The request's session (the session layer wraps every route).

@@ -15,10 +15,13 @@ pub enum AuditAction {
     SyncStart,
     SettingsChange,
     UserChange,
+    /// A signed-in person's request that their role does not allow (a reader calling an
+    /// admin's function or opening an admin's page).
+    AccessDenied,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 8] = [
+    pub const ALL: [AuditAction; 9] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignOut,
@@ -27,6 +30,7 @@ impl AuditAction {
         AuditAction::SyncStart,
         AuditAction::SettingsChange,
         AuditAction::UserChange,
+        AuditAction::AccessDenied,
     ];
 
     /// The stored name (the serde name).
@@ -40,6 +44,7 @@ impl AuditAction {
             AuditAction::SyncStart => "syncStart",
             AuditAction::SettingsChange => "settingsChange",
             AuditAction::UserChange => "userChange",
+            AuditAction::AccessDenied => "accessDenied",
         }
     }
 

@@ -70,6 +70,22 @@ impl Event {
     }
 }
 
+/// Records that `who` asked for `path` (a server function, a page or a download) and their
+/// role does not allow it.
+pub(crate) async fn access_denied(
+    pool: &SqlitePool,
+    who: &str,
+    address: Option<&str>,
+    path: &str,
+    needed: Role,
+) {
+    let event = Event::new(AuditAction::AccessDenied, Some(who), AuditResult::Denied)
+        .address(address)
+        .target(path)
+        .detail(format!("needs the {} role", needed.as_str()));
+    record(pool, event).await;
+}
+
 /// Appends `event`. A failure to write the audit log is logged as an error (the action it
 /// describes has already happened or been refused).
 pub(crate) async fn record(pool: &SqlitePool, event: Event) {

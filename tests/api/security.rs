@@ -170,6 +170,28 @@ async fn a_reader_may_read_but_every_other_server_function_answers_403() {
     for admin in ["/api/connector/set-up", "/api/connector/sync"] {
         assert!(admin_only.contains(admin), "{admin} in {admin_only:?}");
     }
+    // Each refusal is in the audit log, with who asked and for what.
+    let r = reader
+        .get(format!("{}{}", app.base_url, paths::AUDIT_LOG))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(r.status(), 403);
+    let denied: Vec<(String, Option<String>, String)> = sqlx::query_as(
+        "SELECT target, actor, result FROM audit_log WHERE action = 'accessDenied' ORDER BY id",
+    )
+    .fetch_all(&app.db().await)
+    .await
+    .expect("audit log");
+    let targets: BTreeSet<&str> = denied.iter().map(|(t, _, _)| t.as_str()).collect();
+    let mut expected: BTreeSet<&str> = admin_only.iter().copied().collect();
+    expected.insert(paths::AUDIT_LOG);
+    assert_eq!(targets, expected);
+    assert!(
+        denied.iter().all(|(_, actor, result)| result == "denied"
+            && actor.as_deref().is_some_and(|a| a.starts_with("reader-"))),
+        "{denied:?}"
+    );
 }
 
 /// Every page the app serves, with a sample value for each path parameter.

@@ -319,6 +319,7 @@ pub fn action_label(action: AuditAction) -> &'static str {
         AuditAction::SyncStart => "Sync start",
         AuditAction::SettingsChange => "Settings change",
         AuditAction::UserChange => "User change",
+        AuditAction::AccessDenied => "Access denied",
     }
 }
 

@@ -2,7 +2,9 @@
 //! admin pages); other routes (the live stream, CSV downloads) answer 401 or 403 themselves.
 //! Server functions check in `api::authorize`.
 
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,6 +13,7 @@ use tower_sessions::Session;
 use crate::app::paths;
 use crate::model::Role;
 
+use super::super::audit;
 use super::super::error::AppError;
 use super::super::state::AppState;
 use super::{principal, require};
@@ -45,11 +48,8 @@ pub(crate) async fn pages(
     } else {
         Role::Reader
     };
-    match principal(&state, &session)
-        .await
-        .and_then(|who| require(who, needed))
-    {
-        Ok(_) => next.run(request).await,
+    match allowed(&state, &session, whence(&request), needed).await {
+        Ok(()) => next.run(request).await,
         Err(AppError::Unauthorized) => {
             let here = request
                 .uri()
@@ -90,12 +90,41 @@ async fn check(
     next: Next,
     needed: Role,
 ) -> Response {
-    match principal(&state, &session)
-        .await
-        .and_then(|who| require(who, needed))
-    {
-        Ok(_) => next.run(request).await,
+    match allowed(&state, &session, whence(&request), needed).await {
+        Ok(()) => next.run(request).await,
         Err(e) => refusal(e),
+    }
+}
+
+/// The path of `request` and the address it came from (owned: a request is not shared between
+/// threads, so no reference to it may be held across an await).
+fn whence(request: &Request) -> (String, Option<String>) {
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip().to_string());
+    (request.uri().path().to_owned(), address)
+}
+
+/// Whether the person signed in with `session` may make a request of `path` from `address`; a signed-in person refused
+/// for their role is recorded in the audit log.
+async fn allowed(
+    state: &AppState,
+    session: &Session,
+    (path, address): (String, Option<String>),
+    needed: Role,
+) -> Result<(), AppError> {
+    let who = principal(state, session).await?;
+    let email = who.as_ref().map(|w| w.email.clone());
+    match require(who, needed) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            if let Some(email) = email {
+                let pool = state.db.pool();
+                audit::access_denied(pool, &email, address.as_deref(), &path, needed).await;
+            }
+            Err(e)
+        }
     }
 }
 
