@@ -438,3 +438,55 @@ async fn the_history_pages_newest_first_filters_and_exports_csv() {
     assert_eq!(one.as_ref(), Some(&page.runs[0]));
     assert_eq!(app.control.record("no-such-run").await.expect("none"), None);
 }
+
+#[tokio::test]
+async fn syncs_save_while_people_use_the_pages() {
+    // Every signed-in request writes its session (the idle timeout starts again), so a sync
+    // saves while other connections write. Its final transaction must wait for them, not fail
+    // on a stale snapshot ("database is locked", SQLite's BUSY_SNAPSHOT).
+    let app = TestApp::with_sim(120, 60).await;
+    app.set_up().await.expect("set-up");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut browsing = Vec::new();
+    for _ in 0..4 {
+        let client = app.http().clone();
+        let url = format!("{}/api/auth/me", app.base_url);
+        let stop = stop.clone();
+        browsing.push(tokio::spawn(async move {
+            let mut requests = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let r = client
+                    .post(&url)
+                    .header("accept", "application/json")
+                    .send()
+                    .await
+                    .expect("answer");
+                assert_eq!(r.status(), 200);
+                requests += 1;
+            }
+            requests
+        }));
+    }
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        let kind = if i % 3 == 0 {
+            SyncKind::FullSync
+        } else {
+            SyncKind::DeltaSync
+        };
+        statuses.push(app.control.run(kind).await.map(|run| run.status));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut requests = 0;
+    for b in browsing {
+        requests += b.await.expect("browsing");
+    }
+    assert!(
+        requests > 50,
+        "the pages were used meanwhile ({requests} requests)"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == Ok(SyncStatus::Succeeded)),
+        "{statuses:?}"
+    );
+}

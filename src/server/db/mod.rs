@@ -16,6 +16,13 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+/// How every transaction that writes begins: it takes the write lock at once, waiting for other
+/// writers (up to the busy timeout). A plain `BEGIN` takes it at the first write, and when the
+/// transaction has read before and another connection has written since, SQLite refuses at
+/// once ("database is locked", BUSY_SNAPSHOT) instead of waiting. Every signed-in request
+/// writes its session, so that is common.
+pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
 /// The database handle shared by the server (cheap to clone).
 #[derive(Clone, Debug)]
 pub struct Db {

@@ -28,7 +28,7 @@ use super::audit::{self, Event};
 use super::auth::Principal;
 use super::config::AuthMode;
 use super::connector::overview;
-use super::db::connectors;
+use super::db::{connectors, BEGIN_WRITE};
 use super::error::AppError;
 use super::exchange::{ExchangeClient, Permission, PermissionReport};
 use super::state::AppState;
@@ -207,7 +207,7 @@ pub(crate) async fn connect(
         });
     }
     {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_with(BEGIN_WRITE).await?;
         connectors::begin_setup(&mut tx, &new_connector(state, &id, &account, actor, mode)).await?;
         if let Some(token) = &refresh_token {
             store_refresh_token(state, &mut tx, &id, token).await?;

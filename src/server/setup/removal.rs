@@ -8,7 +8,7 @@ use crate::model::{AuditAction, AuditResult};
 
 use super::super::audit::{self, Event};
 use super::super::config::AuthMode;
-use super::super::db::connectors;
+use super::super::db::{connectors, BEGIN_WRITE};
 use super::super::error::AppError;
 use super::super::state::AppState;
 use super::super::sync;
@@ -47,7 +47,7 @@ pub(crate) async fn remove(
         ))
     })?;
     let now = Utc::now();
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
     let wiped = connectors::wipe_secrets(&mut tx, &connector.id).await?;
     if delete_data {
         connectors::delete(&mut tx, &connector.id).await?;

@@ -10,7 +10,7 @@ use crate::model::{CmdletCalls, ConnectionStatus, SyncKind, SyncPhase, SyncStatu
 
 use super::super::db::staging::{self, Staging};
 use super::super::db::sync_runs::{self, RunError, RunRecord};
-use super::super::db::{connectors, exchange_config};
+use super::super::db::{connectors, exchange_config, BEGIN_WRITE};
 use super::super::error::AppError;
 use super::super::exchange::cmdlets::MobileDeviceQuery;
 use super::super::exchange::{ClientStats, ExchangeClient};
@@ -210,7 +210,7 @@ async fn save(
 ) -> Result<RunSummary, SyncError> {
     let now = Utc::now();
     let cid = run.connector_id.as_str();
-    let mut tx = staging.connection().begin().await?;
+    let mut tx = staging.connection().begin_with(BEGIN_WRITE).await?;
     let c = &o.config;
     if let Some(s) = &c.settings {
         exchange_config::put_settings(&mut tx, cid, s, now).await?;
@@ -352,7 +352,7 @@ async fn close_failed(
     record: &RunRecord,
     e: &SyncError,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.pool().begin_with(BEGIN_WRITE).await?;
     sync_runs::finish(&mut tx, &run.id, record).await?;
     if let (SyncError::Exchange(x), Some(_)) = (e, &record.error) {
         connectors::mark_disconnected(&mut tx, &run.connector_id, &x.to_string(), Utc::now())
