@@ -158,9 +158,9 @@ async fn perform(
     // Statistics are read while the device pages are: each mailbox as soon as a page names it.
     let (mailbox_tx, mailbox_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut statistics_notes = Notes::default();
-    let mut staging = Staging::open(pool).await?;
     let (staged_tx, staged_rx) = tokio::sync::mpsc::channel(8);
-    let (devices, mailboxes_queried, written) = tokio::join!(
+    let writer = Staging::open(pool).await?.write_all(staged_rx);
+    let (devices, mailboxes_queried) = tokio::join!(
         fetch::stage_devices(
             pages,
             stored.devices,
@@ -179,15 +179,16 @@ async fn perform(
             &mut statistics_notes,
             staged_tx,
         ),
-        staging.write_all(staged_rx),
     );
     notes.absorb(statistics_notes);
+    // Both readers are done and their senders gone: the writer ends once it has written all.
+    let staging = writer.finish().await;
     tracing::debug!(
         run_id = run.id,
         ms = elapsed_ms(clock),
         "devices and statistics staged"
     );
-    written?;
+    let staging = staging?;
     let devices = devices?;
     claim.update(|p| p.phase = SyncPhase::Saving);
     let outcome = Outcome {
@@ -258,6 +259,7 @@ async fn save(
     let synced_at = (status == SyncStatus::Succeeded).then_some(now);
     connectors::mark_synced(&mut tx, cid, organization.as_deref(), synced_at).await?;
     tx.commit().await?;
+    staging.close_after_commit();
     tracing::debug!(run_id = run.id, ms = elapsed_ms(clock), "committed");
     tracing::info!(
         run_id = run.id,
