@@ -143,6 +143,25 @@ pub fn Frame(
     }
 }
 
+/// A page's heading: an optional line above it (`eyebrow`), the title, and an optional
+/// description below.
+#[component]
+pub fn PageHeading(
+    title: &'static str,
+    #[prop(optional)] eyebrow: &'static str,
+    #[prop(optional)] description: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="mt-2">
+            {(!eyebrow.is_empty()).then(|| view! { <p class="text-sm text-slate-500">{eyebrow}</p> })}
+            <h1 class="text-2xl font-semibold">{title}</h1>
+            {(!description.is_empty()).then(|| view! {
+                <p class="mt-1 max-w-3xl text-sm text-slate-600">{description}</p>
+            })}
+        </div>
+    }
+}
+
 /// The frame of the pages seen before signing in: the header and a centred card.
 #[component]
 pub fn PublicFrame(children: Children) -> impl IntoView {

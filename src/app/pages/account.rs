@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use crate::api::{own_account, single_sign_on, ChangePassword};
 use crate::app::components::alert::Alert;
 use crate::app::components::time::LocalTime;
-use crate::app::layout::{role_label, Frame};
+use crate::app::layout::{role_label, Frame, PageHeading};
 use crate::app::pages::sign_in::{query_feedback, Feedback, FeedbackBox, Field, SubmitButton};
 use crate::model::{FormNotice, UserSummary};
 
@@ -39,9 +39,7 @@ pub fn AccountPage() -> impl IntoView {
     view! {
         <Title text="Your account"/>
         <Frame title="Your account">
-            <div class="mt-2">
-                <h1 class="text-2xl font-semibold">"Your account"</h1>
-            </div>
+            <PageHeading title="Your account"/>
             <FeedbackBox feedback title="The password was not changed" fields_shown=true/>
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {

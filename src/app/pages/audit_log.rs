@@ -14,7 +14,7 @@ use crate::app::components::icons::{CheckCircleIcon, MinusCircleIcon, XCircleIco
 use crate::app::components::status::tone_classes;
 use crate::app::components::time::LocalTime;
 use crate::app::format::Tone;
-use crate::app::layout::Frame;
+use crate::app::layout::{Frame, PageHeading};
 use crate::app::paths::{AUDIT_LOG, AUDIT_LOG_CSV};
 use crate::model::{AuditAction, AuditEntry, AuditFilter, AuditPage, AuditResult};
 
@@ -29,12 +29,10 @@ pub fn AuditLogPage() -> impl IntoView {
     view! {
         <Title text="Audit log"/>
         <Frame title="Audit log">
-            <div class="mt-2">
-                <h1 class="text-2xl font-semibold">"Audit log"</h1>
-                <p class="mt-1 max-w-3xl text-sm text-slate-600">
-                    "Every sign-in and every change: who did it, from which address, to what, and how it ended. Entries are never changed or deleted."
-                </p>
-            </div>
+            <PageHeading
+                title="Audit log"
+                description="Every sign-in and every change: who did it, from which address, to what, and how it ended. Entries are never changed or deleted."
+            />
             <Filters query/>
             <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the audit log…"</p> }>
                 {move || Suspend::new(async move {

@@ -16,7 +16,7 @@ use crate::app::format::{
     format_duration_ms, group_thousands, sync_kind_label, sync_status_label, sync_trigger_label,
     SYNC_KINDS, SYNC_TRIGGERS,
 };
-use crate::app::layout::{Frame, CONNECTOR_PATH, HISTORY_PATH};
+use crate::app::layout::{Frame, PageHeading, CONNECTOR_PATH, HISTORY_PATH};
 use crate::app::live::use_ledger_version;
 use crate::app::query::HistoryQuery;
 use crate::model::{HistoryPage, SyncRun, SyncStatus};
@@ -34,13 +34,11 @@ pub fn SyncHistoryPage() -> impl IntoView {
     view! {
         <Title text="Sync history"/>
         <Frame title="Sync history" parents=&[("Exchange service connector", CONNECTOR_PATH)]>
-            <div class="mt-2">
-                <p class="text-sm text-slate-500">"Exchange service connector"</p>
-                <h1 class="text-2xl font-semibold">"Sync history"</h1>
-                <p class="mt-1 max-w-3xl text-sm text-slate-600">
-                    "Every sync run of the connector: what started it, how long it took, what it found and why it failed."
-                </p>
-            </div>
+            <PageHeading
+                title="Sync history"
+                eyebrow="Exchange service connector"
+                description="Every sync run of the connector: what started it, how long it took, what it found and why it failed."
+            />
             <Filters query/>
             <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the sync history…"</p> }>
                 {move || Suspend::new(async move {

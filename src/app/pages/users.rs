@@ -13,7 +13,7 @@ use crate::api::{
 };
 use crate::app::components::alert::Alert;
 use crate::app::components::time::LocalTime;
-use crate::app::layout::{role_label, Frame};
+use crate::app::layout::{role_label, Frame, PageHeading};
 use crate::app::pages::sign_in::{query_feedback, Feedback, FeedbackBox, Field, LABEL};
 use crate::error::ApiError;
 use crate::model::{FormNotice, Role, UserSummary};
@@ -109,14 +109,11 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <Title text="Users"/>
         <Frame title="Users">
-            <div class="mt-2">
-                <p class="text-sm text-slate-500">"Administration"</p>
-                <h1 class="text-2xl font-semibold">"Users"</h1>
-                <p class="mt-1 max-w-3xl text-sm text-slate-600">
-                    "People who may sign in. Admins set up the connector, run syncs, manage users "
-                    "and read the audit log; readers see everything else and change nothing."
-                </p>
-            </div>
+            <PageHeading
+                title="Users"
+                eyebrow="Administration"
+                description="People who may sign in. Admins set up the connector, run syncs, manage users and read the audit log; readers see everything else and change nothing."
+            />
             <FeedbackBox feedback title="The change was not made" fields_shown=true/>
             <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the users…"</p> }>
                 {move || Suspend::new(async move {
