@@ -35,6 +35,10 @@ async fn main() {
         eprintln!("sync bench failed: {e}");
         std::process::exit(1);
     }
+    // BENCH_PROTOCOL=0 leaves the protocol part out.
+    if std::env::var("BENCH_PROTOCOL").is_ok_and(|v| v == "0") {
+        return;
+    }
     println!("\n== protocol: the simulator's admin API over loopback ==");
     if let Err(e) = run().await {
         eprintln!("bench failed: {e}");

@@ -157,29 +157,34 @@ async fn perform(
     );
     // Statistics are read while the device pages are: each mailbox as soon as a page names it.
     let (mailbox_tx, mailbox_rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut statistics_notes = Notes::default();
     let (staged_tx, staged_rx) = tokio::sync::mpsc::channel(8);
     let writer = Staging::open(pool).await?.write_all(staged_rx);
-    let (devices, mailboxes_queried) = tokio::join!(
-        fetch::stage_devices(
-            pages,
-            stored.devices,
-            compare,
-            claim,
-            &mut notes,
-            mailbox_tx,
-            staged_tx.clone()
-        ),
-        fetch::stage_statistics(
-            exchange,
-            &stored.statistics,
-            mailbox_rx,
-            state.sync_settings.concurrency,
-            claim,
-            &mut statistics_notes,
-            staged_tx,
-        ),
-    );
+    // Dropping the set (a run that stops early) stops the statistics reader.
+    let mut statistics = tokio::task::JoinSet::new();
+    statistics.spawn(fetch::stage_statistics(
+        exchange.clone(),
+        stored.statistics,
+        mailbox_rx,
+        state.sync_settings.concurrency,
+        claim.progress(),
+        staged_tx.clone(),
+    ));
+    let devices = fetch::stage_devices(
+        pages,
+        stored.devices,
+        compare,
+        claim,
+        &mut notes,
+        mailbox_tx,
+        staged_tx,
+    )
+    .await;
+    let (mailboxes_queried, statistics_notes) = match statistics.join_next().await {
+        Some(Ok(read)) => read,
+        Some(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Only when the runtime shuts down under the run.
+        _ => return Err(SyncError::Interrupted),
+    };
     notes.absorb(statistics_notes);
     // Both readers are done and their senders gone: the writer ends once it has written all.
     let staging = writer.finish().await;

@@ -17,7 +17,7 @@ use super::super::exchange::wire::{
 use super::super::exchange::{ExchangeClient, ExchangeError, Pages};
 use super::adaptive::Adaptive;
 use super::digest;
-use super::hub::Claim;
+use super::hub::{Claim, Progress};
 use super::notes::Notes;
 use super::SyncError;
 
@@ -178,22 +178,25 @@ pub(crate) async fn stage_devices(
 /// `concurrency` at a time (halved while Exchange throttles), until the sender is done and
 /// every call has ended. A mailbox that fails is noted (the run becomes partial and its
 /// devices keep their previous statistics); one that no longer exists is a warning. Returns
-/// how many mailboxes were read.
+/// how many mailboxes were read and what was noted.
+///
+/// It runs on a task of its own: on the run's task, every device page it parses would hold up
+/// the answers waiting here, and the calls in flight would drop below `concurrency` meanwhile.
 pub(crate) async fn stage_statistics(
-    exchange: &ExchangeClient,
-    stored: &HashMap<String, i64>,
+    exchange: ExchangeClient,
+    stored: HashMap<String, i64>,
     mut mailboxes: mpsc::UnboundedReceiver<String>,
     concurrency: usize,
-    claim: &Claim,
-    notes: &mut Notes,
+    progress: Progress,
     staged: mpsc::Sender<Staged>,
-) -> u64 {
-    {
+) -> (u64, Notes) {
+    let mut notes = Notes::default();
+    let read = {
         let mut adaptive = Adaptive::new(concurrency, exchange.stats().throttled);
         let mut calls: JoinSet<(String, Result<Vec<MobileDeviceStatistics>, ExchangeError>)> =
             JoinSet::new();
         let spawn = |calls: &mut JoinSet<_>, mailbox: String| {
-            claim.update(|p| p.mailboxes_total += 1);
+            progress.update(|p| p.mailboxes_total += 1);
             let exchange = exchange.clone();
             calls.spawn(async move {
                 let stats = exchange.get_mobile_device_statistics(&mailbox).await;
@@ -215,7 +218,7 @@ pub(crate) async fn stage_statistics(
             if !open && !paged {
                 // Every page is read: what is left is statistics.
                 paged = true;
-                claim.update(|p| p.phase = SyncPhase::Statistics);
+                progress.update(|p| p.phase = SyncPhase::Statistics);
             }
             let joined = if open && calls.len() < adaptive.limit() {
                 // Room for more: wait for whichever comes first, a mailbox or an answer.
@@ -239,7 +242,7 @@ pub(crate) async fn stage_statistics(
                 break;
             };
             adaptive.finished(exchange.stats().throttled);
-            claim.update(|p| p.mailboxes_done += 1);
+            progress.update(|p| p.mailboxes_done += 1);
             match joined {
                 Ok((_, Ok(items))) => {
                     read += 1;
@@ -259,14 +262,15 @@ pub(crate) async fn stage_statistics(
                     .is_err()
             {
                 // The writer stopped: its error is what the run reports.
-                return read;
+                return (read, notes);
             }
         }
         if !batch.is_empty() {
             let _ = staged.send(Staged::Statistics(batch)).await;
         }
         read
-    }
+    };
+    (read, notes)
 }
 
 fn statistics(s: MobileDeviceStatistics) -> Option<DeviceStatistics> {

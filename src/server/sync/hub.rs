@@ -113,6 +113,26 @@ impl Claim {
 
     /// Changes the progress and tells subscribers.
     pub(crate) fn update(&self, change: impl FnOnce(&mut SyncProgress)) {
+        self.progress().update(change);
+    }
+
+    /// A handle that reports this run's progress from another task (it does not hold the slot).
+    pub(crate) fn progress(&self) -> Progress {
+        Progress {
+            hub: self.hub.clone(),
+        }
+    }
+}
+
+/// Reports the progress of the running sync (see [`Claim::progress`]). Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Progress {
+    hub: SyncHub,
+}
+
+impl Progress {
+    /// Changes the progress, if a run is still going, and tells subscribers.
+    pub(crate) fn update(&self, change: impl FnOnce(&mut SyncProgress)) {
         if let Some(p) = self.hub.lock().as_mut() {
             change(p);
         }
