@@ -6,7 +6,7 @@ use super::enums::{
     ClientType, DeviceAccessState, DeviceAccessStateReason, DevicePolicyApplicationStatus,
     DeviceStatus,
 };
-use super::fields::{from_bag, Bag};
+use super::fields::lenient_object;
 use crate::model::Device;
 
 /// One device partnership from `Get-MobileDevice` (spec §7). Every field is optional: Exchange
@@ -47,41 +47,6 @@ pub(crate) struct MobileDevice {
 }
 
 impl MobileDevice {
-    fn from_bag(b: &Bag) -> Self {
-        Self {
-            friendly_name: b.text("FriendlyName"),
-            device_id: b.text("DeviceId"),
-            device_imei: b.text("DeviceImei"),
-            device_mobile_operator: b.text("DeviceMobileOperator"),
-            device_os: b.text("DeviceOS"),
-            device_os_language: b.text("DeviceOSLanguage"),
-            device_telephone_number: b.text("DeviceTelephoneNumber"),
-            device_type: b.text("DeviceType"),
-            device_user_agent: b.text("DeviceUserAgent"),
-            device_model: b.text("DeviceModel"),
-            first_sync_time: b.date("FirstSyncTime"),
-            user_display_name: b.text("UserDisplayName"),
-            device_access_state: b.enumeration("DeviceAccessState"),
-            device_access_state_reason: b.enumeration("DeviceAccessStateReason"),
-            device_access_control_rule: b.text("DeviceAccessControlRule"),
-            client_version: b.text("ClientVersion"),
-            client_type: b.enumeration("ClientType"),
-            is_managed: b.flag("IsManaged"),
-            is_compliant: b.flag("IsCompliant"),
-            is_disabled: b.flag("IsDisabled"),
-            identity: b.text("Identity"),
-            guid: b.text("Guid"),
-            exchange_object_id: b.text("ExchangeObjectId"),
-            name: b.text("Name"),
-            when_changed: b.date("WhenChanged"),
-            when_changed_utc: b.date("WhenChangedUTC"),
-            when_created: b.date("WhenCreated"),
-            when_created_utc: b.date("WhenCreatedUTC"),
-            organization_id: b.text("OrganizationId"),
-            distinguished_name: b.text("DistinguishedName"),
-        }
-    }
-
     /// The stored form. `None` when the object has no key to store it under (no `Guid` and no
     /// `ExchangeObjectId`). Enumerations are stored in Exchange's spelling, unknown ones as sent.
     pub fn into_device(self) -> Option<Device> {
@@ -146,39 +111,66 @@ pub(crate) struct MobileDeviceStatistics {
     pub last_device_wipe_requestor: Option<String>,
 }
 
-impl MobileDeviceStatistics {
-    fn from_bag(b: &Bag) -> Self {
-        Self {
-            device_id: b.text("DeviceID"),
-            device_friendly_name: b.text("DeviceFriendlyName"),
-            device_type: b.text("DeviceType"),
-            device_model: b.text("DeviceModel"),
-            device_os: b.text("DeviceOS"),
-            device_user_agent: b.text("DeviceUserAgent"),
-            device_access_state: b.enumeration("DeviceAccessState"),
-            device_access_state_reason: b.enumeration("DeviceAccessStateReason"),
-            device_access_control_rule: b.text("DeviceAccessControlRule"),
-            client_type: b.enumeration("ClientType"),
-            client_version: b.text("ClientVersion"),
-            first_sync_time: b.date("FirstSyncTime"),
-            last_sync_attempt_time: b.date("LastSyncAttemptTime"),
-            last_success_sync: b.date("LastSuccessSync"),
-            last_policy_update_time: b.date("LastPolicyUpdateTime"),
-            last_ping_heartbeat: b.int("LastPingHeartbeat"),
-            number_of_folders_synced: b.int("NumberOfFoldersSynced"),
-            device_policy_applied: b.text("DevicePolicyApplied"),
-            device_policy_application_status: b.enumeration("DevicePolicyApplicationStatus"),
-            status: b.enumeration("Status"),
-            status_note: b.text("StatusNote"),
-            is_remote_wipe_supported: b.flag("IsRemoteWipeSupported"),
-            identity: b.text("Identity"),
-            guid: b.text("Guid"),
-            device_wipe_request_time: b.date("DeviceWipeRequestTime"),
-            device_wipe_sent_time: b.date("DeviceWipeSentTime"),
-            device_wipe_ack_time: b.date("DeviceWipeAckTime"),
-            last_device_wipe_requestor: b.text("LastDeviceWipeRequestor"),
-        }
-    }
-}
+lenient_object!(MobileDevice {
+    friendly_name: text = "FriendlyName",
+    device_id: text = "DeviceId",
+    device_imei: text = "DeviceImei",
+    device_mobile_operator: text = "DeviceMobileOperator",
+    device_os: text = "DeviceOS",
+    device_os_language: text = "DeviceOSLanguage",
+    device_telephone_number: text = "DeviceTelephoneNumber",
+    device_type: text = "DeviceType",
+    device_user_agent: text = "DeviceUserAgent",
+    device_model: text = "DeviceModel",
+    first_sync_time: date = "FirstSyncTime",
+    user_display_name: text = "UserDisplayName",
+    device_access_state: enumeration = "DeviceAccessState",
+    device_access_state_reason: enumeration = "DeviceAccessStateReason",
+    device_access_control_rule: text = "DeviceAccessControlRule",
+    client_version: text = "ClientVersion",
+    client_type: enumeration = "ClientType",
+    is_managed: flag = "IsManaged",
+    is_compliant: flag = "IsCompliant",
+    is_disabled: flag = "IsDisabled",
+    identity: text = "Identity",
+    guid: text = "Guid",
+    exchange_object_id: text = "ExchangeObjectId",
+    name: text = "Name",
+    when_changed: date = "WhenChanged",
+    when_changed_utc: date = "WhenChangedUTC",
+    when_created: date = "WhenCreated",
+    when_created_utc: date = "WhenCreatedUTC",
+    organization_id: text = "OrganizationId",
+    distinguished_name: text = "DistinguishedName",
+});
 
-from_bag!(MobileDevice, MobileDeviceStatistics);
+lenient_object!(MobileDeviceStatistics {
+    device_id: text = "DeviceID",
+    device_friendly_name: text = "DeviceFriendlyName",
+    device_type: text = "DeviceType",
+    device_model: text = "DeviceModel",
+    device_os: text = "DeviceOS",
+    device_user_agent: text = "DeviceUserAgent",
+    device_access_state: enumeration = "DeviceAccessState",
+    device_access_state_reason: enumeration = "DeviceAccessStateReason",
+    device_access_control_rule: text = "DeviceAccessControlRule",
+    client_type: enumeration = "ClientType",
+    client_version: text = "ClientVersion",
+    first_sync_time: date = "FirstSyncTime",
+    last_sync_attempt_time: date = "LastSyncAttemptTime",
+    last_success_sync: date = "LastSuccessSync",
+    last_policy_update_time: date = "LastPolicyUpdateTime",
+    last_ping_heartbeat: int = "LastPingHeartbeat",
+    number_of_folders_synced: int = "NumberOfFoldersSynced",
+    device_policy_applied: text = "DevicePolicyApplied",
+    device_policy_application_status: enumeration = "DevicePolicyApplicationStatus",
+    status: enumeration = "Status",
+    status_note: text = "StatusNote",
+    is_remote_wipe_supported: flag = "IsRemoteWipeSupported",
+    identity: text = "Identity",
+    guid: text = "Guid",
+    device_wipe_request_time: date = "DeviceWipeRequestTime",
+    device_wipe_sent_time: date = "DeviceWipeSentTime",
+    device_wipe_ack_time: date = "DeviceWipeAckTime",
+    last_device_wipe_requestor: text = "LastDeviceWipeRequestor",
+});

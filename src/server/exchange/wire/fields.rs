@@ -1,15 +1,273 @@
 //! Lenient reading of one output object (a flat property bag, spec §3). Exchange is loose about
 //! numbers vs strings vs booleans (`"True"`, `"8"`), so every reader accepts the plausible
 //! spellings and turns anything else into `None`: one odd field never fails a whole page.
+//!
+//! Two ways in, one set of rules ([`Scalar`]): the device outputs, read by the hundred thousand,
+//! go straight from the page's bytes into their fields ([`lenient_object!`]: no map, no
+//! intermediate values, text borrowed until it is kept); the configuration outputs, read a few
+//! at a time and holding lists and limits, go through a [`Bag`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 use super::parse_date;
+
+/// One field's value as sent, reduced to what a lenient reader can use: text (borrowed from
+/// the page when it holds no escapes), a number, a boolean, or nothing (`null`, and lists and
+/// objects where a scalar belongs).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Scalar<'a> {
+    Text(Cow<'a, str>),
+    Number(Number),
+    Bool(bool),
+    Absent,
+}
+
+impl<'a> Scalar<'a> {
+    /// The scalar view of a JSON value.
+    pub(crate) fn of(v: &'a Value) -> Self {
+        match v {
+            Value::String(s) => Self::Text(Cow::Borrowed(s)),
+            Value::Number(n) => Self::Number(n.clone()),
+            Value::Bool(b) => Self::Bool(*b),
+            Value::Null | Value::Array(_) | Value::Object(_) => Self::Absent,
+        }
+    }
+
+    /// Text: strings as sent, numbers and booleans in their JSON spelling.
+    pub(crate) fn text(self) -> Option<String> {
+        match self {
+            Self::Text(s) => Some(s.into_owned()),
+            Self::Number(n) => Some(n.to_string()),
+            Self::Bool(b) => Some(b.to_string()),
+            Self::Absent => None,
+        }
+    }
+
+    /// A date in either admin API format.
+    pub(crate) fn date(self) -> Option<DateTime<Utc>> {
+        match self {
+            Self::Text(s) => parse_date(&s),
+            _ => None,
+        }
+    }
+
+    /// `true`/`false`, also as `"True"`, `"false"`, `1`, `"0"`.
+    pub(crate) fn flag(self) -> Option<bool> {
+        match self {
+            Self::Bool(b) => Some(b),
+            Self::Number(n) => match n.as_i64() {
+                Some(0) => Some(false),
+                Some(1) => Some(true),
+                _ => None,
+            },
+            Self::Text(s) => {
+                let s = s.trim();
+                if s.eq_ignore_ascii_case("true") || s == "1" {
+                    Some(true)
+                } else if s.eq_ignore_ascii_case("false") || s == "0" {
+                    Some(false)
+                } else {
+                    None
+                }
+            }
+            Self::Absent => None,
+        }
+    }
+
+    /// A whole number that fits `N`, also when sent as text (`"8"`) or as `8.0`.
+    pub(crate) fn int<N: TryFrom<i64>>(self) -> Option<N> {
+        let whole =
+            |f: f64| (f.is_finite() && f.fract() == 0.0 && f.abs() < EXACT_F64).then_some(f);
+        let n = match self {
+            Self::Number(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().and_then(whole).map(|f| f as i64)),
+            Self::Text(s) => {
+                let s = s.trim();
+                s.parse::<i64>()
+                    .ok()
+                    .or_else(|| s.parse::<f64>().ok().and_then(whole).map(|f| f as i64))
+            }
+            Self::Bool(_) | Self::Absent => None,
+        }?;
+        N::try_from(n).ok()
+    }
+
+    /// An enumeration value; blank text counts as absent, unknown text is kept (`Other`).
+    pub(crate) fn enumeration<E: for<'e> From<&'e str>>(self) -> Option<E> {
+        let raw = self.text()?;
+        let raw = raw.trim();
+        (!raw.is_empty()).then(|| E::from(raw))
+    }
+
+    /// `"Unlimited"`, in any case and with spaces around.
+    fn is_unlimited(&self) -> bool {
+        matches!(self, Self::Text(s) if s.trim().eq_ignore_ascii_case("unlimited"))
+    }
+
+    /// The same value, owning its text.
+    pub(crate) fn into_owned(self) -> Scalar<'static> {
+        match self {
+            Self::Text(s) => Scalar::Text(Cow::Owned(s.into_owned())),
+            Self::Number(n) => Scalar::Number(n),
+            Self::Bool(b) => Scalar::Bool(b),
+            Self::Absent => Scalar::Absent,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Scalar::Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Scalar::Text(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+                Ok(Scalar::Text(Cow::Owned(s)))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
+                Ok(Scalar::Number(n.into()))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
+                Ok(Scalar::Number(n.into()))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Self::Value, E> {
+                Ok(Number::from_f64(n).map_or(Scalar::Absent, Scalar::Number))
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
+                Ok(Scalar::Bool(b))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Scalar::Absent)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Scalar::Absent)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                Scalar::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Absent)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Absent)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An object key, borrowed from the page when it holds no escapes.
+pub(crate) struct Key<'de>(pub Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Implements `Deserialize` for an output type whose fields are all scalars, reading each
+/// field straight from the page with the [`Scalar`] reader named next to it:
+///
+/// ```text
+/// lenient_object!(MobileDevice {
+///     friendly_name: text = "FriendlyName",
+///     first_sync_time: date = "FirstSyncTime",
+/// });
+/// ```
+///
+/// Only a JSON object is accepted. A key is matched in its exact spelling first and then in any
+/// case (`DeviceID` vs `DeviceId`); keys holding `@` (`Guid@odata.type`) are annotations and,
+/// like unknown keys, are skipped without being read into memory. A key sent twice: the last
+/// copy wins. The type must implement `Default` (every field absent).
+macro_rules! lenient_object {
+    ($ty:ident { $($field:ident: $reader:ident = $key:literal,)+ }) => {
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                use serde::de::{IgnoredAny, MapAccess, Visitor};
+                use $crate::server::exchange::wire::fields::{Key, Scalar};
+
+                const KEYS: &[&str] = &[$($key),+];
+                #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+                enum Field { $($field),+ }
+
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!("an object (", stringify!($ty), ")"))
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$ty, A::Error> {
+                        let mut out = $ty::default();
+                        // Fields met in their exact spelling (they beat any other case).
+                        let mut exact = 0u64;
+                        let mut loose: Vec<(String, Scalar<'static>)> = Vec::new();
+                        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                            match key.as_ref() {
+                                $($key => {
+                                    exact |= 1 << Field::$field as u64;
+                                    out.$field = map.next_value::<Scalar<'de>>()?.$reader();
+                                })+
+                                k if !k.contains('@')
+                                    && KEYS.iter().any(|known| known.eq_ignore_ascii_case(k)) =>
+                                {
+                                    let value = map.next_value::<Scalar<'de>>()?.into_owned();
+                                    loose.push((k.to_owned(), value));
+                                }
+                                _ => {
+                                    map.next_value::<IgnoredAny>()?;
+                                }
+                            }
+                        }
+                        for (key, value) in loose {
+                            $(if exact & (1 << Field::$field as u64) == 0
+                                && $key.eq_ignore_ascii_case(&key)
+                            {
+                                out.$field = value.clone().$reader();
+                            })+
+                        }
+                        Ok(out)
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+    };
+}
+pub(crate) use lenient_object;
 
 /// One output object. Only a JSON object is accepted: anything else is a protocol error.
 /// Keys holding `@` (`Guid@odata.type`, `X@data.type`) are annotations and are never read.
@@ -48,42 +306,38 @@ impl Bag {
         found.filter(|v| !v.is_null())
     }
 
+    fn scalar(&self, key: &str) -> Option<Scalar<'_>> {
+        self.get(key).map(Scalar::of)
+    }
+
     /// A scalar as text: strings as sent, numbers and booleans in their JSON spelling.
     pub(crate) fn text(&self, key: &str) -> Option<String> {
-        match self.get(key)? {
-            Value::String(s) => Some(s.clone()),
-            v @ (Value::Number(_) | Value::Bool(_)) => Some(v.to_string()),
-            _ => None,
-        }
+        self.scalar(key)?.text()
     }
 
     /// A date in either admin API format.
+    #[allow(dead_code)] // the device outputs read their dates through `lenient_object!`
     pub(crate) fn date(&self, key: &str) -> Option<DateTime<Utc>> {
-        self.get(key)?.as_str().and_then(parse_date)
+        self.scalar(key)?.date()
     }
 
     /// `true`/`false`, also as `"True"`, `"false"`, `1`, `"0"`.
     pub(crate) fn flag(&self, key: &str) -> Option<bool> {
-        bool_of(self.get(key)?)
+        self.scalar(key)?.flag()
     }
 
     /// A whole number that fits `N`, also when sent as text (`"8"`) or as `8.0`.
     pub(crate) fn int<N: TryFrom<i64>>(&self, key: &str) -> Option<N> {
-        int_of(self.get(key)?).and_then(|n| N::try_from(n).ok())
+        self.scalar(key)?.int()
     }
 
     /// A list of texts. A single text counts as a one-item list; absent, `null` and `""` give
     /// an empty list; items that are not scalars are skipped.
     pub(crate) fn list(&self, key: &str) -> Vec<String> {
         match self.get(key) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(|v| match v {
-                    Value::String(s) => Some(s.clone()),
-                    Value::Number(_) | Value::Bool(_) => Some(v.to_string()),
-                    _ => None,
-                })
-                .collect(),
+            Some(Value::Array(items)) => {
+                items.iter().filter_map(|v| Scalar::of(v).text()).collect()
+            }
             Some(Value::String(s)) if !s.trim().is_empty() => vec![s.clone()],
             _ => Vec::new(),
         }
@@ -91,72 +345,33 @@ impl Bag {
 
     /// An enumeration value; blank text counts as absent, unknown text is kept (`Other`).
     pub(crate) fn enumeration<E: for<'a> From<&'a str>>(&self, key: &str) -> Option<E> {
-        let raw = self.text(key)?;
-        let raw = raw.trim();
-        (!raw.is_empty()).then(|| E::from(raw))
+        self.scalar(key)?.enumeration()
     }
 
     /// `"Unlimited"` or a whole number.
     pub(crate) fn limit_int(&self, key: &str) -> Option<Limit<u32>> {
-        let v = self.get(key)?;
-        if is_unlimited(v) {
+        let v = self.scalar(key)?;
+        if v.is_unlimited() {
             return Some(Limit::Unlimited);
         }
-        int_of(v)
-            .and_then(|n| u32::try_from(n).ok())
-            .map(Limit::Value)
+        v.int().map(Limit::Value)
     }
 
     /// `"Unlimited"` or a .NET time span (`d.hh:mm:ss`, `hh:mm:ss`).
     pub(crate) fn limit_span(&self, key: &str) -> Option<Limit<TimeSpan>> {
-        let v = self.get(key)?;
-        if is_unlimited(v) {
+        let v = self.scalar(key)?;
+        if v.is_unlimited() {
             return Some(Limit::Unlimited);
         }
-        v.as_str().and_then(TimeSpan::parse).map(Limit::Value)
-    }
-}
-
-fn is_unlimited(v: &Value) -> bool {
-    v.as_str()
-        .is_some_and(|s| s.trim().eq_ignore_ascii_case("unlimited"))
-}
-
-pub(crate) fn bool_of(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::Number(n) => match n.as_i64() {
-            Some(0) => Some(false),
-            Some(1) => Some(true),
+        match v {
+            Scalar::Text(s) => TimeSpan::parse(&s).map(Limit::Value),
             _ => None,
-        },
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" => Some(true),
-            "false" | "0" => Some(false),
-            _ => None,
-        },
-        _ => None,
+        }
     }
 }
 
 /// Beyond this an `f64` no longer holds every whole number exactly.
 const EXACT_F64: f64 = 9_007_199_254_740_992.0;
-
-fn int_of(v: &Value) -> Option<i64> {
-    let whole = |f: f64| (f.is_finite() && f.fract() == 0.0 && f.abs() < EXACT_F64).then_some(f);
-    match v {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().and_then(whole).map(|f| f as i64)),
-        Value::String(s) => {
-            let s = s.trim();
-            s.parse::<i64>()
-                .ok()
-                .or_else(|| s.parse::<f64>().ok().and_then(whole).map(|f| f as i64))
-        }
-        _ => None,
-    }
-}
 
 /// A value that is either `Unlimited` or bounded (Exchange's `Unlimited<T>`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -18,9 +18,9 @@ mod proptests;
 mod tests;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
-use serde::de::{DeserializeOwned, Error as _};
+use serde::de::{DeserializeOwned, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 pub(crate) use devices::{MobileDevice, MobileDeviceStatistics};
 #[allow(unused_imports)] // read by the sync engine (issue 4)
@@ -28,6 +28,7 @@ pub(crate) use enums::{
     AccessLevel, BluetoothMode, Characteristic, ClientType, DeviceAccessState,
     DeviceAccessStateReason, DevicePolicyApplicationStatus, DeviceStatus, MaxEmailAgeFilter,
 };
+use fields::Key;
 pub(crate) use fields::{Limit, TimeSpan};
 pub(crate) use policies::MobileDeviceMailboxPolicy;
 pub(crate) use rules::{DeviceAccessRule, DeviceClass};
@@ -77,32 +78,78 @@ pub(crate) fn parse_outline(body: &[u8]) -> Result<Option<String>, String> {
     }
 }
 
-impl<'de, T: DeserializeOwned> Deserialize<'de> for Envelope<T> {
+/// Read in one pass over the page: the output objects go straight into `T`, the members that
+/// are not the envelope's are skipped unread. A member sent twice: the last copy wins.
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Envelope<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut map = Map::<String, Value>::deserialize(d)?;
-        let value = match map.remove("value") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    T::deserialize(item).map_err(|e| D::Error::custom(format!("value[{i}]: {e}")))
-                })
-                .collect::<Result<_, _>>()?,
-            Some(_) => return Err(D::Error::custom("`value` is not a list")),
-        };
-        let next_link = match map.remove("@odata.nextLink") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if s.trim().is_empty() => None,
-            Some(Value::String(s)) => Some(s),
-            Some(_) => return Err(D::Error::custom("`@odata.nextLink` is not text")),
-        };
-        Ok(Self {
-            value,
-            next_link,
-            warnings: entries(map.remove("@adminapi.warnings")),
-            errors: entries(map.remove("@adminapi.errors")),
-        })
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Envelope<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an InvokeCommand answer (a JSON object)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope<T>, A::Error> {
+                let mut envelope = Envelope {
+                    value: Vec::new(),
+                    next_link: None,
+                    warnings: Vec::new(),
+                    errors: Vec::new(),
+                };
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                    match key.as_ref() {
+                        "value" => envelope.value = map.next_value::<Items<T>>()?.0,
+                        "@odata.nextLink" => {
+                            envelope.next_link = match map.next_value::<Option<Value>>()? {
+                                None | Some(Value::Null) => None,
+                                Some(Value::String(s)) if s.trim().is_empty() => None,
+                                Some(Value::String(s)) => Some(s),
+                                Some(_) => {
+                                    return Err(A::Error::custom("`@odata.nextLink` is not text"))
+                                }
+                            }
+                        }
+                        "@adminapi.warnings" => envelope.warnings = entries(map.next_value()?),
+                        "@adminapi.errors" => envelope.errors = entries(map.next_value()?),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(envelope)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// The output objects of a page (`value`): a list, or `null` for none. An item that cannot be
+/// read names its place (`value[3]: ...`).
+struct Items<T>(Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Items<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Items<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("`value` as a list")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Items<T>, E> {
+                Ok(Items(Vec::new()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Items<T>, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                loop {
+                    let i = items.len();
+                    match seq.next_element::<T>() {
+                        Ok(Some(item)) => items.push(item),
+                        Ok(None) => return Ok(Items(items)),
+                        Err(e) => return Err(A::Error::custom(format!("value[{i}]: {e}"))),
+                    }
+                }
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
     }
 }
 

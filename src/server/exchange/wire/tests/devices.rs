@@ -246,3 +246,21 @@ fn statistics_accept_counters_as_text_and_legacy_dates_with_an_offset() {
         Some("admin@contoso.onmicrosoft.com")
     );
 }
+
+#[test]
+fn a_key_in_another_case_is_read_when_the_exact_one_is_missing_and_a_repeated_key_keeps_its_last_copy(
+) {
+    let envelope = page::<MobileDevice>(
+        r##"{"value":[{"deviceid":"other case","DeviceId":"exact","Guid":"first","Guid":"last",
+            "Guid@odata.type":"#Guid","friendlyname":"Anna's \"work\" phone","DeviceOS":null,
+            "ISMANAGED":"True","Unknown":{"deep":[1,2,{"x":null}]},"WhenChangedUTC":"2026-11-01T10:00:00Z"}]}"##,
+    );
+    let d = &envelope.value[0];
+    // The exact spelling wins over another case, whichever comes first.
+    assert_eq!(d.device_id.as_deref(), Some("exact"));
+    assert_eq!(d.guid.as_deref(), Some("last"));
+    assert_eq!(d.friendly_name.as_deref(), Some("Anna's \"work\" phone"));
+    assert_eq!(d.device_os, None);
+    assert_eq!(d.is_managed, Some(true));
+    assert_eq!(d.when_changed_utc, at("2026-11-01T10:00:00Z"));
+}
