@@ -3,7 +3,7 @@
 //! and thrown away). The simulator runs as its own process (the `exo-sim` binary) so that the
 //! peak RSS printed is the connector's alone.
 //!
-//! Each size is measured `BENCH_RUNS` times (default 3): bare protocol, first full sync into an
+//! Each size is measured `BENCH_RUNS` times (default 5): bare protocol, first full sync into an
 //! empty database, full sync again, then a quick sync after the simulator's clock moved an hour
 //! (1 % of the devices change). A run's ratio compares its syncs with its own bare protocol;
 //! the summary gives the median of the runs next to each target, because one run on a shared
@@ -51,7 +51,7 @@ pub async fn run() -> Result<(), Error> {
     };
     let runs = match std::env::var("BENCH_RUNS") {
         Ok(n) => n.trim().parse::<usize>()?.max(1),
-        Err(_) => 3,
+        Err(_) => 5,
     };
     for devices in sizes {
         one_size(devices, devices / 2, runs).await?;
