@@ -266,31 +266,55 @@ pub(crate) struct PresentIndex {
 }
 
 /// Reads the [`PresentIndex`] of `connector_id`.
+///
+/// SQLite builds the whole index as one JSON value that is parsed here: handed over row by row,
+/// 100,000 rows cost about a quarter of a second of thread hand-offs between SQLite's worker
+/// and the run, before a sync can compare its first page.
 pub(crate) async fn present_index(
     pool: &SqlitePool,
     connector_id: &str,
 ) -> Result<PresentIndex, sqlx::Error> {
-    type Row = (String, Option<DateTime<Utc>>, Option<i64>, Option<i64>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT guid, when_changed_utc, content_digest, statistics_digest FROM devices \
-          WHERE connector_id = ?1 AND removed_at IS NULL",
+    let json: Option<String> = sqlx::query_scalar(
+        "SELECT json_group_array(json_array(guid, when_changed_utc, content_digest, \
+                                            statistics_digest)) \
+           FROM devices WHERE connector_id = ?1 AND removed_at IS NULL",
     )
     .bind(connector_id)
-    .fetch_all(pool)
+    .fetch_one(pool)
     .await?;
+    let rows: Vec<IndexRow<'_>> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     let mut index = PresentIndex::default();
     index.devices.reserve(rows.len());
-    for (guid, when_changed_utc, content_digest, statistics_digest) in rows {
+    for IndexRow(guid, when_changed_utc, content_digest, statistics_digest) in rows {
+        let guid = guid.into_owned();
         if let Some(d) = statistics_digest {
             index.statistics.insert(guid.clone(), d);
         }
         let stored = Stored {
-            when_changed_utc,
+            when_changed_utc: when_changed_utc.as_deref().and_then(stored_time),
             content_digest,
         };
         index.devices.insert(guid, stored);
     }
     Ok(index)
+}
+
+/// One device of the present index as SQLite's `json_array` writes it.
+#[derive(serde::Deserialize)]
+struct IndexRow<'a>(
+    #[serde(borrow)] std::borrow::Cow<'a, str>,
+    #[serde(borrow)] Option<std::borrow::Cow<'a, str>>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// A time as this application stores it (RFC 3339, written by sqlx). One that does not read
+/// compares as absent, so the sync writes the device again instead of failing.
+fn stored_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// Which stored devices a merge marks removed.
