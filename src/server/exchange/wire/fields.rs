@@ -175,29 +175,8 @@ impl<'de> Deserialize<'de> for Scalar<'de> {
 }
 
 /// An object key, borrowed from the page when it holds no escapes.
-pub(crate) struct Key<'de>(pub Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Borrowed(s)))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(s.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(s)))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
+#[derive(Deserialize)]
+pub(crate) struct Key<'a>(#[serde(borrow)] pub Cow<'a, str>);
 
 /// Implements `Deserialize` for an output type whose fields are all scalars, reading each
 /// field straight from the page with the [`Scalar`] reader named next to it:
@@ -316,7 +295,6 @@ impl Bag {
     }
 
     /// A date in either admin API format.
-    #[allow(dead_code)] // the device outputs read their dates through `lenient_object!`
     pub(crate) fn date(&self, key: &str) -> Option<DateTime<Utc>> {
         self.scalar(key)?.date()
     }
