@@ -90,7 +90,7 @@ fn property<'a>(tenant: &'a Tenant, d: &'a Device, name: &str) -> Prop<'a> {
         "DeviceType" => Prop::Text(d.device_type),
         "DeviceUserAgent" => Prop::Text(&d.user_agent),
         "DeviceModel" => Prop::Text(d.model),
-        "UserDisplayName" => opt(tenant.mailbox(d.mailbox).map(|m| m.display_name.as_str())),
+        "UserDisplayName" => user_display_name(tenant, d).map_or(Prop::Null, Prop::Owned),
         "DeviceAccessState" => Prop::Text(d.access_state.as_str()),
         "DeviceAccessStateReason" => Prop::Text(d.access_reason.as_str()),
         "DeviceAccessControlRule" => opt(d.access_rule.as_deref()),
@@ -105,6 +105,27 @@ fn property<'a>(tenant: &'a Tenant, d: &'a Device, name: &str) -> Prop<'a> {
         "WhenChanged" | "WhenChangedUTC" => Prop::Date(d.when_changed),
         "WhenCreated" | "WhenCreatedUTC" => Prop::Date(d.when_created),
         _ => Prop::Null,
+    }
+}
+
+/// Share of devices, in percent, whose `UserDisplayName` is the owner's directory path.
+const PATH_NAME_PERCENT: u128 = 30;
+
+/// `UserDisplayName` as Exchange Online reports it. For about 30% of devices (fixed per device:
+/// it follows from the GUID) it is the owner's canonical directory name,
+/// `<forest>/Microsoft Exchange Hosted Organizations/<organization>/<display name>` (say
+/// `EURPR01A001.prod.outlook.com/Microsoft Exchange Hosted Organizations/contoso.onmicrosoft.com/Adele Vance`),
+/// for the others the plain display name. `None` when the owner is unknown.
+pub(crate) fn user_display_name(tenant: &Tenant, d: &Device) -> Option<String> {
+    let name = &tenant.mailbox(d.mailbox)?.display_name;
+    if d.guid.as_u128() % 100 < PATH_NAME_PERCENT {
+        let org = &tenant.org;
+        Some(format!(
+            "{}/Microsoft Exchange Hosted Organizations/{}/{name}",
+            org.forest, org.organization
+        ))
+    } else {
+        Some(name.clone())
     }
 }
 
@@ -193,7 +214,7 @@ impl Serialize for DeviceView<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let (t, d) = (self.tenant, self.device);
         let org = &t.org;
-        let user = t.mailbox(d.mailbox).map(|m| m.display_name.as_str());
+        let user = user_display_name(t, d);
         let identity = t.device_identity(d);
         let mut m = serializer.serialize_map(None)?;
         m.serialize_entry("FriendlyName", d.friendly_name)?;
@@ -246,5 +267,48 @@ impl Serialize for DeviceView<'_> {
         m.serialize_entry("IsValid", &true)?;
         m.serialize_entry("ObjectState", "Unchanged")?;
         m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::generator::generate;
+    use crate::sim::SimConfig;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn about_a_third_of_devices_show_the_owner_as_a_directory_path() {
+        let now = Utc
+            .with_ymd_and_hms(2025, 6, 1, 12, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let t = generate(&SimConfig::default(), now);
+        let prefix = "EURPR01A001.prod.outlook.com/Microsoft Exchange Hosted Organizations/\
+                      contoso-demo.onmicrosoft.com/";
+        let mut paths = 0;
+        for d in t.devices_after(None) {
+            let owner = t.mailbox(d.mailbox).map(|m| m.display_name.clone());
+            let shown = user_display_name(&t, d);
+            assert_eq!(shown, user_display_name(&t, d), "stable per device");
+            match shown.as_deref().and_then(|s| s.strip_prefix(prefix)) {
+                Some(name) => {
+                    assert_eq!(Some(name.to_owned()), owner);
+                    paths += 1;
+                }
+                None => assert_eq!(shown, owner),
+            }
+            assert!(t
+                .device_identity(d)
+                .contains("\\ExchangeActiveSyncDevices\\"));
+            let by_filter = property(&t, d, "UserDisplayName");
+            assert!(matches!(by_filter, Prop::Owned(ref s) if Some(s) == shown.as_ref()));
+        }
+        let share = paths * 100 / t.device_count();
+        assert!(
+            (20..=40).contains(&share),
+            "{paths} of {}",
+            t.device_count()
+        );
     }
 }

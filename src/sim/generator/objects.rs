@@ -99,32 +99,66 @@ pub(super) fn policies(seed: u64, tenant: &mut Tenant, now: DateTime<Utc>) {
     }
 }
 
-/// Rules a tenant might have, all matching something in the catalog.
-const RULES: &[(&str, Characteristic, AccessLevel)] = &[
-    (
-        "Android/10-EAS-2.0",
-        Characteristic::UserAgent,
-        AccessLevel::Block,
-    ),
-    (
-        "Android 10",
-        Characteristic::DeviceOs,
-        AccessLevel::Quarantine,
-    ),
+type RuleSpec = (&'static str, Characteristic, AccessLevel);
+
+/// Pairs of rules an admin sets up together: a broad rule and an exception to it on a
+/// characteristic Exchange looks at first (see `tenant::access`), so the exception wins even
+/// where it is the more lenient one.
+const PAIRS: &[[RuleSpec; 2]] = &[
+    // Block generic Android mail apps, but allow the approved Nine client.
+    [
+        ("Android", Characteristic::DeviceType, AccessLevel::Block),
+        ("Nine/4.9.4a", Characteristic::UserAgent, AccessLevel::Allow),
+    ],
+    // Quarantine iPads, except the model the company hands out.
+    [
+        ("iPad", Characteristic::DeviceType, AccessLevel::Quarantine),
+        ("iPad13C18", Characteristic::DeviceModel, AccessLevel::Allow),
+    ],
+    // Block Windows Mail, except on the company's Surface devices.
+    [
+        (
+            "WindowsMail",
+            Characteristic::DeviceType,
+            AccessLevel::Block,
+        ),
+        (
+            "Surface Pro 9",
+            Characteristic::DeviceModel,
+            AccessLevel::Allow,
+        ),
+    ],
+];
+
+/// Single rules a tenant might have, all matching something in the catalog and none repeating a
+/// rule of [`PAIRS`]. Every two neighbours (cyclically) hold a Quarantine rule that covers a good
+/// share of devices, so the demo tenant always shows quarantined devices.
+const SINGLES: &[RuleSpec] = &[
     (
         "iPhone12C1",
         Characteristic::DeviceModel,
         AccessLevel::Quarantine,
     ),
     (
-        "WindowsMail",
-        Characteristic::DeviceType,
+        "Android/10-EAS-2.0",
+        Characteristic::UserAgent,
         AccessLevel::Block,
     ),
-    ("Nine/4.9.4a", Characteristic::UserAgent, AccessLevel::Allow),
+    (
+        "iOS 17.5.1 21F90",
+        Characteristic::DeviceOs,
+        AccessLevel::Quarantine,
+    ),
+    (
+        "iOS 16.7.10 20H350",
+        Characteristic::DeviceOs,
+        AccessLevel::Block,
+    ),
 ];
 
-/// Adds "Outlook for iOS and Android (DeviceModel)" = Allow plus two or three others.
+/// Adds "Outlook for iOS and Android (DeviceModel)" = Allow, one of [`PAIRS`] and two neighbours
+/// of [`SINGLES`]: rules of at least two characteristics decide devices, and some devices match
+/// rules of two characteristics (so the order of `tenant::access` shows).
 pub(super) fn rules(seed: u64, tenant: &mut Tenant, now: DateTime<Utc>) {
     let mut rng = SplitMix64::derive(seed, "rules");
     let mut chosen = vec![(
@@ -132,9 +166,11 @@ pub(super) fn rules(seed: u64, tenant: &mut Tenant, now: DateTime<Utc>) {
         Characteristic::DeviceModel,
         AccessLevel::Allow,
     )];
-    let start = rng.index(RULES.len());
-    let count = 2 + rng.index(2);
-    chosen.extend((0..count).filter_map(|i| RULES.get((start + i) % RULES.len()).copied()));
+    if let Some(pair) = rng.pick(PAIRS) {
+        chosen.extend(pair.iter().copied());
+    }
+    let start = rng.index(SINGLES.len());
+    chosen.extend((0..2).filter_map(|i| SINGLES.get((start + i) % SINGLES.len()).copied()));
     for (query, characteristic, level) in chosen {
         let key = tenant.next_key();
         let when_created = seconds_ago(&mut rng, now, 200, 700);

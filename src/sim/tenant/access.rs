@@ -1,13 +1,17 @@
 //! Device access rules (allow/block/quarantine) and how a device's access state follows from
-//! them.
+//! them (spec §9, "How Exchange decides a device's access state").
 //!
-//! Precedence, first match wins:
+//! Precedence, first step that applies wins:
 //! 1. Devices that [`Device::exempt_from_rules`]: personal allow/block lists (`Individual`),
 //!    mailbox-policy refusals (`Policy`), Intune (`ExternallyManaged`) and devices still in
 //!    `DeviceDiscovery` keep their state.
-//! 2. Otherwise the most restrictive matching rule (Block > Quarantine > Allow) decides, reason
-//!    `DeviceRule`, `DeviceAccessControlRule` = the rule's name; among equally restrictive rules
-//!    the oldest one is named.
+//! 2. Otherwise the rules, one characteristic at a time in the order of [`CHARACTERISTIC_ORDER`]:
+//!    `UserAgent`, `DeviceOS`, `DeviceModel`, `DeviceType`. The first characteristic with a
+//!    matching rule decides (Allow → Allowed, Block → Blocked, Quarantine → Quarantined), reason
+//!    `DeviceRule`, `DeviceAccessControlRule` = the rule's name. There is no "block beats allow":
+//!    an Allow rule on the user agent wins over a Block rule on the model. Two matching rules of
+//!    the same characteristic (only possible when their query strings differ in letter case):
+//!    the oldest (lowest key) decides.
 //! 3. Otherwise the organization's `DefaultAccessLevel`, reason `Global`.
 //!
 //! A rule matches when the device's property named by `Characteristic` equals `QueryString`
@@ -56,7 +60,7 @@ impl Rule {
     }
 }
 
-/// The access a device gets from the rules and the default level (precedence 2 and 3 above).
+/// The access a device gets from the rules and the default level (steps 2 and 3 above).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Decision {
     pub(crate) state: AccessState,
@@ -64,15 +68,29 @@ pub(crate) struct Decision {
     pub(crate) rule: Option<Arc<str>>,
 }
 
-/// What `rules` (in creation order) and `default` decide for `device`, ignoring exemptions.
+/// The order in which Exchange looks at a device's characteristics (spec §9 step 3).
+/// `XMSWLHeader` is absent: no simulated device sends that header.
+pub(crate) const CHARACTERISTIC_ORDER: [Characteristic; 4] = [
+    Characteristic::UserAgent,
+    Characteristic::DeviceOs,
+    Characteristic::DeviceModel,
+    Characteristic::DeviceType,
+];
+
+/// The rule that decides `device`, if any: the oldest matching rule of the first characteristic
+/// (in [`CHARACTERISTIC_ORDER`]) that has a matching rule at all.
+pub(crate) fn deciding_rule<'a>(rules: &'a [Rule], device: &Device) -> Option<&'a Rule> {
+    CHARACTERISTIC_ORDER.iter().find_map(|c| {
+        rules
+            .iter()
+            .filter(|r| r.characteristic == *c && r.matches(device))
+            .min_by_key(|r| r.key)
+    })
+}
+
+/// What `rules` and `default` decide for `device`, ignoring exemptions (steps 2 and 3 above).
 pub(crate) fn decide(rules: &[Rule], default: AccessLevel, device: &Device) -> Decision {
-    let mut best: Option<&Rule> = None;
-    for rule in rules.iter().filter(|r| r.matches(device)) {
-        if best.is_none_or(|b| rule.access_level.severity() > b.access_level.severity()) {
-            best = Some(rule);
-        }
-    }
-    match best {
+    match deciding_rule(rules, device) {
         Some(rule) => Decision {
             state: rule.access_level.state(),
             reason: AccessReason::DeviceRule,
@@ -123,38 +141,134 @@ mod tests {
         }
     }
 
+    fn decided(rules: &[Rule], default: AccessLevel, d: &Device) -> (AccessState, Option<String>) {
+        let got = decide(rules, default, d);
+        let want_reason = if got.rule.is_some() {
+            AccessReason::DeviceRule
+        } else {
+            AccessReason::Global
+        };
+        assert_eq!(got.reason, want_reason, "{got:?}");
+        (got.state, got.rule.as_deref().map(str::to_owned))
+    }
+
     #[test]
-    fn the_most_restrictive_matching_rule_wins_and_the_default_covers_the_rest() {
+    fn an_allow_rule_on_the_user_agent_beats_a_block_rule_on_the_model() {
         let d = sample(DateTime::default());
         let rules = [
-            rule(1, "iphone", Characteristic::DeviceType, AccessLevel::Allow),
+            rule(
+                1,
+                "iPhone17C1",
+                Characteristic::DeviceModel,
+                AccessLevel::Block,
+            ),
+            rule(
+                2,
+                "apple-iphone17c1/2203.72",
+                Characteristic::UserAgent,
+                AccessLevel::Allow,
+            ),
+        ];
+        assert_eq!(
+            decided(&rules, AccessLevel::Block, &d),
+            (
+                AccessState::Allowed,
+                Some("apple-iphone17c1/2203.72 (UserAgent)".to_owned())
+            )
+        );
+        assert_eq!(
+            decided(&rules[..1], AccessLevel::Allow, &d),
+            (
+                AccessState::Blocked,
+                Some("iPhone17C1 (DeviceModel)".to_owned())
+            )
+        );
+    }
+
+    #[test]
+    fn a_block_rule_on_the_os_beats_an_allow_rule_on_the_type_and_quarantine_on_the_model() {
+        let d = sample(DateTime::default());
+        let rules = [
+            rule(1, "iPhone", Characteristic::DeviceType, AccessLevel::Allow),
             rule(
                 2,
                 "iPhone17C1",
                 Characteristic::DeviceModel,
                 AccessLevel::Quarantine,
             ),
-            rule(3, "Android", Characteristic::DeviceType, AccessLevel::Block),
             rule(
-                4,
+                3,
+                "IOS 18.3.1 22D72",
+                Characteristic::DeviceOs,
+                AccessLevel::Block,
+            ),
+        ];
+        assert_eq!(
+            decided(&rules, AccessLevel::Allow, &d),
+            (
+                AccessState::Blocked,
+                Some("IOS 18.3.1 22D72 (DeviceOS)".to_owned())
+            )
+        );
+        // Without the OS rule the model comes before the type, whatever the levels.
+        assert_eq!(
+            decided(&rules[..2], AccessLevel::Allow, &d),
+            (
+                AccessState::Quarantined,
+                Some("iPhone17C1 (DeviceModel)".to_owned())
+            )
+        );
+        assert_eq!(
+            decided(&rules[..1], AccessLevel::Block, &d),
+            (AccessState::Allowed, Some("iPhone (DeviceType)".to_owned()))
+        );
+    }
+
+    #[test]
+    fn no_matching_rule_leaves_the_default_and_headers_match_nothing() {
+        let d = sample(DateTime::default());
+        let rules = [
+            rule(1, "Android", Characteristic::DeviceType, AccessLevel::Block),
+            rule(
+                2,
+                "iPhone17C",
+                Characteristic::DeviceModel,
+                AccessLevel::Block,
+            ),
+            rule(
+                3,
                 "iPhone17C1",
                 Characteristic::XmsWlHeader,
                 AccessLevel::Block,
             ),
         ];
-        let got = decide(&rules, AccessLevel::Allow, &d);
-        assert_eq!(got.state, AccessState::Quarantined);
-        assert_eq!(got.reason, AccessReason::DeviceRule);
-        assert_eq!(got.rule.as_deref(), Some("iPhone17C1 (DeviceModel)"));
-        let got = decide(&rules[..1], AccessLevel::Block, &d);
+        for default in [
+            AccessLevel::Allow,
+            AccessLevel::Block,
+            AccessLevel::Quarantine,
+        ] {
+            assert_eq!(
+                decided(&rules, default, &d),
+                (default.state(), None),
+                "no wildcards, no prefixes"
+            );
+        }
         assert_eq!(
-            (got.state, got.rule.as_deref()),
-            (AccessState::Allowed, Some("iphone (DeviceType)"))
+            decided(&[], AccessLevel::Quarantine, &d).0,
+            AccessState::Quarantined
         );
-        let got = decide(&rules[2..], AccessLevel::Quarantine, &d);
+    }
+
+    #[test]
+    fn among_rules_of_one_characteristic_the_oldest_decides() {
+        let d = sample(DateTime::default());
+        let rules = [
+            rule(7, "IPHONE", Characteristic::DeviceType, AccessLevel::Allow),
+            rule(3, "iphone", Characteristic::DeviceType, AccessLevel::Block),
+        ];
         assert_eq!(
-            (got.state, got.reason, got.rule),
-            (AccessState::Quarantined, AccessReason::Global, None)
+            decided(&rules, AccessLevel::Allow, &d),
+            (AccessState::Blocked, Some("iphone (DeviceType)".to_owned()))
         );
     }
 

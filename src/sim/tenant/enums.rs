@@ -88,15 +88,6 @@ impl AccessLevel {
             Self::Quarantine => AccessState::Quarantined,
         }
     }
-
-    /// How restrictive the level is: Block > Quarantine > Allow.
-    pub(crate) fn severity(self) -> u8 {
-        match self {
-            Self::Allow => 0,
-            Self::Quarantine => 1,
-            Self::Block => 2,
-        }
-    }
 }
 
 wire_enum! {
@@ -172,6 +163,5 @@ mod tests {
         );
         assert_eq!(EmailAge::parse("Forever"), None);
         assert_eq!(AccessLevel::names(), "Allow, Block, Quarantine");
-        assert!(AccessLevel::Block.severity() > AccessLevel::Quarantine.severity());
     }
 }

@@ -88,6 +88,18 @@ async fn token_then_every_page_of_get_mobile_device_adds_up_to_the_device_count(
         assert!(d.get(key).is_some(), "missing {key} in {d}");
     }
     assert_eq!(d["Guid@odata.type"], "#Guid");
+    // Like Exchange Online, some devices name their owner by directory path, others by name.
+    let path = "EURPR01A001.prod.outlook.com/Microsoft Exchange Hosted Organizations/\
+                contoso-demo.onmicrosoft.com/";
+    let shown: Vec<&str> = devices
+        .iter()
+        .map(|d| d["UserDisplayName"].as_str().unwrap_or_default())
+        .collect();
+    assert!(shown.iter().any(|u| u.starts_with(path)), "{shown:?}");
+    assert!(
+        shown.iter().any(|u| !u.is_empty() && !u.contains('/')),
+        "{shown:?}"
+    );
     assert!(d["Identity"]
         .as_str()
         .unwrap_or_default()

@@ -124,46 +124,65 @@ async fn a_new_block_rule_blocks_matching_devices_and_removing_it_restores_the_d
     exo.sim.shutdown().await;
 }
 
+/// Creates one device access rule, which must succeed.
+async fn new_rule(exo: &Exo, level: &str, characteristic: &str, query: &str) {
+    let (status, v) = exo
+        .call(
+            "New-ActiveSyncDeviceAccessRule",
+            json!({"AccessLevel": level, "Characteristic": characteristic, "QueryString": query}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+}
+
 #[tokio::test]
-async fn the_most_restrictive_matching_rule_wins_over_a_lenient_one() {
+async fn the_first_characteristic_with_a_matching_rule_wins_not_the_strictest_rule() {
     let exo = Exo::start(frozen(80, 300)).await;
     let before = exo.devices().await;
-    let model = uncovered(&before, "DeviceModel", |d| {
-        text(d, "DeviceType") == "iPhone"
-    });
-    for (level, characteristic, query) in [
-        ("Allow", "DeviceType", "iPhone"),
-        ("Quarantine", "DeviceModel", model.as_str()),
-    ] {
-        let (status, v) = exo
-            .call(
-                "New-ActiveSyncDeviceAccessRule",
-                json!({"AccessLevel": level, "Characteristic": characteristic, "QueryString": query}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{v}");
-    }
-    let after = exo.devices().await;
+    let iphone = |d: &Value| text(d, "DeviceType") == "iPhone";
+    let model = uncovered(&before, "DeviceModel", iphone);
+    // DeviceModel comes before DeviceType: the Allow on the model beats the Block on the type.
+    new_rule(&exo, "Block", "DeviceType", "iPhone").await;
+    new_rule(&exo, "Allow", "DeviceModel", &model).await;
+    let after = by_guid(&exo.devices().await);
     let mut seen = BTreeSet::new();
-    for d in after
-        .iter()
-        .filter(|d| text(d, "DeviceType") == "iPhone" && !exempt(d))
-    {
+    for d in before.iter().filter(|d| iphone(d) && !exempt(d)) {
+        let now = &after[text(d, "Guid")];
         let want = if text(d, "DeviceModel") == model {
-            ("Quarantined", format!("{model} (DeviceModel)"))
-        } else if text(d, "DeviceAccessStateReason") == "DeviceRule"
-            && text(d, "DeviceAccessControlRule") != "iPhone (DeviceType)"
-        {
-            // A stricter rule of the generated tenant (say, on the OS) still wins.
+            ("Allowed", format!("{model} (DeviceModel)"))
+        } else if text(d, "DeviceAccessStateReason") == "DeviceRule" {
+            // A generated rule on the user agent, OS or model still comes first.
+            assert_eq!(now, d);
             continue;
         } else {
-            ("Allowed", "iPhone (DeviceType)".to_owned())
+            ("Blocked", "iPhone (DeviceType)".to_owned())
         };
-        assert_eq!(text(d, "DeviceAccessState"), want.0, "{d}");
-        assert_eq!(text(d, "DeviceAccessControlRule"), want.1, "{d}");
+        assert_eq!(text(now, "DeviceAccessState"), want.0, "{now}");
+        assert_eq!(text(now, "DeviceAccessStateReason"), "DeviceRule", "{now}");
+        assert_eq!(text(now, "DeviceAccessControlRule"), want.1, "{now}");
         seen.insert(want.0);
     }
     assert_eq!(seen.len(), 2, "both rules decided some device");
+
+    // DeviceOS comes before DeviceModel: a Quarantine on the OS of an allowed device wins.
+    let os = before
+        .iter()
+        .find(|d| text(d, "DeviceModel") == model && !exempt(d))
+        .map(|d| text(d, "DeviceOS").to_owned())
+        .unwrap_or_else(|| panic!("a device of {model}"));
+    new_rule(&exo, "Quarantine", "DeviceOS", &os).await;
+    let mut quarantined = 0;
+    for d in exo.devices().await.iter().filter(|d| !exempt(d)) {
+        let rule = text(d, "DeviceAccessControlRule");
+        if text(d, "DeviceOS") == os && !rule.ends_with("(UserAgent)") {
+            assert_eq!(text(d, "DeviceAccessState"), "Quarantined", "{d}");
+            assert_eq!(rule, format!("{os} (DeviceOS)"), "{d}");
+            quarantined += usize::from(text(d, "DeviceModel") == model);
+        } else {
+            assert_ne!(rule, format!("{os} (DeviceOS)"), "{d}");
+        }
+    }
+    assert!(quarantined > 0);
     let (status, err) = exo
         .call(
             "New-ActiveSyncDeviceAccessRule",

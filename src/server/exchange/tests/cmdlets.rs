@@ -4,7 +4,9 @@
 use super::super::cmdlets::{
     MailboxPolicySettings, NewDeviceAccessRule, NewMailboxPolicy, OrganizationSettingsChange,
 };
-use super::super::wire::{AccessLevel, Characteristic, DeviceAccessState, Limit, MobileDevice};
+use super::super::wire::{
+    AccessLevel, Characteristic, DeviceAccessState, DeviceAccessStateReason, Limit, MobileDevice,
+};
 use super::*;
 
 /// Every device of the tenant, as the typed call reads it.
@@ -71,10 +73,24 @@ async fn an_access_rule_made_changed_and_removed_moves_the_matching_devices() {
     let sim = simulator(80, |_| {}).await;
     let c = client(&sim, 1000);
     let devices = list_devices(&c).await;
-    let device_type = devices[0].device_type.clone().expect("a device type");
+    // Devices the default level decides: a rule on their type moves them (a device decided by
+    // a rule on an earlier characteristic, or by a personal list, stays as it is: spec §9).
+    let by_default =
+        |d: &&MobileDevice| d.device_access_state_reason == Some(DeviceAccessStateReason::Global);
+    let device_type = devices
+        .iter()
+        .find(by_default)
+        .and_then(|d| d.device_type.clone())
+        .expect("a device type");
+    let guids: Vec<Option<String>> = devices
+        .iter()
+        .filter(by_default)
+        .filter(|d| d.device_type.as_deref() == Some(device_type.as_str()))
+        .map(|d| d.guid.clone())
+        .collect();
     let matching = |list: &[MobileDevice]| {
         list.iter()
-            .filter(|d| d.device_type.as_deref() == Some(device_type.as_str()))
+            .filter(|d| guids.contains(&d.guid))
             .map(|d| d.device_access_state.clone())
             .collect::<Vec<_>>()
     };
