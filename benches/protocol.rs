@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use exchange_connector::sim::{self, ClockMode, SimConfig};
 
+#[path = "support/devices.rs"]
+mod devices;
 #[path = "support/sync.rs"]
 mod sync;
 use serde_json::{json, Value};

@@ -5,9 +5,11 @@ use serde::{Deserialize, Serialize};
 
 mod account;
 mod audit;
+mod devices;
 
 pub use account::*;
 pub use audit::*;
+pub use devices::*;
 
 /// The cmdlets the connector's account must be allowed to run (spec §7), in the order the
 /// set-up page lists them.
@@ -423,8 +425,12 @@ pub struct Device {
     /// Exchange introduced (kept as sent).
     pub access_state: String,
     pub access_state_reason: Option<String>,
+    /// The rule Exchange names for a `DeviceRule` state.
+    pub access_control_rule: Option<String>,
     pub client_type: Option<String>,
     pub client_version: Option<String>,
+    pub is_managed: Option<bool>,
+    pub is_compliant: Option<bool>,
     pub first_sync_time: Option<DateTime<Utc>>,
     pub when_changed_utc: Option<DateTime<Utc>>,
 }

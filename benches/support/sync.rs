@@ -7,7 +7,8 @@
 //! empty database, full sync again, then a quick sync after the simulator's clock moved an hour
 //! (1 % of the devices change). A run's ratio compares its syncs with its own bare protocol;
 //! the summary gives the median of the runs next to each target, because one run on a shared
-//! two-core machine can be off by a fifth either way.
+//! two-core machine can be off by a fifth either way. The first run's database then serves the
+//! device pages' benchmark (`support/devices.rs`; `BENCH_DEVICES=0` leaves it out).
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
@@ -104,7 +105,9 @@ async fn one_size(devices: usize, mailboxes: usize, runs: usize) -> Result<(), E
     println!("\n-- {devices} devices over {mailboxes} mailboxes, {runs} runs --");
     let mut all = Vec::new();
     for n in 1..=runs {
-        let m = measure(&settings, &base, &http).await?;
+        // The device pages are measured once, on the first run's database.
+        let pages = n == 1 && std::env::var("BENCH_DEVICES").map_or(true, |v| v != "0");
+        let m = measure(&settings, &base, &http, pages.then_some(devices as u64)).await?;
         print_run(n, &m);
         all.push(m);
     }
@@ -118,6 +121,7 @@ async fn measure(
     settings: &ExchangeSettings,
     base: &str,
     http: &reqwest::Client,
+    device_pages: Option<u64>,
 ) -> Result<Measured, Error> {
     let client = ClientSettings::default();
     let sync = SyncSettings {
@@ -140,6 +144,7 @@ async fn measure(
         .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
         .build();
     let app = Application::build(config, options).await?;
+    let app_url = format!("http://127.0.0.1:{}", app.port());
     let control = app.control();
     let server = tokio::spawn(app.run_until_stopped(std::future::pending()));
 
@@ -160,6 +165,9 @@ async fn measure(
     let t = Instant::now();
     let quick = (control.run(SyncKind::DeltaSync).await?, t.elapsed());
     let peak_rss_mb = peak_rss_mb().unwrap_or(0);
+    if let Some(devices) = device_pages {
+        crate::devices::run(&control, &app_url, devices).await?;
+    }
     control.shutdown();
     let _ = server.await;
     Ok(Measured {

@@ -45,3 +45,14 @@ export async function markDocument(page: Page) {
 export async function isSameDocument(page: Page): Promise<boolean> {
   return page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument === true);
 }
+
+/**
+ * Makes sure the connector is set up (and its first sync, which set-up runs inline, is over) for
+ * the signed-in admin: a first call sets it up, a later one is refused as already set up.
+ */
+export async function ensureConnector(page: Page) {
+  const response = await page.request.post("/api/connector/set-up", { headers: { accept: "application/json" } });
+  const body = await response.text();
+  if (response.status() === 409) expect(body).toContain("already set up");
+  else expect(response.status(), body).toBe(200);
+}

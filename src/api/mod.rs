@@ -4,12 +4,14 @@
 mod audit;
 mod auth;
 mod connector;
+mod devices;
 mod history;
 mod users;
 
 pub use audit::*;
 pub use auth::*;
 pub use connector::*;
+pub use devices::*;
 pub use history::*;
 pub use users::*;
 

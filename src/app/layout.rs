@@ -34,6 +34,16 @@ const CONDITIONAL_ACCESS: &[NavItem] = &[
         href: HISTORY_PATH,
         aliases: &[],
     },
+    NavItem {
+        label: "Devices",
+        href: paths::DEVICES,
+        aliases: &[],
+    },
+    NavItem {
+        label: "Readiness",
+        href: paths::READINESS,
+        aliases: &[],
+    },
 ];
 
 const ADMINISTRATION: &[NavItem] = &[

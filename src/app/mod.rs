@@ -2,6 +2,7 @@
 
 pub mod chart;
 pub mod components;
+pub mod devices;
 pub mod format;
 pub mod layout;
 pub mod live;
@@ -19,9 +20,12 @@ use leptos_router::{
 use pages::account::AccountPage;
 use pages::audit_log::AuditLogPage;
 use pages::connector::ConnectorPage;
+use pages::device::DevicePage;
+use pages::devices::DevicesPage;
 use pages::first_admin::FirstAdminPage;
 use pages::history::SyncHistoryPage;
 use pages::not_found::NotFound;
+use pages::readiness::ReadinessPage;
 use pages::sign_in::SignInPage;
 use pages::sync_run::SyncRunPage;
 use pages::users::UsersPage;
@@ -73,6 +77,9 @@ pub fn App() -> impl IntoView {
                     view=SyncRunPage
                     ssr=SsrMode::Async
                 />
+                <Route path=path!("/conditional-access/devices") view=DevicesPage ssr=SsrMode::Async/>
+                <Route path=path!("/conditional-access/devices/:id") view=DevicePage ssr=SsrMode::Async/>
+                <Route path=path!("/conditional-access/readiness") view=ReadinessPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit-log") view=AuditLogPage ssr=SsrMode::Async/>
                 <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
                 <Route path=path!("/first-admin") view=FirstAdminPage ssr=SsrMode::Async/>

@@ -23,6 +23,19 @@ pub const SSO_START: &str = "/auth/sso/start";
 /// Where the OpenID provider sends the person back (`?code=&state=`).
 pub const SSO_CALLBACK: &str = "/auth/sso/callback";
 
+/// The device list ("Monitor Exchange conditional access"); a device is under it
+/// (`{DEVICES}/{guid}`).
+pub const DEVICES: &str = "/conditional-access/devices";
+/// The device list as CSV (the page's query as query).
+pub const DEVICES_CSV: &str = "/conditional-access/devices.csv";
+/// EAS 16.1 readiness and stale partnerships.
+pub const READINESS: &str = "/conditional-access/readiness";
+
+/// The address of one device's page.
+pub fn device(guid: &str) -> String {
+    format!("{DEVICES}/{}", crate::app::query::escape(guid))
+}
+
 /// Paths anyone may open without signing in.
 pub const PUBLIC_PAGES: &[&str] = &[SIGN_IN, FIRST_ADMIN];
 /// Pages only admins may open.

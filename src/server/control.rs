@@ -3,12 +3,12 @@
 
 use crate::error::ApiError;
 use crate::model::{
-    ConnectorOverview, HistoryFilter, HistoryPage, LiveStatus, SyncKind, SyncProgress, SyncRun,
-    SyncTrigger,
+    ConnectorOverview, DeviceDetails, DevicePage, DeviceQuery, DeviceSummary, HistoryFilter,
+    HistoryPage, LiveStatus, Readiness, SyncKind, SyncProgress, SyncRun, SyncTrigger,
 };
 
 use super::state::AppState;
-use super::{connector, history, sync};
+use super::{connector, devices, history, sync};
 
 /// Starts, runs and watches syncs of one application.
 #[derive(Clone)]
@@ -104,6 +104,26 @@ impl SyncControl {
     /// The filtered history as CSV.
     pub async fn csv(&self, filter: &HistoryFilter) -> Result<String, ApiError> {
         Ok(history::csv(&self.state, filter).await?)
+    }
+
+    /// One page of the device list, as its server function reads it.
+    pub async fn devices(&self, query: &DeviceQuery) -> Result<DevicePage, ApiError> {
+        Ok(devices::page(&self.state, query).await?)
+    }
+
+    /// The device summary (counts by access state).
+    pub async fn device_summary(&self) -> Result<DeviceSummary, ApiError> {
+        Ok(devices::summary(&self.state).await?)
+    }
+
+    /// The readiness report.
+    pub async fn readiness(&self) -> Result<Readiness, ApiError> {
+        Ok(devices::readiness(&self.state).await?)
+    }
+
+    /// One device's details.
+    pub async fn device(&self, guid: &str) -> Result<Option<DeviceDetails>, ApiError> {
+        Ok(devices::details(&self.state, guid).await?)
     }
 
     /// Stops the application as SIGTERM does: background work is cancelled (a running sync is

@@ -12,6 +12,7 @@ pub(crate) mod connector;
 pub mod control;
 pub(crate) mod csv;
 pub(crate) mod db;
+pub(crate) mod devices;
 pub(crate) mod error;
 pub(crate) mod exchange;
 pub(crate) mod headers;

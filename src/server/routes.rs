@@ -1,5 +1,5 @@
 //! The HTTP surface: Leptos pages and server functions, live status (SSE), the CSV exports of
-//! the sync history and the audit log, health, static files, layers.
+//! the sync history, the devices and the audit log, health, static files, layers.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -44,6 +44,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { (StatusCode::OK, "ok") }))
         .route(EVENTS_PATH, get(live::events).route_layer(readers()))
         .route(HISTORY_CSV_PATH, get(history_csv).route_layer(readers()))
+        .route(paths::DEVICES_CSV, get(devices_csv).route_layer(readers()))
         .route(
             paths::AUDIT_LOG_CSV,
             get(audit_csv)
@@ -128,6 +129,16 @@ async fn history_csv(State(state): State<AppState>, Query(query): Query<FilterQu
         "sync-history.csv",
         history::csv(&state, &query.filter()).await,
     )
+}
+
+/// `GET /conditional-access/devices.csv?<the device list's query>`: every device matching the
+/// list's filter, in its order, streamed as a CSV download.
+async fn devices_csv(
+    State(state): State<AppState>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let query = crate::model::DeviceQuery::from_params(|key| query.get(key).cloned());
+    super::devices::csv::download(&state, query).await
 }
 
 /// `GET /admin/audit-log.csv?action=&result=&actor=&from=&to=` (admins only): every entry of

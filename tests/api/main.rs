@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod binary;
 mod consent;
+mod devices;
 mod helpers;
 mod history;
 mod restart;

@@ -35,6 +35,10 @@ const READ_ONLY: &[&str] = &[
     "/api/connector/live",
     "/api/connector/overview",
     "/api/connector/set-up-info",
+    "/api/devices/device",
+    "/api/devices/page",
+    "/api/devices/readiness",
+    "/api/devices/summary",
     "/api/sync-history/page",
     "/api/sync-history/run",
 ];
@@ -50,6 +54,7 @@ const ARGS: &[(&str, &str)] = &[
         "current_password=not+mine&password=a+long+enough+password&confirm_password=a+long+enough+password",
     ),
     ("/api/connector/remove", "confirmation=remove"),
+    ("/api/devices/device", "id=no-such-device"),
     ("/api/connector/sync", "kind=deltaSync"),
     ("/api/sync-history/run", "id=no-such-run"),
     (
@@ -249,7 +254,12 @@ async fn anonymous_visitors_of_every_page_are_sent_to_sign_in_and_back() {
 async fn the_live_stream_and_the_downloads_answer_401_to_anonymous_callers() {
     let app = TestApp::with_sim(3, 10).await;
     let client = anonymous();
-    for path in [EVENTS_PATH, HISTORY_CSV_PATH, paths::AUDIT_LOG_CSV] {
+    for path in [
+        EVENTS_PATH,
+        HISTORY_CSV_PATH,
+        paths::AUDIT_LOG_CSV,
+        paths::DEVICES_CSV,
+    ] {
         let r = client
             .get(format!("{}{path}", app.base_url))
             .send()

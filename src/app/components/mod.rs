@@ -2,6 +2,7 @@
 
 pub mod alert;
 pub mod chart;
+pub mod devices;
 pub mod icons;
 pub mod setup;
 pub mod status;

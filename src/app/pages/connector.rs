@@ -305,13 +305,23 @@ fn ConnectorDetails(
                 <ul aria-label="Devices by access state" class="mt-3 flex flex-wrap gap-1.5">
                     {move || info.with(|i| i.as_ref().map(|i| i.device_states.clone()).unwrap_or_default())
                         .into_iter()
-                        .map(|s| view! {
-                            <li class="rounded bg-slate-100 px-2 py-0.5 text-xs text-slate-700">
-                                {access_state_label(&s.state).to_owned()} " " <span class="font-semibold">{s.count}</span>
-                            </li>
+                        .map(|s| {
+                            let href = crate::app::devices::filter_href(&crate::model::DeviceFilter {
+                                state: crate::model::StateBucket::parse(&s.state)
+                                    .or(Some(crate::model::StateBucket::Other)),
+                                ..Default::default()
+                            });
+                            view! {
+                                <li>
+                                    <a href=href class="block rounded bg-slate-100 px-2 py-0.5 text-xs text-slate-700 underline-offset-2 hover:bg-slate-200 hover:underline" data-testid="state-link" data-state=s.state.clone()>
+                                        {access_state_label(&s.state).to_owned()} " " <span class="font-semibold">{s.count}</span>
+                                    </a>
+                                </li>
+                            }
                         })
                         .collect_view()}
                 </ul>
+                <a href=crate::app::paths::DEVICES class="mt-3 inline-block text-sm text-sky-700 underline hover:text-sky-900">"View devices"</a>
             </section>
         </div>
         {can_manage.then(|| view! { <SyncButtons sync syncing/> })}

@@ -3,9 +3,12 @@
 pub mod account;
 pub mod audit_log;
 pub mod connector;
+pub mod device;
+pub mod devices;
 pub mod first_admin;
 pub mod history;
 pub mod not_found;
+pub mod readiness;
 pub mod sign_in;
 pub mod sync_run;
 pub mod users;

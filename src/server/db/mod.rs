@@ -3,6 +3,8 @@
 
 pub(crate) mod audit;
 pub(crate) mod connectors;
+pub(crate) mod device_events;
+pub(crate) mod device_list;
 pub(crate) mod devices;
 pub(crate) mod exchange_config;
 pub(crate) mod staging;

@@ -13,6 +13,9 @@ use tokio::sync::mpsc;
 
 use crate::model::Device;
 
+use super::super::devices::derive;
+use super::device_events;
+
 /// Rows per multi-row INSERT (well under SQLite's limit of bound values).
 const BATCH: usize = 400;
 
@@ -71,7 +74,9 @@ impl Staging {
                  device_model TEXT, device_os TEXT, device_user_agent TEXT,
                  user_display_name TEXT, access_state TEXT NOT NULL, access_state_reason TEXT,
                  client_type TEXT, client_version TEXT, first_sync_time TEXT,
-                 when_changed_utc TEXT, content_digest BIGINT NOT NULL
+                 when_changed_utc TEXT, content_digest BIGINT NOT NULL,
+                 access_control_rule TEXT, is_managed BOOLEAN, is_compliant BOOLEAN,
+                 os_family TEXT, client_version_key BIGINT, search_text TEXT
              )",
             "CREATE TEMP TABLE IF NOT EXISTS staging_statistics (
                  guid TEXT NOT NULL, last_success_sync TEXT,
@@ -184,10 +189,18 @@ async fn put_devices(
             "INSERT INTO temp.staging_devices (guid, identity, mailbox, device_id, \
              friendly_name, device_type, device_model, device_os, device_user_agent, \
              user_display_name, access_state, access_state_reason, client_type, client_version, \
-             first_sync_time, when_changed_utc, content_digest) ",
+             first_sync_time, when_changed_utc, content_digest, access_control_rule, is_managed, \
+             is_compliant, os_family, client_version_key, search_text) ",
         );
         q.push_values(rows.by_ref().take(BATCH), |mut b, (d, digest)| {
             let mailbox = mailbox_of(&d.identity).map(str::to_owned);
+            let os_family = derive::os_family(
+                d.device_os.as_deref(),
+                d.device_type.as_deref(),
+                d.device_user_agent.as_deref(),
+            );
+            let version_key = crate::model::version_key(d.client_version.as_deref());
+            let search_text = derive::search_text(&d, mailbox.as_deref());
             b.push_bind(d.guid)
                 .push_bind(d.identity)
                 .push_bind(mailbox)
@@ -204,7 +217,13 @@ async fn put_devices(
                 .push_bind(d.client_version)
                 .push_bind(d.first_sync_time)
                 .push_bind(d.when_changed_utc)
-                .push_bind(digest);
+                .push_bind(digest)
+                .push_bind(d.access_control_rule)
+                .push_bind(d.is_managed)
+                .push_bind(d.is_compliant)
+                .push_bind(os_family.as_str())
+                .push_bind(version_key)
+                .push_bind(search_text);
         });
         q.build().execute(&mut *conn).await?;
     }
@@ -343,7 +362,7 @@ pub(crate) enum Removal {
 }
 
 /// The device columns a sync writes (besides the key and the bookkeeping times).
-const DEVICE_COLUMNS: [&str; 16] = [
+const DEVICE_COLUMNS: [&str; 22] = [
     "identity",
     "mailbox",
     "device_id",
@@ -360,6 +379,12 @@ const DEVICE_COLUMNS: [&str; 16] = [
     "first_sync_time",
     "when_changed_utc",
     "content_digest",
+    "access_control_rule",
+    "is_managed",
+    "is_compliant",
+    "os_family",
+    "client_version_key",
+    "search_text",
 ];
 
 /// The statistics columns of a device.
@@ -406,12 +431,15 @@ fn differs(columns: &[&str], src: &str) -> String {
 /// transaction on the staging connection. New devices are inserted; a known device or its
 /// statistics are written only where a value differs (a full sync still corrects every
 /// difference, but a tenant that did not change costs reads, not writes); the devices that
-/// `removal` names are marked removed (kept, with the time). `last_seen_at` and
+/// `removal` names are marked removed (kept, with the time); changes of a known device's state,
+/// client and owner, its removal and its return are recorded as device events of `run_id`.
+/// `last_seen_at` and
 /// `statistics_read_at` say when a sync last wrote the row's values. Returns how many devices
 /// were marked removed.
 pub(crate) async fn merge(
     conn: &mut SqliteConnection,
     connector_id: &str,
+    run_id: &str,
     now: DateTime<Utc>,
     removal: Removal,
 ) -> Result<u64, sqlx::Error> {
@@ -430,6 +458,10 @@ pub(crate) async fn merge(
     )
     .execute(&mut *conn)
     .await?;
+    if had_rows {
+        // Before the rows change: what changed of a known device, as its events.
+        device_events::record_changes(&mut *conn, connector_id, run_id, now).await?;
+    }
     // A new device is written once, with its statistics. Rows go in the order they were read
     // (a later copy of a device, with a higher rowid, is applied last): staging is read front
     // to back, and so are the statistics, which arrive in about the order of their devices.
@@ -497,6 +529,9 @@ pub(crate) async fn merge(
                 }
                 q.push(")");
                 n += q.build().execute(&mut *conn).await?.rows_affected();
+            }
+            if n > 0 {
+                device_events::record_removals(&mut *conn, connector_id, run_id, now).await?;
             }
             n
         }

@@ -88,6 +88,9 @@ pub(crate) fn device(d: &Device) -> i64 {
     h.opt_text(d.client_version.as_deref());
     h.opt_time(d.first_sync_time);
     h.opt_time(d.when_changed_utc);
+    h.opt_text(d.access_control_rule.as_deref());
+    h.opt_int(d.is_managed.map(i64::from));
+    h.opt_int(d.is_compliant.map(i64::from));
     h.finish()
 }
 
@@ -141,8 +144,11 @@ mod tests {
             user_display_name: Some("Adele".into()),
             access_state: "Allowed".into(),
             access_state_reason: Some("Global".into()),
+            access_control_rule: None,
             client_type: Some("EAS".into()),
             client_version: Some("16.1".into()),
+            is_managed: None,
+            is_compliant: None,
             first_sync_time: None,
             when_changed_utc: None,
         }
@@ -161,6 +167,9 @@ mod tests {
         let mut d = a.clone();
         d.when_changed_utc = Some(DateTime::<Utc>::UNIX_EPOCH);
         assert_ne!(device(&a), device(&d));
+        let mut e = a.clone();
+        e.access_control_rule = Some("iPhone (DeviceType)".into());
+        assert_ne!(device(&a), device(&e), "the rule Exchange names is kept");
     }
 
     #[test]

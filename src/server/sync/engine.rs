@@ -234,7 +234,7 @@ async fn save(
         false => staging::Removal::Nothing,
         true => staging::Removal::These(std::mem::take(&mut o.devices.missing)),
     };
-    let removed = staging::merge(&mut tx, cid, now, removal).await?;
+    let removed = staging::merge(&mut tx, cid, &run.id, now, removal).await?;
     let d = &o.devices;
     tracing::debug!(run_id = run.id, ms = elapsed_ms(clock), "merged");
     let partial = o.notes.partial_reason();

@@ -67,8 +67,11 @@ impl MobileDevice {
                 .unwrap_or(DeviceAccessState::Unknown)
                 .to_string(),
             access_state_reason: self.device_access_state_reason.map(|r| r.to_string()),
+            access_control_rule: self.device_access_control_rule.filter(|r| !r.is_empty()),
             client_type: self.client_type.map(|c| c.to_string()),
             client_version: self.client_version,
+            is_managed: self.is_managed,
+            is_compliant: self.is_compliant,
             first_sync_time: self.first_sync_time,
             when_changed_utc: self.when_changed_utc.or(self.when_changed),
         })
