@@ -19,33 +19,29 @@ ALTER TABLE devices ADD COLUMN search_text TEXT;
 UPDATE devices SET content_digest = NULL;
 
 -- One index per sort of the device list (both directions), each also serving the filter on
--- its leading key. The expressions are exactly those of src/server/db/device_list.rs. Only
--- present devices: removed ones are listed only on request, and are few.
+-- its leading key. The expressions are exactly those of src/server/db/device_list.rs.
+-- `removed_at` comes second: present devices (`removed_at IS NULL`) are one range of every
+-- index, so counts read an index alone and removed partnerships are listed from the same ones.
 CREATE INDEX devices_list_user ON devices
-    (connector_id, lower(COALESCE(mailbox, '')), guid) WHERE removed_at IS NULL;
+    (connector_id, removed_at, lower(COALESCE(mailbox, '')), guid);
 CREATE INDEX devices_list_name ON devices
-    (connector_id, lower(COALESCE(friendly_name, '')), guid) WHERE removed_at IS NULL;
+    (connector_id, removed_at, lower(COALESCE(friendly_name, '')), guid);
 CREATE INDEX devices_list_type ON devices
-    (connector_id, lower(COALESCE(device_type, '')), lower(COALESCE(device_model, '')), guid)
-    WHERE removed_at IS NULL;
+    (connector_id, removed_at, lower(COALESCE(device_type, '')), lower(COALESCE(device_model, '')), guid);
 CREATE INDEX devices_list_os ON devices
-    (connector_id, COALESCE(os_family, ''), lower(COALESCE(device_os, '')), guid)
-    WHERE removed_at IS NULL;
+    (connector_id, removed_at, COALESCE(os_family, ''), lower(COALESCE(device_os, '')), guid);
 CREATE INDEX devices_list_client ON devices
-    (connector_id, COALESCE(client_type, ''), COALESCE(client_version_key, -1), guid)
-    WHERE removed_at IS NULL;
+    (connector_id, removed_at, COALESCE(client_type, ''), COALESCE(client_version_key, -1), guid);
 CREATE INDEX devices_list_state ON devices
-    (connector_id, access_state, COALESCE(access_state_reason, ''), guid)
-    WHERE removed_at IS NULL;
+    (connector_id, removed_at, access_state, COALESCE(access_state_reason, ''), guid);
 CREATE INDEX devices_list_last_sync ON devices
-    (connector_id, COALESCE(last_success_sync, ''), guid) WHERE removed_at IS NULL;
+    (connector_id, removed_at, COALESCE(last_success_sync, ''), guid);
 CREATE INDEX devices_list_first_sync ON devices
-    (connector_id, COALESCE(first_sync_time, ''), guid) WHERE removed_at IS NULL;
+    (connector_id, removed_at, COALESCE(first_sync_time, ''), guid);
 CREATE INDEX devices_list_reason ON devices
-    (connector_id, COALESCE(access_state_reason, ''), guid) WHERE removed_at IS NULL;
+    (connector_id, removed_at, COALESCE(access_state_reason, ''), guid);
 -- Search reads this narrow index instead of the wide rows.
-CREATE INDEX devices_list_search ON devices
-    (connector_id, search_text, guid) WHERE removed_at IS NULL;
+CREATE INDEX devices_list_search ON devices (connector_id, removed_at, search_text, guid);
 
 -- What a sync observed of a device: a change of access state, of client (type or version) or
 -- of owner (mailbox), its removal from Exchange and its return. When it was first seen is the

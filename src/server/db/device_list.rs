@@ -151,8 +151,43 @@ pub(crate) enum Direction {
     Before,
 }
 
+/// How a page is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// Along the sort's index from the position, checking the filter on each row: cheap when
+    /// many rows match (the first page-full is found after a few rows).
+    SortIndex,
+    /// Every matching row through the filter's own index, then sorted: cheap when few match.
+    /// The sort keys are written so that no index serves them (`k || ''`, `k + 0`).
+    FilterIndex,
+}
+
+/// A sort key as the plan writes it.
+fn key_expr(key: &str, plan: Plan) -> String {
+    match plan {
+        Plan::SortIndex => key.to_owned(),
+        Plan::FilterIndex if key.contains("client_version_key") => format!("({key} + 0)"),
+        Plan::FilterIndex => format!("({key} || '')"),
+    }
+}
+
+/// Binds one value of a position.
+fn push_value(q: &mut QueryBuilder<'_, Sqlite>, v: &Value) {
+    match v {
+        Value::Number(n) => q.push_bind(n.as_i64().unwrap_or(0)),
+        Value::String(s) => q.push_bind(s.clone()),
+        _ => q.push_bind(String::new()),
+    };
+}
+
 /// Up to `limit` rows of the list sorted by `sort` in `dir`, starting after (or, read backwards,
 /// before) `from`, each with its position.
+///
+/// With [`Plan::SortIndex`] and a position, the rows after `(k1, k2, guid) > (a, b, c)` are read
+/// as the union of the ranges `k1 = a AND k2 = b AND guid > c`, `k1 = a AND k2 > b` and
+/// `k1 > a`, each one range of the sort's index in order (a row-value comparison is not used
+/// as an index range by SQLite), so a page deep into a long run of equal keys costs what the
+/// first page costs.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn page(
     pool: &SqlitePool,
@@ -162,59 +197,97 @@ pub(crate) async fn page(
     dir: SortDir,
     from: Option<(&Position, Direction)>,
     limit: u32,
+    plan: Plan,
     now: DateTime<Utc>,
 ) -> Result<Vec<(DeviceRow, Position)>, sqlx::Error> {
-    let keys = sort_keys(sort);
     let reading = match from {
         Some((_, Direction::Before)) => dir.flip(),
         _ => dir,
     };
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {ROW_COLUMNS}"));
-    for (i, k) in keys.iter().enumerate() {
-        q.push(format!(", {k} AS k{i}"));
-    }
-    q.push(" FROM devices WHERE connector_id = ")
-        .push_bind(connector_id.to_owned());
-    push_filter(&mut q, filter, now);
-    if let Some((position, _)) = from {
-        if position.len() == keys.len() + 1 {
-            q.push(" AND (");
-            q.push(keys.join(", "));
-            q.push(", guid) ");
-            q.push(match reading {
-                SortDir::Asc => ">",
-                SortDir::Desc => "<",
-            });
-            q.push(" (");
-            let mut values = q.separated(", ");
-            for v in position {
-                match v {
-                    Value::Number(n) => values.push_bind(n.as_i64().unwrap_or(0)),
-                    Value::String(s) => values.push_bind(s.clone()),
-                    _ => values.push_bind(String::new()),
-                };
+    let (order, cmp) = match reading {
+        SortDir::Asc => ("ASC", ">"),
+        SortDir::Desc => ("DESC", "<"),
+    };
+    // The sort keys, then the GUID, as this plan writes them.
+    let mut keys: Vec<String> = sort_keys(sort).iter().map(|k| key_expr(k, plan)).collect();
+    keys.push(key_expr("guid", plan));
+    let n = keys.len();
+    let position = from.map(|(p, _)| p).filter(|p| p.len() == n);
+    let select = |q: &mut QueryBuilder<'_, Sqlite>| {
+        q.push(format!("SELECT {ROW_COLUMNS}"));
+        for (i, k) in keys[..n - 1].iter().enumerate() {
+            q.push(format!(", {k} AS k{i}"));
+        }
+        q.push(" FROM devices WHERE connector_id = ")
+            .push_bind(connector_id.to_owned());
+        push_filter(q, filter, now);
+    };
+    let order_by = |q: &mut QueryBuilder<'_, Sqlite>, from_key: usize, aliases: bool| {
+        q.push(" ORDER BY ");
+        let names: Vec<String> = (from_key..n)
+            .map(|i| match (aliases, i + 1 == n) {
+                (_, true) => "guid".to_owned(),
+                (true, false) => format!("k{i}"),
+                (false, false) => keys[i].clone(),
+            })
+            .collect();
+        q.push(
+            names
+                .iter()
+                .map(|k| format!("{k} {order}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+    };
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("");
+    match (position, plan) {
+        (None, _) => {
+            select(&mut q);
+            order_by(&mut q, 0, false);
+        }
+        (Some(p), Plan::FilterIndex) => {
+            select(&mut q);
+            q.push(format!(" AND ({}) {cmp} (", keys.join(", ")));
+            for (i, v) in p.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                push_value(&mut q, v);
             }
             q.push(")");
+            order_by(&mut q, 0, false);
+        }
+        (Some(p), Plan::SortIndex) => {
+            // Part j: the first j keys equal to the position's, key j past it; ordered by the
+            // keys from j on (the ones before are constant in it).
+            for j in 0..n {
+                if j > 0 {
+                    q.push(" UNION ALL ");
+                }
+                q.push("SELECT * FROM (");
+                select(&mut q);
+                for i in 0..j {
+                    q.push(format!(" AND {} = ", keys[i]));
+                    push_value(&mut q, &p[i]);
+                }
+                q.push(format!(" AND {} {cmp} ", keys[j]));
+                push_value(&mut q, &p[j]);
+                order_by(&mut q, j, false);
+                q.push(" LIMIT ").push_bind(i64::from(limit));
+                q.push(format!(") AS part{j}"));
+            }
+            order_by(&mut q, 0, true);
         }
     }
-    let order = match reading {
-        SortDir::Asc => "ASC",
-        SortDir::Desc => "DESC",
-    };
-    q.push(" ORDER BY ");
-    for k in keys {
-        q.push(format!("{k} {order}, "));
-    }
-    q.push(format!("guid {order} LIMIT "))
-        .push_bind(i64::from(limit));
+    q.push(" LIMIT ").push_bind(i64::from(limit));
     let rows = q.build().fetch_all(pool).await?;
     rows.iter()
         .map(|r| {
-            let mut position = Vec::with_capacity(keys.len() + 1);
-            for i in 0..keys.len() {
+            let mut position = Vec::with_capacity(n);
+            for i in 0..n - 1 {
                 let name = format!("k{i}");
                 position.push(match r.try_get::<i64, _>(name.as_str()) {
-                    Ok(n) => Value::from(n),
+                    Ok(v) => Value::from(v),
                     Err(_) => Value::from(r.try_get::<String, _>(name.as_str())?),
                 });
             }
@@ -250,6 +323,163 @@ pub(crate) fn read_row(r: &SqliteRow) -> Result<DeviceRow, sqlx::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::db::Db;
+
+    /// A store with `n` devices whose sort keys repeat a lot (few users, states, types, OS
+    /// values, versions, days), some NULLs and some removed.
+    async fn store(n: usize) -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("list.db").display());
+        let db = Db::open(&url).await.expect("db");
+        let pool = db.pool();
+        sqlx::query(
+            "INSERT INTO connectors (id, status, endpoint, tenant_id, account, set_up_at, updated_at) \
+             VALUES ('c', 'connected', 'e', 't', 'a', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')",
+        )
+        .execute(pool)
+        .await
+        .expect("connector");
+        let pick =
+            |i: usize, m: usize, values: &[&str]| values[(i * m + i / 7) % values.len()].to_owned();
+        for i in 0..n {
+            let opt = |v: String| (v != "-").then_some(v);
+            let day = 1 + (i * 13) % 9;
+            sqlx::query(
+                "INSERT INTO devices (connector_id, guid, identity, device_id, mailbox, friendly_name, \
+                     device_type, device_model, device_os, os_family, client_type, client_version, \
+                     client_version_key, access_state, access_state_reason, last_success_sync, \
+                     first_sync_time, search_text, first_seen_at, last_seen_at, removed_at) \
+                 VALUES ('c', ?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+                         '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00', ?17)",
+            )
+            .bind(format!("g{:04}", (i * 7919) % 10_000))
+            .bind(format!("ID{i}"))
+            .bind(opt(pick(i, 3, &["ann", "Bob", "-", "cy"])))
+            .bind(opt(pick(i, 5, &["Phone", "phone", "-", "Tab"])))
+            .bind(opt(pick(i, 2, &["iPhone", "Android", "-"])))
+            .bind(opt(pick(i, 11, &["m1", "M2", "-"])))
+            .bind(opt(pick(i, 17, &["iOS 17", "Android 14", "-"])))
+            .bind(pick(i, 19, &["iOS", "Android", "Other"]))
+            .bind(opt(pick(i, 23, &["EAS", "Outlook", "-"])))
+            .bind(opt(pick(i, 29, &["16.1", "14.1", "-"])))
+            .bind(crate::model::version_key(Some(&pick(i, 29, &["16.1", "14.1", "-"]))))
+            .bind(pick(i, 31, &["Allowed", "Allowed", "Blocked", "Quarantined", "Unknown"]))
+            .bind(opt(pick(i, 37, &["Global", "DeviceRule", "-"])))
+            .bind((i % 5 != 0).then(|| format!("2026-0{day}-01T00:00:00+00:00")))
+            .bind((i % 3 != 0).then(|| format!("2025-0{day}-01T00:00:00+00:00")))
+            .bind(format!("id{i}\nphone"))
+            .bind((i % 11 == 0).then_some("2026-02-01T00:00:00+00:00"))
+            .execute(pool)
+            .await
+            .expect("device");
+        }
+        (dir, db)
+    }
+
+    /// The whole list by one plain query: what keyset pages must add up to.
+    async fn oracle(
+        pool: &SqlitePool,
+        f: &DeviceFilter,
+        sort: DeviceSort,
+        dir: SortDir,
+    ) -> Vec<String> {
+        let order = if dir == SortDir::Asc { "ASC" } else { "DESC" };
+        let mut q: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT guid FROM devices WHERE connector_id = 'c'");
+        push_filter(&mut q, f, Utc::now());
+        let keys: Vec<String> = sort_keys(sort)
+            .iter()
+            .map(|k| format!("{k} {order}"))
+            .collect();
+        q.push(format!(" ORDER BY {}, guid {order}", keys.join(", ")));
+        q.build_query_scalar()
+            .fetch_all(pool)
+            .await
+            .expect("oracle")
+    }
+
+    #[tokio::test]
+    async fn both_plans_page_forwards_and_back_through_exactly_the_whole_list() {
+        let (_dir, db) = store(240).await;
+        let pool = db.pool();
+        let filters = [
+            DeviceFilter::default(),
+            DeviceFilter {
+                state: Some(StateBucket::Allowed),
+                ..DeviceFilter::default()
+            },
+            DeviceFilter {
+                state: Some(StateBucket::Other),
+                ..DeviceFilter::default()
+            },
+            DeviceFilter {
+                reason: Some("Global".into()),
+                ..DeviceFilter::default()
+            },
+            DeviceFilter {
+                removed: Removed::Only,
+                ..DeviceFilter::default()
+            },
+            DeviceFilter {
+                legacy_eas: true,
+                ..DeviceFilter::default()
+            },
+            DeviceFilter {
+                q: Some("PHONE".into()),
+                ..DeviceFilter::default()
+            },
+        ];
+        let now = Utc::now();
+        for f in &filters {
+            for sort in DeviceSort::ALL {
+                for dir in [SortDir::Asc, SortDir::Desc] {
+                    let want = oracle(pool, f, sort, dir).await;
+                    for plan in [Plan::SortIndex, Plan::FilterIndex] {
+                        let mut got: Vec<(DeviceRow, Position)> = Vec::new();
+                        let mut pages: Vec<Vec<String>> = Vec::new();
+                        loop {
+                            let from = got.last().map(|(_, p)| (p, Direction::After));
+                            let rows = page(pool, "c", f, sort, dir, from, 7, plan, now)
+                                .await
+                                .expect("page");
+                            let done = rows.len() < 7;
+                            pages.push(rows.iter().map(|(r, _)| r.guid.clone()).collect());
+                            got.extend(rows);
+                            if done {
+                                break;
+                            }
+                        }
+                        let guids: Vec<String> = got.iter().map(|(r, _)| r.guid.clone()).collect();
+                        assert_eq!(guids, want, "{f:?} {sort:?} {dir:?} {plan:?}");
+                        // Backwards from each page's first row: the page before it.
+                        for i in 1..pages.len() {
+                            let first = &got[i * 7].1;
+                            let mut back = page(
+                                pool,
+                                "c",
+                                f,
+                                sort,
+                                dir,
+                                Some((first, Direction::Before)),
+                                7,
+                                plan,
+                                now,
+                            )
+                            .await
+                            .expect("back");
+                            back.reverse();
+                            let back: Vec<String> = back.into_iter().map(|(r, _)| r.guid).collect();
+                            assert_eq!(
+                                back,
+                                pages[i - 1],
+                                "{f:?} {sort:?} {dir:?} {plan:?} page {i}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn search_text_is_taken_literally() {

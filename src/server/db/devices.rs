@@ -155,3 +155,29 @@ pub(crate) async fn count_by_client(
         .map(|(c, n)| (c, u64::try_from(n).unwrap_or(0)))
         .collect())
 }
+
+/// Whether `connector_id` has synced: a successful sync on record, or any device stored.
+pub(crate) async fn has_synced(pool: &SqlitePool, connector_id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM connectors WHERE id = ?1 AND last_sync_at IS NOT NULL) \
+             OR EXISTS (SELECT 1 FROM devices WHERE connector_id = ?1)",
+    )
+    .bind(connector_id)
+    .fetch_one(pool)
+    .await
+}
+
+/// Present Outlook mobile devices without any EAS sync time (they report none).
+pub(crate) async fn outlook_without_sync_times(
+    pool: &SqlitePool,
+    connector_id: &str,
+) -> Result<u64, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM devices WHERE connector_id = ?1 AND removed_at IS NULL \
+            AND COALESCE(last_success_sync, '') = '' AND COALESCE(client_type, '') = 'Outlook'",
+    )
+    .bind(connector_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}

@@ -16,11 +16,14 @@ use crate::model::{
     DeviceSummary, OsFamily, Readiness, ReadinessGroup, Staleness, StateBucket, EAS_MINIMUM_KEY,
 };
 
-use super::db::device_list::{self, Direction, Position};
+use super::db::device_list::{self, Direction, Plan, Position};
 use super::db::{device_events, devices};
 use super::error::AppError;
 use super::state::AppState;
 
+/// Up to this many matching devices, a page reads them all and sorts them (else it walks the
+/// sort's index): about where both cost the same at 100,000 devices and 50-device pages.
+const FILTER_PLAN_MAX: u64 = 2_500;
 /// Most events a device page lists.
 const MAX_EVENTS: u32 = 200;
 /// Groups the readiness page lists by user agent; the rest are summed in one more group, which
@@ -64,8 +67,26 @@ pub(crate) async fn page(state: &AppState, query: &DeviceQuery) -> Result<Device
     let total = device_list::count(pool, &cid, f, now).await?;
     let after = query.after.as_deref().and_then(decode_position);
     let before = query.before.as_deref().and_then(decode_position);
+    // Few matches: read them all through the filter's index and sort them; many: walk the
+    // sort's index until a page is full (see `device_list::Plan`).
+    let plan = if f.is_filtered() && total <= FILTER_PLAN_MAX {
+        Plan::FilterIndex
+    } else {
+        Plan::SortIndex
+    };
     let read = async |from: Option<(&Position, Direction)>| {
-        device_list::page(pool, &cid, f, query.sort, query.dir, from, limit + 1, now).await
+        device_list::page(
+            pool,
+            &cid,
+            f,
+            query.sort,
+            query.dir,
+            from,
+            limit + 1,
+            plan,
+            now,
+        )
+        .await
     };
     let (rows, has_prev, has_next) = match (&after, &before) {
         (Some(p), _) => {
@@ -101,7 +122,8 @@ pub(crate) async fn page(state: &AppState, query: &DeviceQuery) -> Result<Device
     let next_cursor = has_next
         .then(|| rows.last().map(|(_, p)| encode_position(p)))
         .flatten();
-    let synced = state_has_synced(state, &cid).await?;
+    // Only an empty answer needs telling "nothing synced yet" from "nothing matches".
+    let synced = total > 0 || devices::has_synced(pool, &cid).await?;
     Ok(DevicePage {
         rows: rows.into_iter().map(|(r, _)| r).collect(),
         total,
@@ -109,21 +131,6 @@ pub(crate) async fn page(state: &AppState, query: &DeviceQuery) -> Result<Device
         prev_cursor,
         synced,
     })
-}
-
-async fn state_has_synced(state: &AppState, cid: &str) -> Result<bool, AppError> {
-    let synced: Option<Option<String>> =
-        sqlx::query_scalar("SELECT last_sync_at FROM connectors WHERE id = ?1")
-            .bind(cid)
-            .fetch_optional(state.db.pool())
-            .await?;
-    Ok(synced.flatten().is_some()
-        || sqlx::query_scalar::<_, bool>(
-            "SELECT EXISTS (SELECT 1 FROM devices WHERE connector_id = ?1)",
-        )
-        .bind(cid)
-        .fetch_one(state.db.pool())
-        .await?)
 }
 
 /// The present devices of the current connector by access state, and the values the filters
@@ -318,14 +325,7 @@ pub(crate) async fn readiness(state: &AppState) -> Result<Readiness, AppError> {
             ..DeviceFilter::default()
         };
         never_count = device_list::count(pool, cid, &never, now).await?;
-        outlook_without = sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM devices WHERE connector_id = ?1 AND removed_at IS NULL \
-               AND COALESCE(last_success_sync, '') = '' AND COALESCE(client_type, '') = 'Outlook'",
-        )
-        .bind(cid)
-        .fetch_one(pool)
-        .await
-        .map(|n| u64::try_from(n).unwrap_or(0))?;
+        outlook_without = devices::outlook_without_sync_times(pool, cid).await?;
     }
     for groups in [&mut by_agent, &mut by_os, &mut by_version] {
         groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
