@@ -29,13 +29,20 @@ pub fn DevicePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match device.await {
                         Ok(Some(d)) => view! { <Details d/> }.into_any(),
-                        Ok(None) => view! {
+                        Ok(None) => {
+                            // The server renders this branch: the page answers 404.
+                            #[cfg(feature = "ssr")]
+                            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                                response.set_status(axum::http::StatusCode::NOT_FOUND);
+                            }
+                            view! {
                             <h1 class="mt-2 text-2xl font-semibold">"Device not found"</h1>
                             <p class="mt-2 text-sm text-slate-600" data-testid="device-missing">
                                 "The connector has no device with this id. "
                                 <a href=DEVICES class="text-sky-700 underline">"Back to the devices"</a>
                             </p>
-                        }.into_any(),
+                            }.into_any()
+                        }
                         Err(e) => view! { <Alert title="The device could not be loaded" message=e.to_string()/> }.into_any(),
                     }
                 })}
