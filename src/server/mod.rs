@@ -184,6 +184,7 @@ impl Application {
             sessions,
             first_admin: Arc::new(std::sync::Mutex::new(first_admin)),
             oidc,
+            catalogs: Arc::default(),
         };
         // Delegated mode: act as the admin who set the connector up, with the stored token.
         if let Err(e) = setup::consent::restore(&state).await {

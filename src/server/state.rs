@@ -45,6 +45,8 @@ pub struct AppState {
     pub(crate) first_admin: Arc<std::sync::Mutex<Option<String>>>,
     /// Single sign-on's OpenID provider, when `OIDC_ISSUER_URL` is set.
     pub(crate) oidc: Option<Arc<super::auth::oidc::Provider>>,
+    /// The device list in memory (`devices::catalog`).
+    pub(crate) catalogs: Arc<super::devices::catalog::Catalogs>,
 }
 
 impl AppState {

@@ -536,6 +536,11 @@ pub(crate) async fn merge(
             n
         }
     };
+    // The device list in memory follows this number (see `devices::catalog`).
+    sqlx::query("UPDATE connectors SET devices_version = devices_version + 1 WHERE id = ?1")
+        .bind(connector_id)
+        .execute(&mut *conn)
+        .await?;
     Ok(removed)
 }
 

@@ -1,4 +1,4 @@
-//! The device list as CSV, streamed: rows are read from SQLite one at a time and sent in
+//! The device list as CSV, streamed: rows are read from SQLite a batch at a time and sent in
 //! chunks of about 64 KiB, so memory stays flat whatever the tenant's size; a browser that goes
 //! away stops the reading.
 
@@ -11,12 +11,13 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use tokio::sync::mpsc;
 
+use std::collections::HashMap;
+
+use sqlx::SqlitePool;
+
 use crate::model::DeviceQuery;
 
 use super::super::csv::{inert, push_record, time};
-use super::super::db::device_list::{push_filter, sort_keys};
-use super::super::db::devices;
-use super::super::error::AppError;
 use super::super::state::AppState;
 use super::derive;
 
@@ -65,49 +66,49 @@ const HEADER: [&str; 38] = [
     "user_name",
 ];
 
+/// GUIDs read from SQLite at a time.
+const READ_BATCH: usize = 500;
+
 /// The CSV download of the devices matching `query`'s filter, in its sort order, every column
-/// (UTC times; text from Exchange made inert for spreadsheets).
+/// (UTC times; text from Exchange made inert for spreadsheets). The order comes from the
+/// in-memory list; the rows are read from SQLite by key, 500 at a time.
 pub(crate) async fn download(state: &AppState, query: DeviceQuery) -> Response {
     let pool = state.db.pool().clone();
-    let connector = match devices::current_connector(&pool).await {
-        Ok(c) => c,
-        Err(e) => return super::super::csv::download("devices.csv", Err(AppError::Db(e))),
+    let list = match super::catalog(state).await {
+        Ok(list) => list,
+        Err(e) => return super::super::csv::download("devices.csv", Err(e)),
+    };
+    let (connector, guids): (String, Vec<String>) = match list {
+        None => (String::new(), Vec::new()),
+        Some(list) => (
+            list.connector_id.clone(),
+            list.all(&query.filter, query.sort, query.dir, Utc::now())
+                .iter()
+                .map(|e| list.text(e.guid).to_owned())
+                .collect(),
+        ),
     };
     let (tx, rx) = mpsc::channel::<Result<String, std::io::Error>>(4);
     tokio::spawn(async move {
         let mut out = String::with_capacity(CHUNK + 4096);
         push_record(&mut out, HEADER.iter().map(|h| (*h).to_owned()));
-        if let Some(cid) = connector {
-            let mut q: QueryBuilder<Sqlite> =
-                QueryBuilder::new("SELECT * FROM devices WHERE connector_id = ");
-            q.push_bind(cid);
-            push_filter(&mut q, &query.filter, Utc::now());
-            let order = match query.dir {
-                crate::model::SortDir::Asc => "ASC",
-                crate::model::SortDir::Desc => "DESC",
+        for batch in guids.chunks(READ_BATCH) {
+            let rows = match read_batch(&pool, &connector, batch).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::error!(error = %e, "device CSV stopped");
+                    let _ = tx.send(Err(std::io::Error::other("database error"))).await;
+                    return;
+                }
             };
-            q.push(" ORDER BY ");
-            for k in sort_keys(query.sort) {
-                q.push(format!("{k} {order}, "));
-            }
-            q.push(format!("guid {order}"));
-            let mut rows = q.build().fetch(&pool);
-            while let Some(row) = rows.next().await {
-                let fields = match row.and_then(|r| fields(&r)) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        tracing::error!(error = %e, "device CSV stopped");
-                        let _ = tx.send(Err(std::io::Error::other("database error"))).await;
-                        return;
-                    }
-                };
+            for fields in rows {
                 push_record(&mut out, fields);
-                if out.len() >= CHUNK {
-                    let chunk = std::mem::replace(&mut out, String::with_capacity(CHUNK + 4096));
-                    if tx.send(Ok(chunk)).await.is_err() {
-                        // The browser went away.
-                        return;
-                    }
+            }
+            if out.len() >= CHUNK {
+                let chunk = std::mem::replace(&mut out, String::with_capacity(CHUNK + 4096));
+                if tx.send(Ok(chunk)).await.is_err() {
+                    // The browser went away.
+                    return;
                 }
             }
         }
@@ -128,6 +129,29 @@ pub(crate) async fn download(state: &AppState, query: DeviceQuery) -> Response {
         Body::from_stream(body),
     )
         .into_response()
+}
+
+/// The CSV fields of the devices `guids`, in that order (a device gone since is left out).
+async fn read_batch(
+    pool: &SqlitePool,
+    connector_id: &str,
+    guids: &[String],
+) -> Result<Vec<Vec<String>>, sqlx::Error> {
+    let mut q: QueryBuilder<Sqlite> =
+        QueryBuilder::new("SELECT * FROM devices WHERE connector_id = ");
+    q.push_bind(connector_id.to_owned()).push(" AND guid IN (");
+    let mut list = q.separated(", ");
+    for g in guids {
+        list.push_bind(g.clone());
+    }
+    q.push(")");
+    let mut found: HashMap<String, Vec<String>> = HashMap::with_capacity(guids.len());
+    let mut rows = q.build().fetch(pool);
+    while let Some(r) = rows.next().await {
+        let r = r?;
+        found.insert(r.try_get("guid")?, fields(&r)?);
+    }
+    Ok(guids.iter().filter_map(|g| found.remove(g)).collect())
 }
 
 /// One device's CSV fields, in `HEADER` order.

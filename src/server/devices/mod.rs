@@ -3,6 +3,7 @@
 //! stale partnership report; and the CSV export, streamed. The pages' server functions and
 //! the CSV route call these (and, later, the REST API).
 
+pub(crate) mod catalog;
 pub(crate) mod csv;
 pub(crate) mod derive;
 pub(crate) mod why;
@@ -16,14 +17,12 @@ use crate::model::{
     DeviceSummary, OsFamily, Readiness, ReadinessGroup, Staleness, StateBucket, EAS_MINIMUM_KEY,
 };
 
-use super::db::device_list::{self, Direction, Plan, Position};
+use super::db::device_list;
 use super::db::{device_events, devices};
 use super::error::AppError;
 use super::state::AppState;
+use catalog::{Catalog, Direction, Position};
 
-/// Up to this many matching devices, a page reads them all and sorts them (else it walks the
-/// sort's index): about where both cost the same at 100,000 devices and 50-device pages.
-const FILTER_PLAN_MAX: u64 = 2_500;
 /// Most events a device page lists.
 const MAX_EVENTS: u32 = 200;
 /// Groups the readiness page lists by user agent; the rest are summed in one more group, which
@@ -49,10 +48,29 @@ pub(crate) fn decode_position(text: &str) -> Option<Position> {
         .then_some(position)
 }
 
+/// The current connector's device list, if a connector is set up.
+pub(crate) async fn catalog(state: &AppState) -> Result<Option<std::sync::Arc<Catalog>>, AppError> {
+    let pool = state.db.pool();
+    let Some((cid, version)) = devices::current_version(pool).await? else {
+        return Ok(None);
+    };
+    Ok(Some(state.catalogs.get(pool, &cid, version).await?))
+}
+
+/// Builds the current connector's device list ahead of the next request (after a sync).
+pub(crate) fn refresh(state: &AppState) {
+    let state = state.clone();
+    state.background.tracker.clone().spawn(async move {
+        if let Err(e) = catalog(&state).await {
+            tracing::warn!(error = %e, "could not build the device list");
+        }
+    });
+}
+
 /// One page of the device list of the current connector (empty when there is none).
 pub(crate) async fn page(state: &AppState, query: &DeviceQuery) -> Result<DevicePage, AppError> {
     let pool = state.db.pool();
-    let Some(cid) = devices::current_connector(pool).await? else {
+    let Some(list) = catalog(state).await? else {
         return Ok(DevicePage {
             rows: Vec::new(),
             total: 0,
@@ -62,70 +80,61 @@ pub(crate) async fn page(state: &AppState, query: &DeviceQuery) -> Result<Device
         });
     };
     let now = Utc::now();
-    let limit = query.limit.clamp(1, 200);
+    let limit = query.limit.clamp(1, 200) as usize;
     let f = &query.filter;
-    let total = device_list::count(pool, &cid, f, now).await?;
+    let total = list.count(f, now);
     let after = query.after.as_deref().and_then(decode_position);
     let before = query.before.as_deref().and_then(decode_position);
-    // Few matches: read them all through the filter's index and sort them; many: walk the
-    // sort's index until a page is full (see `device_list::Plan`).
-    let plan = if f.is_filtered() && total <= FILTER_PLAN_MAX {
-        Plan::FilterIndex
-    } else {
-        Plan::SortIndex
+    let read = |from: Option<(&Position, Direction)>| {
+        list.page(f, query.sort, query.dir, from, limit + 1, now)
     };
-    let read = async |from: Option<(&Position, Direction)>| {
-        device_list::page(
-            pool,
-            &cid,
-            f,
-            query.sort,
-            query.dir,
-            from,
-            limit + 1,
-            plan,
-            now,
-        )
-        .await
-    };
-    let (rows, has_prev, has_next) = match (&after, &before) {
+    let (mut entries, has_prev, has_next) = match (&after, &before) {
         (Some(p), _) => {
-            let mut rows = read(Some((p, Direction::After))).await?;
-            let more = rows.len() > limit as usize;
-            rows.truncate(limit as usize);
-            (rows, true, more)
+            let mut e = read(Some((p, Direction::After)));
+            let more = e.len() > limit;
+            e.truncate(limit);
+            (e, true, more)
         }
         (None, Some(p)) => {
-            let mut rows = read(Some((p, Direction::Before))).await?;
-            if rows.len() > limit as usize {
-                rows.truncate(limit as usize);
-                rows.reverse();
-                (rows, true, true)
+            let e = read(Some((p, Direction::Before)));
+            if e.len() > limit {
+                // The rows just before the position: the last `limit` of them.
+                (e[e.len() - limit..].to_vec(), true, true)
             } else {
                 // Back at the start: the first page, full.
-                let mut rows = read(None).await?;
-                let more = rows.len() > limit as usize;
-                rows.truncate(limit as usize);
-                (rows, false, more)
+                let mut e = read(None);
+                let more = e.len() > limit;
+                e.truncate(limit);
+                (e, false, more)
             }
         }
         (None, None) => {
-            let mut rows = read(None).await?;
-            let more = rows.len() > limit as usize;
-            rows.truncate(limit as usize);
-            (rows, false, more)
+            let mut e = read(None);
+            let more = e.len() > limit;
+            e.truncate(limit);
+            (e, false, more)
         }
     };
     let prev_cursor = has_prev
-        .then(|| rows.first().map(|(_, p)| encode_position(p)))
+        .then(|| {
+            entries
+                .first()
+                .map(|e| encode_position(&list.position(query.sort, e)))
+        })
         .flatten();
     let next_cursor = has_next
-        .then(|| rows.last().map(|(_, p)| encode_position(p)))
+        .then(|| {
+            entries
+                .last()
+                .map(|e| encode_position(&list.position(query.sort, e)))
+        })
         .flatten();
+    let guids: Vec<&str> = entries.drain(..).map(|e| list.text(e.guid)).collect();
+    let rows = device_list::rows(pool, &list.connector_id, &guids).await?;
     // Only an empty answer needs telling "nothing synced yet" from "nothing matches".
-    let synced = total > 0 || devices::has_synced(pool, &cid).await?;
+    let synced = total > 0 || devices::has_synced(pool, &list.connector_id).await?;
     Ok(DevicePage {
-        rows: rows.into_iter().map(|(r, _)| r).collect(),
+        rows,
         total,
         next_cursor,
         prev_cursor,
@@ -140,17 +149,17 @@ pub(crate) async fn summary(state: &AppState) -> Result<DeviceSummary, AppError>
     let mut counts: Vec<(StateBucket, u64)> = StateBucket::ALL.iter().map(|b| (*b, 0)).collect();
     let mut reasons: Vec<String> = Vec::new();
     let mut device_types = Vec::new();
-    if let Some(cid) = devices::current_connector(pool).await? {
-        for (s, r, n) in devices::count_by_state_and_reason(pool, &cid).await? {
-            let bucket = StateBucket::of(&s);
+    if let Some(list) = catalog(state).await? {
+        for (s, r, n) in list.count_by_state_and_reason() {
+            let bucket = StateBucket::of(s);
             if let Some(c) = counts.iter_mut().find(|(b, _)| *b == bucket) {
                 c.1 += n;
             }
-            if !r.is_empty() && !reasons.contains(&r) {
-                reasons.push(r);
+            if !r.is_empty() && !reasons.iter().any(|x| x == r) {
+                reasons.push(r.to_owned());
             }
         }
-        device_types = devices::device_types(pool, &cid).await?;
+        device_types = devices::device_types(pool, &list.connector_id).await?;
     }
     reasons.sort();
     Ok(DeviceSummary {
@@ -171,7 +180,7 @@ pub(crate) async fn details(
     guid: &str,
 ) -> Result<Option<DeviceDetails>, AppError> {
     let pool = state.db.pool();
-    let Some(cid) = devices::current_connector(pool).await? else {
+    let Some((cid, _)) = devices::current_version(pool).await? else {
         return Ok(None);
     };
     // A GUID is short; anything longer is not one (and not worth a query).
@@ -258,9 +267,8 @@ pub(crate) const STALE_DAYS: [u32; 3] = [30, 90, 180];
 
 /// EAS 16.1 readiness and stale partnerships of the current connector's present devices.
 pub(crate) async fn readiness(state: &AppState) -> Result<Readiness, AppError> {
-    let pool = state.db.pool();
     let now = Utc::now();
-    let cid = devices::current_connector(pool).await?;
+    let list = catalog(state).await?;
     let legacy = DeviceFilter {
         legacy_eas: true,
         ..DeviceFilter::default()
@@ -272,51 +280,54 @@ pub(crate) async fn readiness(state: &AppState) -> Result<Readiness, AppError> {
     let mut stale = Vec::new();
     let mut never_count = 0;
     let mut outlook_without = 0;
-    if let Some(cid) = cid.as_deref() {
-        for (agent, family, version, n) in
-            devices::legacy_groups(pool, cid, EAS_MINIMUM_KEY).await?
-        {
-            legacy_total += n;
+    if let Some(list) = list.as_deref() {
+        for e in list.present() {
+            present_total += 1;
+            let client = list.text(e.client);
+            match client {
+                "EAS" => eas_total += 1,
+                "Outlook" => {
+                    outlook_total += 1;
+                    outlook_without += u64::from(e.last_sync == catalog::NO_TIME);
+                }
+                _ => {}
+            }
+            if client != "EAS" || !(0..EAS_MINIMUM_KEY).contains(&e.version_key) {
+                continue;
+            }
+            legacy_total += 1;
+            let agent = list.text(e.agent);
             let agent_filter = DeviceFilter {
-                agent: agent.clone(),
+                agent: (!agent.is_empty()).then(|| agent.to_owned()),
                 ..legacy.clone()
             };
-            add(
-                &mut by_agent,
-                agent.unwrap_or_else(|| "(no user agent)".into()),
-                n,
-                agent_filter,
-            );
-            let os = OsFamily::parse(&family).unwrap_or(OsFamily::Other);
+            let label = if agent.is_empty() {
+                "(no user agent)"
+            } else {
+                agent
+            };
+            add(&mut by_agent, label.to_owned(), agent_filter);
+            let os = OsFamily::parse(list.text(e.os_family)).unwrap_or(OsFamily::Other);
             let os_filter = DeviceFilter {
                 os: Some(os),
                 ..legacy.clone()
             };
-            add(&mut by_os, os.as_str().to_owned(), n, os_filter);
+            add(&mut by_os, os.as_str().to_owned(), os_filter);
+            let version = list.text(e.version);
             let version_filter = DeviceFilter {
-                version: version.clone(),
+                version: Some(version.to_owned()),
                 ..legacy.clone()
             };
-            let label = format!("EAS {}", version.unwrap_or_default());
-            add(&mut by_version, label, n, version_filter);
-        }
-        for (client, n) in devices::count_by_client(pool, cid).await? {
-            present_total += n;
-            match client.as_str() {
-                "EAS" => eas_total += n,
-                "Outlook" => outlook_total += n,
-                _ => {}
-            }
+            add(&mut by_version, format!("EAS {version}"), version_filter);
         }
         for days in STALE_DAYS {
             let filter = DeviceFilter {
                 stale: Some(Staleness::Days(days)),
                 ..DeviceFilter::default()
             };
-            let n = device_list::count(pool, cid, &filter, now).await?;
             stale.push(ReadinessGroup {
                 label: format!("No successful sync in more than {days} days"),
-                count: n,
+                count: list.count(&filter, now),
                 filter,
             });
         }
@@ -324,8 +335,7 @@ pub(crate) async fn readiness(state: &AppState) -> Result<Readiness, AppError> {
             stale: Some(Staleness::Never),
             ..DeviceFilter::default()
         };
-        never_count = device_list::count(pool, cid, &never, now).await?;
-        outlook_without = devices::outlook_without_sync_times(pool, cid).await?;
+        never_count = list.count(&never, now);
     }
     for groups in [&mut by_agent, &mut by_os, &mut by_version] {
         groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
@@ -361,13 +371,13 @@ pub(crate) async fn readiness(state: &AppState) -> Result<Readiness, AppError> {
     })
 }
 
-/// Adds `n` to the group labelled `label`, creating it with `filter`.
-fn add(groups: &mut Vec<ReadinessGroup>, label: String, n: u64, filter: DeviceFilter) {
+/// Counts one more device in the group labelled `label`, creating it with `filter`.
+fn add(groups: &mut Vec<ReadinessGroup>, label: String, filter: DeviceFilter) {
     match groups.iter_mut().find(|g| g.label == label) {
-        Some(g) => g.count += n,
+        Some(g) => g.count += 1,
         None => groups.push(ReadinessGroup {
             label,
-            count: n,
+            count: 1,
             filter,
         }),
     }
