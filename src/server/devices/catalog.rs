@@ -8,8 +8,9 @@
 //! correlates with the sort (iOS devices sorted by type) still walked half an index.
 //!
 //! The copy follows `connectors.devices_version`, which every sync's final transaction moves:
-//! a request that finds another version builds a new copy (one at a time; about a quarter of a
-//! second at 100,000 devices) and the sync hub builds it as soon as a run ends.
+//! the first request that finds another version builds a new copy (one at a time). Building it
+//! right after each run made the run beside it slower and raised the sync's peak memory, so it
+//! waits for someone to look.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;

@@ -57,16 +57,6 @@ pub(crate) async fn catalog(state: &AppState) -> Result<Option<std::sync::Arc<Ca
     Ok(Some(state.catalogs.get(pool, &cid, version).await?))
 }
 
-/// Builds the current connector's device list ahead of the next request (after a sync).
-pub(crate) fn refresh(state: &AppState) {
-    let state = state.clone();
-    state.background.tracker.clone().spawn(async move {
-        if let Err(e) = catalog(&state).await {
-            tracing::warn!(error = %e, "could not build the device list");
-        }
-    });
-}
-
 /// One page of the device list of the current connector (empty when there is none).
 pub(crate) async fn page(state: &AppState, query: &DeviceQuery) -> Result<DevicePage, AppError> {
     let pool = state.db.pool();

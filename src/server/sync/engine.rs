@@ -109,11 +109,7 @@ pub(crate) async fn execute(
         r = work => r,
     };
     let result = match ended {
-        Ok(summary) => {
-            // The device list in memory is rebuilt now rather than at the next page view.
-            super::super::devices::refresh(state);
-            Ok(summary)
-        }
+        Ok(summary) => Ok(summary),
         Err(e) => {
             let record = failure_record(&exchange, &run, &before, clock, &e);
             if let Err(db) = close_failed(state, &run, &record, &e).await {
