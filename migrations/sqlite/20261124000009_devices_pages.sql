@@ -26,7 +26,9 @@ ALTER TABLE connectors ADD COLUMN devices_version BIGINT NOT NULL DEFAULT 0;
 -- of owner (mailbox), its removal from Exchange and its return. When it was first seen is the
 -- device's own first_seen_at. Kept with the device (removed devices are kept too).
 CREATE TABLE device_events (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- Order of writing among events of the same time (ids need not stay unique after a
+    -- deletion, so no AUTOINCREMENT; PostgreSQL's twin uses BIGINT GENERATED ALWAYS AS IDENTITY).
+    id              INTEGER PRIMARY KEY,
     connector_id    TEXT NOT NULL REFERENCES connectors (id) ON DELETE CASCADE,
     guid            TEXT NOT NULL,
     at              TEXT NOT NULL,

@@ -2,7 +2,7 @@
 //! the addresses of a view (filters, sort, page) and its CSV, and the summary chart's segments.
 
 use crate::app::paths::{DEVICES, DEVICES_CSV};
-use crate::app::query::escape;
+use crate::app::query::{encode, with_query};
 use crate::model::{DeviceFilter, DeviceQuery, DeviceSort, SortDir, StateBucket};
 
 /// The word Intune uses for a state bucket.
@@ -85,22 +85,6 @@ pub const COLUMNS: [(&str, DeviceSort); 8] = [
     ("Last successful sync", DeviceSort::LastSync),
     ("First sync", DeviceSort::FirstSync),
 ];
-
-fn encode(pairs: &[(&str, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={}", escape(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn with_query(path: &str, query: &str) -> String {
-    if query.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}?{query}")
-    }
-}
 
 /// The query string of a view (filters, sort, size, position), as the server function takes it.
 pub fn query_string(q: &DeviceQuery) -> String {

@@ -82,7 +82,8 @@ impl HistoryQuery {
     }
 }
 
-fn encode(pairs: &[(&str, String)]) -> String {
+/// `key=value&…`, each value percent-encoded.
+pub(crate) fn encode(pairs: &[(&str, String)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| format!("{k}={}", escape(v)))
@@ -90,7 +91,8 @@ fn encode(pairs: &[(&str, String)]) -> String {
         .join("&")
 }
 
-fn with_query(path: &str, query: &str) -> String {
+/// `path?query`, or `path` alone when there is no query.
+pub(crate) fn with_query(path: &str, query: &str) -> String {
     if query.is_empty() {
         path.to_owned()
     } else {
