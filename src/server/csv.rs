@@ -43,25 +43,45 @@ pub(crate) fn push_record(out: &mut String, fields: impl IntoIterator<Item = Str
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&quote(&field));
+        push_field(out, &field, false);
     }
     out.push_str("\r\n");
 }
 
-/// One RFC 4180 field: with a comma, quote or line break it is quoted, its quotes doubled.
-pub(crate) fn quote(field: &str) -> String {
+/// Appends one RFC 4180 field without building it apart: quoted only when it needs it, its
+/// quotes doubled; `inert` first gives a field a spreadsheet would run a leading `'` (as
+/// [`inert`] does).
+pub(crate) fn push_field(out: &mut String, field: &str, inert: bool) {
+    let mark = inert && runs_as_formula(field);
     if field.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
+        out.push('"');
+        if mark {
+            out.push('\'');
+        }
+        for (i, part) in field.split('"').enumerate() {
+            if i > 0 {
+                out.push_str("\"\"");
+            }
+            out.push_str(part);
+        }
+        out.push('"');
     } else {
-        field.to_owned()
+        if mark {
+            out.push('\'');
+        }
+        out.push_str(field);
     }
+}
+
+fn runs_as_formula(field: &str) -> bool {
+    field.starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 
 /// A field a spreadsheet will not run: one starting with `=`, `+`, `-`, `@`, a tab or a
 /// carriage return gets a leading `'` (OWASP's advice against CSV formula injection). For
 /// exports that carry text others typed (an audit log's actor is whatever a sign-in sent).
 pub(crate) fn inert(field: String) -> String {
-    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if runs_as_formula(&field) {
         format!("'{field}")
     } else {
         field
@@ -71,6 +91,12 @@ pub(crate) fn inert(field: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn quote(field: &str) -> String {
+        let mut out = String::new();
+        push_field(&mut out, field, false);
+        out
+    }
 
     #[test]
     fn csv_fields_are_quoted_only_when_they_need_it() {
@@ -93,5 +119,14 @@ mod tests {
         let mut out = String::new();
         push_record(&mut out, [inert("=HYPERLINK(\"x\",\"y\")".to_owned())]);
         assert_eq!(out, "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\"\r\n");
+        let mut direct = String::new();
+        push_field(&mut direct, "=HYPERLINK(\"x\",\"y\")", true);
+        direct.push_str("\r\n");
+        assert_eq!(direct, out);
+        for plain in ["", "x", "a,b", "-1", "\rx", "say \"hi\""] {
+            let mut direct = String::new();
+            push_field(&mut direct, plain, true);
+            assert_eq!(direct, quote(&inert(plain.to_owned())), "{plain:?}");
+        }
     }
 }

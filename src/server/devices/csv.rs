@@ -12,12 +12,13 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use tokio::sync::mpsc;
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use sqlx::SqlitePool;
 
 use crate::model::DeviceQuery;
 
-use super::super::csv::{inert, push_record, time};
+use super::super::csv::{push_field, push_record, time};
 use super::super::state::AppState;
 use super::derive;
 
@@ -101,8 +102,8 @@ pub(crate) async fn download(state: &AppState, query: DeviceQuery) -> Response {
                     return;
                 }
             };
-            for fields in rows {
-                push_record(&mut out, fields);
+            for record in rows {
+                out.push_str(&record);
             }
             if out.len() >= CHUNK {
                 let chunk = std::mem::replace(&mut out, String::with_capacity(CHUNK + 4096));
@@ -131,90 +132,203 @@ pub(crate) async fn download(state: &AppState, query: DeviceQuery) -> Response {
         .into_response()
 }
 
-/// The CSV fields of the devices `guids`, in that order (a device gone since is left out).
+/// The CSV records of the devices `guids`, in that order (a device gone since is left out).
+/// Columns are named once and read by position; each record is written straight into one
+/// string, without a string per field.
 async fn read_batch(
     pool: &SqlitePool,
     connector_id: &str,
     guids: &[String],
-) -> Result<Vec<Vec<String>>, sqlx::Error> {
-    let mut q: QueryBuilder<Sqlite> =
-        QueryBuilder::new("SELECT * FROM devices WHERE connector_id = ");
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
+    let mut columns = q.separated(", ");
+    for (column, _) in COLUMNS {
+        columns.push(column);
+    }
+    q.push(" FROM devices WHERE connector_id = ");
     q.push_bind(connector_id.to_owned()).push(" AND guid IN (");
     let mut list = q.separated(", ");
     for g in guids {
         list.push_bind(g.clone());
     }
     q.push(")");
-    let mut found: HashMap<String, Vec<String>> = HashMap::with_capacity(guids.len());
+    let mut found: HashMap<String, String> = HashMap::with_capacity(guids.len());
     let mut rows = q.build().fetch(pool);
     while let Some(r) = rows.next().await {
         let r = r?;
-        found.insert(r.try_get("guid")?, fields(&r)?);
+        found.insert(r.try_get(0)?, record(&r)?);
     }
     Ok(guids.iter().filter_map(|g| found.remove(g)).collect())
 }
 
-/// One device's CSV fields, in `HEADER` order.
-fn fields(r: &SqliteRow) -> Result<Vec<String>, sqlx::Error> {
-    let text = |c: &str| -> Result<String, sqlx::Error> {
-        Ok(inert(
-            r.try_get::<Option<String>, _>(c)?.unwrap_or_default(),
-        ))
-    };
-    let at = |c: &str| -> Result<String, sqlx::Error> {
-        Ok(r.try_get::<Option<DateTime<Utc>>, _>(c)?
-            .map(time)
-            .unwrap_or_default())
-    };
-    let int = |c: &str| -> Result<String, sqlx::Error> {
-        Ok(r.try_get::<Option<i64>, _>(c)?
-            .map(|n| n.to_string())
-            .unwrap_or_default())
-    };
-    let flag = |c: &str| -> Result<String, sqlx::Error> {
-        Ok(r.try_get::<Option<bool>, _>(c)?
-            .map(|b| b.to_string())
-            .unwrap_or_default())
-    };
-    let display: Option<String> = r.try_get("user_display_name")?;
-    Ok(vec![
-        text("guid")?,
-        text("identity")?,
-        text("mailbox")?,
-        text("user_display_name")?,
-        text("device_id")?,
-        text("friendly_name")?,
-        text("device_type")?,
-        text("device_model")?,
-        text("device_os")?,
-        text("os_family")?,
-        text("device_user_agent")?,
-        text("client_type")?,
-        text("client_version")?,
-        text("access_state")?,
-        text("access_state_reason")?,
-        text("access_control_rule")?,
-        flag("is_managed")?,
-        flag("is_compliant")?,
-        at("first_sync_time")?,
-        at("last_success_sync")?,
-        at("last_sync_attempt_time")?,
-        at("last_policy_update_time")?,
-        int("last_ping_heartbeat")?,
-        int("number_of_folders_synced")?,
-        text("device_policy_applied")?,
-        text("device_policy_application_status")?,
-        text("sync_status")?,
-        text("status_note")?,
-        flag("is_remote_wipe_supported")?,
-        at("device_wipe_request_time")?,
-        at("device_wipe_sent_time")?,
-        at("device_wipe_ack_time")?,
-        text("last_device_wipe_requestor")?,
-        at("when_changed_utc")?,
-        at("first_seen_at")?,
-        at("last_seen_at")?,
-        at("removed_at")?,
-        inert(derive::user_name(display.as_deref()).unwrap_or_default()),
-    ])
+/// How a column is written.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// Text from Exchange, made inert for spreadsheets.
+    Text,
+    /// A time, in UTC (`2026-11-24T10:00:00.000Z`).
+    Time,
+    Int,
+    Flag,
+    /// The person's name taken from `UserDisplayName` (the column before it).
+    UserName,
+}
+
+/// The columns read, in `HEADER` order (the guid first: rows are matched to the order by it).
+const COLUMNS: [(&str, Kind); 38] = [
+    ("guid", Kind::Text),
+    ("identity", Kind::Text),
+    ("mailbox", Kind::Text),
+    ("user_display_name", Kind::Text),
+    ("device_id", Kind::Text),
+    ("friendly_name", Kind::Text),
+    ("device_type", Kind::Text),
+    ("device_model", Kind::Text),
+    ("device_os", Kind::Text),
+    ("os_family", Kind::Text),
+    ("device_user_agent", Kind::Text),
+    ("client_type", Kind::Text),
+    ("client_version", Kind::Text),
+    ("access_state", Kind::Text),
+    ("access_state_reason", Kind::Text),
+    ("access_control_rule", Kind::Text),
+    ("is_managed", Kind::Flag),
+    ("is_compliant", Kind::Flag),
+    ("first_sync_time", Kind::Time),
+    ("last_success_sync", Kind::Time),
+    ("last_sync_attempt_time", Kind::Time),
+    ("last_policy_update_time", Kind::Time),
+    ("last_ping_heartbeat", Kind::Int),
+    ("number_of_folders_synced", Kind::Int),
+    ("device_policy_applied", Kind::Text),
+    ("device_policy_application_status", Kind::Text),
+    ("sync_status", Kind::Text),
+    ("status_note", Kind::Text),
+    ("is_remote_wipe_supported", Kind::Flag),
+    ("device_wipe_request_time", Kind::Time),
+    ("device_wipe_sent_time", Kind::Time),
+    ("device_wipe_ack_time", Kind::Time),
+    ("last_device_wipe_requestor", Kind::Text),
+    ("when_changed_utc", Kind::Time),
+    ("first_seen_at", Kind::Time),
+    ("last_seen_at", Kind::Time),
+    ("removed_at", Kind::Time),
+    ("user_display_name", Kind::UserName),
+];
+
+/// One device's CSV record, CRLF included.
+fn record(r: &SqliteRow) -> Result<String, sqlx::Error> {
+    let mut out = String::with_capacity(640);
+    for (i, (_, kind)) in COLUMNS.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match kind {
+            Kind::Text => {
+                if let Some(text) = r.try_get::<Option<&str>, _>(i)? {
+                    push_field(&mut out, text, true);
+                }
+            }
+            Kind::UserName => {
+                let display = r.try_get::<Option<&str>, _>(i)?;
+                if let Some(name) = derive::user_name(display) {
+                    push_field(&mut out, &name, true);
+                }
+            }
+            Kind::Time => {
+                if let Some(text) = r.try_get::<Option<&str>, _>(i)? {
+                    if stored_time(text) {
+                        push_time(&mut out, text);
+                    } else if let Some(at) = r.try_get::<Option<DateTime<Utc>>, _>(i)? {
+                        out.push_str(&time(at));
+                    }
+                }
+            }
+            Kind::Int => {
+                if let Some(n) = r.try_get::<Option<i64>, _>(i)? {
+                    let _ = write!(out, "{n}");
+                }
+            }
+            Kind::Flag => {
+                if let Some(b) = r.try_get::<Option<bool>, _>(i)? {
+                    out.push_str(if b { "true" } else { "false" });
+                }
+            }
+        }
+    }
+    out.push_str("\r\n");
+    Ok(out)
+}
+
+/// Whether a stored time is in the form the sync writes (`2026-11-24T10:00:00[.fraction]+00:00`,
+/// RFC 3339 in UTC), which [`push_time`] rewrites without parsing; any other form is decoded.
+fn stored_time(text: &str) -> bool {
+    let b = text.as_bytes();
+    if b.len() < 25 {
+        return false;
+    }
+    let digits = |range: std::ops::Range<usize>| b[range].iter().all(u8::is_ascii_digit);
+    let fraction = &b[19..b.len() - 6];
+    let fraction_ok = fraction.is_empty()
+        || (fraction.len() >= 2
+            && fraction[0] == b'.'
+            && fraction[1..].iter().all(u8::is_ascii_digit));
+    digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+        && fraction_ok
+        && text.ends_with("+00:00")
+}
+
+/// Writes a time that [`stored_time`] accepted as the exports do: milliseconds (cut, not
+/// rounded, like [`time`]) and `Z`.
+fn push_time(out: &mut String, text: &str) {
+    out.push_str(&text[..19]);
+    out.push('.');
+    let fraction = text[19..text.len() - 6].trim_start_matches('.');
+    let millis = fraction.get(..3).unwrap_or(fraction);
+    out.push_str(millis);
+    for _ in millis.len()..3 {
+        out.push('0');
+    }
+    out.push('Z');
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn stored_times_are_rewritten_as_the_exports_write_times() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 7).unwrap();
+        for nanos in [0, 120_000_000, 123_456_789, 999_999_999, 5_000] {
+            let at = at + chrono::Duration::nanoseconds(nanos);
+            // As sqlx stores a DateTime<Utc> in SQLite.
+            let stored = at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+            assert!(stored_time(&stored), "{stored}");
+            let mut out = String::new();
+            push_time(&mut out, &stored);
+            assert_eq!(out, time(at), "{stored}");
+        }
+        for other in [
+            "2026-11-24 10:00:07",
+            "2026-11-24T10:00:07Z",
+            "2026-11-24T10:00:07+01:00",
+            "2026-11-24T10:00:07.+00:00",
+            "",
+            "garbage",
+        ] {
+            assert!(!stored_time(other), "{other}");
+        }
+    }
 }
