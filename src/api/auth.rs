@@ -242,9 +242,20 @@ fn with_query(path: &str, pairs: &[(&str, String)]) -> String {
 
 /// Where to go after signing in: `next` when it is a path on this site, else the connector
 /// page (never another site: no open redirect).
+///
+/// A path on this site starts with one `/` and holds only visible ASCII: browsers drop tabs
+/// and line breaks from a URL and read `\` as `/`, so `/\t/evil.example` or `/\\evil.example`
+/// would lead to another host, and a control character cannot go in a `Location` header.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            n.to_owned()
+        }
         _ => crate::app::layout::CONNECTOR_PATH.to_owned(),
     }
 }
@@ -262,7 +273,20 @@ mod tests {
             )),
             "/conditional-access/exchange-connector/sync-history?status=failed"
         );
-        for bad in ["https://evil.example", "//evil.example", "/\\evil", "evil"] {
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil",
+            "evil",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "/\r\nSet-Cookie: x=y",
+            "/\u{0}",
+            "/\u{7f}",
+            "/caf\u{e9}",
+            "",
+        ] {
             assert_eq!(
                 safe_next(Some(bad)),
                 "/conditional-access/exchange-connector"

@@ -392,3 +392,56 @@ async fn without_javascript_a_visitor_signs_in_and_comes_back_to_the_page_they_w
     let (_, location) = form_post(&client, &app.base_url, "auth/sign-in", &evil).await;
     assert_eq!(location, "/conditional-access/exchange-connector");
 }
+
+/// Addresses browsers read as another site, or that cannot go in a `Location` header: a sign-in
+/// sends the person to the connector page instead, and the request never fails.
+pub(super) const FOREIGN_NEXTS: [&str; 6] = [
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\\evil.example",
+    "//evil.example",
+    "/\u{1}x",
+    "/x\r\nSet-Cookie: a=b",
+];
+
+#[tokio::test]
+async fn a_form_sign_in_never_follows_next_to_another_site_or_fails_on_control_characters() {
+    let app = TestApp::with_sim(1, 10).await;
+    for (i, next) in FOREIGN_NEXTS.into_iter().enumerate() {
+        // An account each: the wrong passwords stay below the lock-out.
+        let email = format!("nia{i}@contoso.test");
+        app.control
+            .create_user(&email, PASSWORD, Role::Reader)
+            .await
+            .expect("user");
+        let client = browser();
+        // A failed sign-in's notice keeps `next` for the second try, but no foreign one (a few
+        // of them: every failure counts against this address).
+        if i < 3 {
+            let wrong = [
+                ("email", email.as_str()),
+                ("password", "wrong wrong wrong"),
+                ("next", next),
+            ];
+            let (status, location) =
+                form_post(&client, &app.base_url, "auth/sign-in", &wrong).await;
+            assert_eq!(
+                (status, location.as_str()),
+                (302, "/sign-in?notice=sign-in-failed"),
+                "{next:?}"
+            );
+        }
+        let right = [
+            ("email", email.as_str()),
+            ("password", PASSWORD),
+            ("next", next),
+        ];
+        let (status, location) = form_post(&client, &app.base_url, "auth/sign-in", &right).await;
+        assert_eq!(
+            (status, location.as_str()),
+            (302, "/conditional-access/exchange-connector"),
+            "{next:?}"
+        );
+        assert!(me(&client, &app.base_url).await.is_some(), "{next:?}");
+    }
+}

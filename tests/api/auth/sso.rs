@@ -453,3 +453,24 @@ async fn without_single_sign_on_a_new_account_needs_a_password() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("password"), "{body}");
 }
+
+#[tokio::test]
+async fn after_single_sign_on_a_foreign_or_broken_next_leads_to_the_connector_page() {
+    let app = app_with_sso(provider_sim(true).await).await;
+    let email = admin_email(&app);
+    app.control
+        .create_user(&email, PASSWORD, Role::Reader)
+        .await
+        .expect("account");
+    for next in super::FOREIGN_NEXTS {
+        let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        let client = browser();
+        let back = provider_answer(&app, &client, &encoded).await;
+        assert_eq!(
+            follow(&client, back.as_str()).await,
+            "/conditional-access/exchange-connector",
+            "{next:?}"
+        );
+        assert_eq!(me(&client, &app.base_url).await.expect("in").email, email);
+    }
+}
