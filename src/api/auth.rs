@@ -183,13 +183,18 @@ async fn audited_sign_in(
 
     let signed_in = crate::server::auth::sign_in(state, session, email, password, address).await;
     let event = match &signed_in {
-        Ok(who) => Event::new(AuditAction::SignIn, Some(&who.email), AuditResult::Success),
+        Ok(who) => {
+            let event = Event::new(AuditAction::SignIn, Some(&who.email), AuditResult::Success);
+            audit::record(state.db.pool(), event.address(Some(address))).await;
+            return signed_in;
+        }
         Err(e) => {
             // What was typed, bounded: an attacker's megabyte is not worth keeping.
             let typed: String = email.trim().chars().take(254).collect();
             let actor = Some(typed.as_str()).filter(|t| !t.is_empty());
             let (result, detail) = match e {
                 AppError::Throttled(_) => (AuditResult::Denied, "too many failed sign-ins"),
+                AppError::Busy(_) => (AuditResult::Denied, "too many password checks at once"),
                 AppError::Invalid { field, .. } if field == "email" => {
                     (AuditResult::Failure, "no email address")
                 }
@@ -201,7 +206,12 @@ async fn audited_sign_in(
             Event::new(AuditAction::SignInFailed, actor, result).detail(detail)
         }
     };
-    audit::record(state.db.pool(), event.address(Some(address))).await;
+    // Failures come from anyone: recorded within the anonymous budget.
+    let kind = match &signed_in {
+        Err(AppError::Throttled(_) | AppError::Busy(_)) => audit::budget::Kind::Refusal,
+        _ => audit::budget::Kind::Attempt,
+    };
+    audit::record_anonymous(state, kind, event.address(Some(address))).await;
     signed_in
 }
 
@@ -216,6 +226,7 @@ fn failed_sign_in_notice(
 ) -> Vec<(&'static str, String)> {
     let notice = match error {
         AppError::Throttled(_) => FormNotice::Throttled,
+        AppError::Busy(_) => FormNotice::Busy,
         AppError::Invalid { field, .. } if field == "email" => FormNotice::EmailMissing,
         AppError::Invalid { .. } => FormNotice::SignInFailed,
         _ => FormNotice::ServerError,
@@ -312,6 +323,10 @@ mod tests {
         use crate::server::auth::{throttle, SIGN_IN_FAILED};
         use std::time::Duration;
         assert_eq!(FormNotice::SignInFailed.message(), SIGN_IN_FAILED);
+        assert_eq!(
+            FormNotice::Busy.message(),
+            crate::server::auth::password::BUSY
+        );
         for secs in [1u64, 60, 61, 600, 900] {
             let minutes = secs.div_ceil(60);
             assert_eq!(

@@ -83,10 +83,10 @@ async fn session() -> Result<tower_sessions::Session, ApiError> {
 /// The address the request came from (the TCP peer), for throttling and the audit log.
 #[cfg(feature = "ssr")]
 async fn client_address() -> String {
-    use axum::extract::ConnectInfo;
-    leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
+    use crate::server::client_ip::ClientIp;
+    leptos_axum::extract::<axum::Extension<ClientIp>>()
         .await
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .map(|axum::Extension(ClientIp(ip))| ip.to_string())
         .unwrap_or_else(|_| "unknown".into())
 }
 

@@ -106,11 +106,13 @@ pub enum FormNotice {
     SsoFailed,
     /// The provider vouched for someone without an enabled account here.
     SsoNoAccount,
+    /// Too many password checks at once: try again in a few seconds.
+    Busy,
     ServerError,
 }
 
 impl FormNotice {
-    pub const ALL: [FormNotice; 30] = [
+    pub const ALL: [FormNotice; 31] = [
         FormNotice::SignedOut,
         FormNotice::SignInFailed,
         FormNotice::Throttled,
@@ -140,6 +142,7 @@ impl FormNotice {
         FormNotice::SsoCancelled,
         FormNotice::SsoFailed,
         FormNotice::SsoNoAccount,
+        FormNotice::Busy,
         FormNotice::ServerError,
     ];
 
@@ -175,6 +178,7 @@ impl FormNotice {
             FormNotice::SsoCancelled => "sso-cancelled",
             FormNotice::SsoFailed => "sso-failed",
             FormNotice::SsoNoAccount => "sso-no-account",
+            FormNotice::Busy => "busy",
             FormNotice::ServerError => "server-error",
         }
     }
@@ -230,6 +234,9 @@ impl FormNotice {
             FormNotice::SsoNoAccount => {
                 "Your account at the sign-in provider has no enabled account here. Ask an admin \
                  to add your email address on the Users page."
+            }
+            FormNotice::Busy => {
+                "The server is checking many sign-ins at once. Try again in a few seconds."
             }
             FormNotice::ServerError => {
                 "Something went wrong on the connector server. The server log has the details."

@@ -1,10 +1,11 @@
 //! The audit log: who did what, from where, to what, and how it ended. Every action that
 //! changes something (and every sign-in, failed or not) appends one entry.
 
+pub(crate) mod budget;
+
 use chrono::Utc;
 use sqlx::SqlitePool;
 
-use crate::error::ApiError;
 use crate::model::{AuditAction, AuditEntry, AuditFilter, AuditPage, AuditResult, Role, SyncKind};
 
 use super::csv::{inert, push_record, time};
@@ -70,6 +71,22 @@ impl Event {
     }
 }
 
+/// Appends `event` made by a request nobody is signed in with (a failed sign-in, a refused
+/// first-admin link, a single sign-on answer): within the anonymous budget, its detail and
+/// typed actor cut short. See [`budget`].
+pub(crate) async fn record_anonymous(state: &AppState, kind: budget::Kind, mut event: Event) {
+    if !state.anonymous_audit.take(
+        event.source_address.as_deref(),
+        kind,
+        std::time::Instant::now(),
+    ) {
+        return;
+    }
+    event.detail = event.detail.as_deref().map(budget::bounded);
+    event.actor = event.actor.as_deref().map(budget::bounded);
+    record(state.db.pool(), event).await;
+}
+
 /// Records that `who` asked for `path` (a server function, a page or a download) and their
 /// role does not allow it.
 pub(crate) async fn access_denied(
@@ -133,18 +150,7 @@ pub(crate) fn sync_start(
     match outcome {
         Ok(run_id) => event(AuditResult::Success).detail(format!("run {run_id}")),
         Err(AppError::Conflict(reason)) => event(AuditResult::Denied).detail(reason.as_str()),
-        Err(e) => event(AuditResult::Failure).detail(admin_reason(e)),
-    }
-}
-
-/// What an admin may read of a failure: the plain-language message, or for internal failures
-/// the same pointer to the server log the browser gets.
-fn admin_reason(e: &AppError) -> String {
-    match e {
-        AppError::Db(_) | AppError::Session(_) | AppError::Internal(_) => {
-            ApiError::Internal.to_string()
-        }
-        other => other.to_string(),
+        Err(e) => event(AuditResult::Failure).detail(e.public_message()),
     }
 }
 

@@ -6,6 +6,7 @@ pub(crate) mod auth;
 #[doc(hidden)]
 pub mod bench;
 pub mod cli;
+pub(crate) mod client_ip;
 pub mod config;
 pub(crate) mod connector;
 #[doc(hidden)]
@@ -175,6 +176,7 @@ impl Application {
             hub: sync::hub::SyncHub::new(),
             background: Background::default(),
             sync_settings: Arc::new(config.sync),
+            anonymous_audit: Arc::default(),
             throttle: Arc::new(auth::throttle::Throttle::new(
                 config.security.sign_in_max_failures,
                 config.security.sign_in_window,

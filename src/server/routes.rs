@@ -1,6 +1,8 @@
 //! The HTTP surface: Leptos pages and server functions, live status (SSE), the CSV exports of
 //! the sync history, the devices and the audit log, health, static files, layers.
 
+use std::sync::Arc;
+
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -21,7 +23,7 @@ use crate::model::{AuditFilter, HistoryFilter};
 use super::auth::{csrf, guard, oidc, session};
 use super::setup;
 use super::state::AppState;
-use super::{audit, csv, headers, history, live};
+use super::{audit, client_ip, csv, headers, history, live};
 
 /// The span of a request in the log: its method and path, never its query (OAuth callbacks
 /// carry codes there, the first-admin link its token).
@@ -81,6 +83,11 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.security.clone(),
             csrf::refuse_cross_site,
+        ))
+        // Who the client is, before anything counts or records them.
+        .layer(middleware::from_fn_with_state(
+            Arc::<[ipnet::IpNet]>::from(state.security.trusted_proxies.as_slice()),
+            client_ip::resolve,
         ))
         // Outside the rest, so that every answer (a refusal, a redirect, a 404) has them.
         .layer(middleware::from_fn_with_state(

@@ -37,6 +37,8 @@ pub struct AppState {
     pub(crate) security: Arc<SecuritySettings>,
     /// Failed sign-ins per account and per address.
     pub(crate) throttle: Arc<Throttle>,
+    /// How many audit entries anonymous requests may still add.
+    pub(crate) anonymous_audit: Arc<super::audit::budget::AnonymousBudget>,
     /// Seals and opens stored secrets (refresh tokens).
     pub(crate) secrets: Arc<SecretBox>,
     /// The session store (the table `sessions`).

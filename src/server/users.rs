@@ -54,6 +54,7 @@ impl UserError {
     pub(crate) fn notice(&self) -> FormNotice {
         match self {
             UserError::Refused(notice) => *notice,
+            UserError::App(AppError::Busy(_)) => FormNotice::Busy,
             UserError::App(_) => FormNotice::ServerError,
         }
     }
@@ -330,20 +331,24 @@ pub(crate) async fn change_own_password(
     let Some(hash) = row.password_hash else {
         return Err(UserError::Refused(FormNotice::NoPassword));
     };
-    let now = std::time::Instant::now();
-    if state
+    let Ok(attempt) = state
         .throttle
-        .locked_for(email, actor.address, now)
-        .is_some()
-    {
+        .begin(email, actor.address, std::time::Instant::now())
+    else {
         return Err(actor.refuse(state, email, FormNotice::Throttled).await);
-    }
+    };
     let unchanged = change.new.expose_secret() == change.current.expose_secret();
-    if !password::verify(change.current, Some(hash)).await {
-        state.throttle.failed(email, actor.address, now);
-        return Err(actor
-            .refuse(state, email, FormNotice::CurrentPasswordWrong)
-            .await);
+    match password::verify(change.current, Some(hash)).await {
+        Ok(true) => state.throttle.succeeded(attempt),
+        Ok(false) => {
+            return Err(actor
+                .refuse(state, email, FormNotice::CurrentPasswordWrong)
+                .await)
+        }
+        Err(e) => {
+            state.throttle.undecided(attempt);
+            return Err(UserError::App(e));
+        }
     }
     let refusal = if password::check_new(&change.new).is_err() {
         Some(FormNotice::PasswordShort)
@@ -417,7 +422,7 @@ async fn refuse_link(state: &AppState, address: &str) -> UserError {
     let event = Event::new(AuditAction::UserChange, None, AuditResult::Denied)
         .address(Some(address))
         .detail(format!("first-admin link refused: {}", notice.message()));
-    audit::record(state.db.pool(), event).await;
+    audit::record_anonymous(state, audit::budget::Kind::Attempt, event).await;
     UserError::Refused(notice)
 }
 

@@ -218,6 +218,41 @@ async fn the_sixth_failed_sign_in_of_an_account_is_throttled_even_with_the_right
     );
 }
 
+#[tokio::test]
+async fn fifty_parallel_guesses_for_one_account_check_only_as_many_passwords_as_allowed() {
+    let app = TestApp::with_sim(1, 10).await;
+    app.control
+        .create_user("dee@contoso.test", PASSWORD, Role::Reader)
+        .await
+        .expect("user");
+    let guesses = (0..50).map(|i| {
+        let base_url = app.base_url.clone();
+        tokio::spawn(async move {
+            let password = format!("guess number {i}");
+            let form = [
+                ("email", "dee@contoso.test"),
+                ("password", password.as_str()),
+            ];
+            call(&browser(), &base_url, "auth/sign-in", &form).await.0
+        })
+    });
+    let mut statuses = Vec::new();
+    for g in guesses.collect::<Vec<_>>() {
+        statuses.push(g.await.expect("guess"));
+    }
+    let checked = statuses.iter().filter(|s| **s == 400).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    // Five were checked (and wrong); the others were refused before any hashing.
+    assert_eq!((checked, refused), (5, 45), "{statuses:?}");
+    let db = app.db().await;
+    let wrong = audit_of(&db, "dee@contoso.test")
+        .await
+        .into_iter()
+        .filter(|e| e.3 == "failure")
+        .count();
+    assert_eq!(wrong, 5, "passwords evaluated");
+}
+
 /// The `ec_session` cookie a response sets, as `name=value`.
 fn session_cookie(r: &reqwest::Response) -> Option<String> {
     r.headers()
@@ -444,4 +479,146 @@ async fn a_form_sign_in_never_follows_next_to_another_site_or_fails_on_control_c
         );
         assert!(me(&client, &app.base_url).await.is_some(), "{next:?}");
     }
+}
+
+/// Posts a sign-in through a proxy that says the client is `forwarded_for`.
+async fn sign_in_via_proxy(base_url: &str, forwarded_for: &str, password: &str) -> u16 {
+    browser()
+        .post(format!("{base_url}/api/auth/sign-in"))
+        .header("accept", "application/json")
+        .header("x-forwarded-for", forwarded_for)
+        .form(&[("email", "pat@contoso.test"), ("password", password)])
+        .send()
+        .await
+        .expect("the server answers")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_is_throttled_and_audited_under_its_own_address() {
+    let sim = crate::helpers::start_sim(1, 1).await;
+    let settings = crate::helpers::settings_for(&sim);
+    let app = TestApp::spawn_configured(settings, Some(sim), |config| {
+        config.security.trusted_proxies = vec!["127.0.0.0/8".parse().expect("net")];
+    })
+    .await;
+    app.control
+        .create_user("pat@contoso.test", PASSWORD, Role::Reader)
+        .await
+        .expect("user");
+    // Someone guesses from one address until locked out…
+    for _ in 0..5 {
+        let status = sign_in_via_proxy(&app.base_url, "203.0.113.66", "guess guess guess").await;
+        assert_eq!(status, 400);
+    }
+    assert_eq!(
+        sign_in_via_proxy(&app.base_url, "203.0.113.66", PASSWORD).await,
+        429,
+        "the guesser is locked out"
+    );
+    // …and the right person, from another address behind the same proxy, still signs in.
+    assert_eq!(
+        sign_in_via_proxy(&app.base_url, "198.51.100.20, 127.0.0.1", PASSWORD).await,
+        200
+    );
+    let db = app.db().await;
+    let addresses: Vec<(String, Option<String>)> = audit_of(&db, "pat@contoso.test")
+        .await
+        .into_iter()
+        .map(|e| (e.3, e.5))
+        .collect();
+    let failure = ("failure".to_owned(), Some("203.0.113.66".to_owned()));
+    let denied = ("denied".to_owned(), Some("203.0.113.66".to_owned()));
+    let success = ("success".to_owned(), Some("198.51.100.20".to_owned()));
+    let mut expected = vec![failure; 5];
+    expected.extend([denied, success]);
+    assert_eq!(addresses, expected);
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_a_forwarded_address_is_ignored() {
+    let app = TestApp::with_sim(1, 10).await;
+    app.control
+        .create_user("pat@contoso.test", PASSWORD, Role::Reader)
+        .await
+        .expect("user");
+    // A client cannot escape its lock-out by naming another address.
+    for i in 0..5 {
+        let status = sign_in_via_proxy(
+            &app.base_url,
+            &format!("203.0.113.{i}"),
+            "guess guess guess",
+        )
+        .await;
+        assert_eq!(status, 400);
+    }
+    assert_eq!(
+        sign_in_via_proxy(&app.base_url, "203.0.113.99", PASSWORD).await,
+        429
+    );
+    let db = app.db().await;
+    for entry in audit_of(&db, "pat@contoso.test").await {
+        assert_eq!(entry.5.as_deref(), Some("127.0.0.1"));
+    }
+}
+
+#[tokio::test]
+async fn anonymous_requests_add_a_bounded_number_of_audit_entries_and_none_without_single_sign_on()
+{
+    let app = TestApp::with_sim(1, 10).await;
+    let db = app.db().await;
+    let anonymous_entries = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('signInFailed', 'userChange') \
+             AND result <> 'success'",
+        )
+        .fetch_one(&db)
+        .await
+        .expect("count")
+    };
+    // Single sign-on is off: its callback records nothing, whatever it is sent.
+    let long_error = "x".repeat(50_000);
+    for _ in 0..20 {
+        let r = browser()
+            .get(format!(
+                "{}/auth/sso/callback?state=s&error={long_error}",
+                app.base_url
+            ))
+            .send()
+            .await
+            .expect("callback");
+        assert_eq!(r.status(), 303, "back to the sign-in page");
+    }
+    assert_eq!(anonymous_entries().await, 0);
+
+    // Wrong passwords for many accounts and first-admin links after an admin exists, from one
+    // address: every one is refused, far fewer are recorded.
+    for i in 0..60 {
+        let email = format!("nobody-{i}@contoso.test");
+        let form = [("email", email.as_str()), ("password", "wrong password")];
+        let (status, _) = call(&browser(), &app.base_url, "auth/sign-in", &form).await;
+        assert!(status == 400 || status == 429, "{status}");
+        let link = [
+            ("token", "not-a-token"),
+            ("email", email.as_str()),
+            ("password", PASSWORD),
+        ];
+        let (status, _) = call(&browser(), &app.base_url, "auth/first-admin", &link).await;
+        assert_eq!(status, 409);
+    }
+    let recorded = anonymous_entries().await;
+    // At most 40 checked attempts and 5 refusals beyond the throttle per address and window.
+    assert!(
+        (40..=45).contains(&recorded),
+        "120 anonymous refusals from one address, {recorded} recorded"
+    );
+    // The first ones are there: a real attack still shows in the log.
+    let first: String = sqlx::query_scalar(
+        "SELECT actor FROM audit_log WHERE action = 'signInFailed' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("first failure recorded");
+    assert_eq!(first, "nobody-0@contoso.test");
 }

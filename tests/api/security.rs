@@ -531,3 +531,50 @@ async fn an_idle_session_ends_and_each_request_pushes_its_end_back() {
     let (status, _) = call(&client, &app, "/api/connector/overview", "POST").await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_lifetime_however_active_it_is() {
+    // SESSION_LIFETIME_HOURS counts in hours; the lifetime is set to three seconds here so that
+    // the clock can pass it while requests keep the session busy.
+    let app = TestApp::spawn_configured(unreachable_settings(), None, |config| {
+        config.security.session_lifetime = std::time::Duration::from_secs(3);
+    })
+    .await;
+    let client = app.signed_in(Role::Reader).await;
+    let started = std::time::Instant::now();
+    let mut last_ok = None;
+    while started.elapsed() < std::time::Duration::from_secs(6) {
+        let (status, body) = call(&client, &app, "/api/connector/overview", "POST").await;
+        match status {
+            200 => last_ok = Some(started.elapsed()),
+            401 => break,
+            other => panic!("{other}: {body}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let last_ok = last_ok.expect("signed in at first");
+    assert!(
+        last_ok < std::time::Duration::from_secs(3),
+        "still signed in after {last_ok:?}"
+    );
+    let (status, _) = call(&client, &app, "/api/connector/overview", "POST").await;
+    assert_eq!(status, 401, "the session ended although it was never idle");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_and_its_wal_and_shared_memory_files_are_readable_by_the_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn(unreachable_settings(), 1000, None).await;
+    // Signing in wrote a session: the WAL and shared-memory files exist.
+    let _ = app.signed_in(Role::Reader).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = app.db_file.clone().into_os_string();
+        name.push(suffix);
+        let mode = std::fs::metadata(&name)
+            .unwrap_or_else(|e| panic!("{name:?}: {e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name:?} has mode {:o}", mode & 0o777);
+    }
+}

@@ -251,3 +251,39 @@ async fn set_up_stops_before_syncing_when_the_account_may_not_run_a_required_cmd
         .expect("count");
     assert_eq!(saved, 0);
 }
+
+#[tokio::test]
+async fn a_failure_inside_the_server_during_set_up_shows_the_plain_message_not_its_internals() {
+    let app = TestApp::with_sim(4, 1000).await;
+    // The database refuses to save the connector, with a message only the log may hold.
+    let db = app.db().await;
+    sqlx::query(
+        "CREATE TRIGGER refuse_connector BEFORE INSERT ON connectors \
+         BEGIN SELECT RAISE(ABORT, 'internal detail /var/lib/connector'); END",
+    )
+    .execute(&db)
+    .await
+    .expect("trigger");
+
+    let error = app.set_up().await.expect_err("set-up fails");
+    assert!(matches!(error, ApiError::Internal), "{error:?}");
+    let plain = ApiError::Internal.to_string();
+    let info: SetUpInfo = app.call("connector/set-up-info").await.expect("info");
+    assert_eq!(info.error.as_deref(), Some(plain.as_str()));
+    let (result, detail): (String, String) = sqlx::query_as(
+        "SELECT result, detail FROM audit_log WHERE action = 'setUp' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("audited");
+    assert_eq!(
+        (result.as_str(), detail.as_str()),
+        ("failure", plain.as_str())
+    );
+    let leaked: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%internal detail%'")
+            .fetch_one(&db)
+            .await
+            .expect("count");
+    assert_eq!(leaked, 0);
+}

@@ -24,7 +24,7 @@ pub(crate) enum Refusal {
     /// Its `state` is not the one this session sent (compared in constant time).
     StateDiffers,
     /// The authority answered with an error (the person cancelled, or it refused): the error
-    /// and its description, cut to 300 characters.
+    /// and its description, cut to 100 and 300 characters.
     Answered(String),
     /// The round trip took longer than 15 minutes.
     TooOld,
@@ -43,7 +43,8 @@ impl Callback {
         if let Some(error) = &self.error {
             let why = self.error_description.as_deref().unwrap_or(error);
             return Err(Refusal::Answered(format!(
-                "{error}: {}",
+                "{}: {}",
+                error.chars().take(100).collect::<String>(),
                 why.chars().take(300).collect::<String>()
             )));
         }

@@ -2,9 +2,7 @@
 //! admin pages); other routes (the live stream, CSV downloads) answer 401 or 403 themselves.
 //! Server functions check in `api::authorize`.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -14,6 +12,7 @@ use crate::app::paths;
 use crate::model::Role;
 
 use super::super::audit;
+use super::super::client_ip::ClientIp;
 use super::super::error::AppError;
 use super::super::state::AppState;
 use super::{principal, require};
@@ -101,8 +100,8 @@ async fn check(
 fn whence(request: &Request) -> (String, Option<String>) {
     let address = request
         .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| peer.ip().to_string());
+        .get::<ClientIp>()
+        .map(|ClientIp(ip)| ip.to_string());
     (request.uri().path().to_owned(), address)
 }
 

@@ -27,6 +27,9 @@ use super::state::AppState;
 const USER_ID: &str = "user_id";
 /// The session key holding the account's session epoch at sign-in (see `users.session_epoch`).
 const EPOCH: &str = "epoch";
+/// The session key holding when the session ends whatever its activity (Unix seconds): the
+/// sign-in time plus `SESSION_LIFETIME_HOURS`.
+const ENDS_AT: &str = "ends_at";
 
 /// The signed-in person, as the server knows them (read from the database on every request,
 /// so a role change or a disabled account takes effect at once).
@@ -81,8 +84,15 @@ pub(crate) async fn principal(
         .await
         .map_err(session_error)?
         .unwrap_or(0);
+    // Sessions from before the absolute lifetime carry no end: they end now.
+    let ends_at = session
+        .get::<i64>(ENDS_AT)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(0);
+    let live = Utc::now().timestamp() < ends_at;
     match users::by_id(state.db.pool(), &id).await? {
-        Some(row) if row.disabled_at.is_none() && row.session_epoch == epoch => {
+        Some(row) if live && row.disabled_at.is_none() && row.session_epoch == epoch => {
             // Activity: the idle timeout starts again. The session layer saves only a changed
             // session, so re-setting its expiry is what moves the stored end (and the cookie's
             // Max-Age) forward; requests that check nobody (static files) write nothing.
@@ -130,24 +140,43 @@ pub(crate) async fn sign_in(
             message: "enter your email address".into(),
         });
     }
-    let now = Instant::now();
-    if let Some(wait) = state.throttle.locked_for(email, address, now) {
-        return Err(AppError::Throttled(throttle::message(wait)));
+    if email.chars().count() > throttle::MAX_EMAIL {
+        return Err(AppError::Invalid {
+            field: "password".into(),
+            message: SIGN_IN_FAILED.into(),
+        });
     }
-    let row = users::by_email(state.db.pool(), email).await?;
+    // Counted before the slow check: parallel attempts cannot all pass the limit.
+    let attempt = state
+        .throttle
+        .begin(email, address, Instant::now())
+        .map_err(|wait| AppError::Throttled(throttle::message(wait)))?;
+    let row = match users::by_email(state.db.pool(), email).await {
+        Ok(row) => row,
+        Err(e) => {
+            state.throttle.undecided(attempt);
+            return Err(e.into());
+        }
+    };
     let hash = row.as_ref().and_then(|r| r.password_hash.clone());
-    let matches = password::verify(password, hash).await;
+    let matches = match password::verify(password, hash).await {
+        Ok(matches) => matches,
+        Err(e) => {
+            // Not checked (the server is busy): this attempt does not count.
+            state.throttle.undecided(attempt);
+            return Err(e);
+        }
+    };
     let row = match row {
         Some(row) if matches && row.disabled_at.is_none() => row,
         _ => {
-            state.throttle.failed(email, address, now);
             return Err(AppError::Invalid {
                 field: "password".into(),
                 message: SIGN_IN_FAILED.into(),
-            });
+            })
         }
     };
-    state.throttle.succeeded(email);
+    state.throttle.succeeded(attempt);
     start_session(state, session, row).await
 }
 
@@ -165,6 +194,11 @@ async fn start_session(
         .map_err(session_error)?;
     session
         .insert(EPOCH, row.session_epoch)
+        .await
+        .map_err(session_error)?;
+    let lifetime = i64::try_from(state.security.session_lifetime.as_secs()).unwrap_or(i64::MAX);
+    session
+        .insert(ENDS_AT, Utc::now().timestamp().saturating_add(lifetime))
         .await
         .map_err(session_error)?;
     users::signed_in(state.db.pool(), &row.id, Utc::now()).await?;

@@ -1,12 +1,70 @@
 //! Password hashing with argon2id (the `argon2` crate's defaults: 19 MiB, 2 passes), off the
-//! async threads.
+//! async threads, a few at a time: each hash holds 19 MiB, so at most one per core runs and a
+//! short queue waits; past that, the attempt is refused at once ("busy") instead of piling up
+//! blocking threads and memory.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::LazyLock;
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::super::error::AppError;
+
+/// Hashes that may run at once: one per core.
+static SLOTS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+/// Attempts waiting for a slot now, and how many may wait.
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+const MAX_WAITING: usize = 32;
+/// The longest an attempt waits for a slot.
+const MAX_WAIT: Duration = Duration::from_secs(10);
+/// Hashes running now, and the most that ever ran at once (for tests and monitoring).
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+static MOST_RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// What a refused attempt is told.
+pub(crate) const BUSY: &str =
+    "The server is checking many sign-ins at once. Try again in a few seconds.";
+
+/// A slot to hash in, or `Busy` when too many wait already or the wait is too long.
+async fn slot() -> Result<SemaphorePermit<'static>, AppError> {
+    if let Ok(permit) = SLOTS.try_acquire() {
+        return Ok(permit);
+    }
+    if WAITING.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
+        WAITING.fetch_sub(1, Ordering::SeqCst);
+        return Err(AppError::Busy(BUSY.into()));
+    }
+    let permit = tokio::time::timeout(MAX_WAIT, SLOTS.acquire()).await;
+    WAITING.fetch_sub(1, Ordering::SeqCst);
+    match permit {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(AppError::Busy(BUSY.into())),
+    }
+}
+
+/// Runs one argon2 computation in a slot, off the async threads.
+async fn in_slot<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let _permit = slot().await?;
+    let running = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+    MOST_RUNNING.fetch_max(running, Ordering::SeqCst);
+    let done = tokio::task::spawn_blocking(work).await;
+    RUNNING.fetch_sub(1, Ordering::SeqCst);
+    done.map_err(|e| AppError::Internal(format!("password hashing stopped: {e}")))
+}
+
+/// The most argon2 computations that ran at once since the process started.
+#[cfg(test)]
+fn most_running() -> usize {
+    MOST_RUNNING.load(Ordering::SeqCst)
+}
 
 /// Shortest password a local account may have.
 pub(crate) const MIN_LENGTH: usize = 12;
@@ -25,22 +83,24 @@ pub(crate) fn check_new(password: &SecretString) -> Result<(), AppError> {
 
 /// The argon2id PHC string of `password` (salted).
 pub(crate) async fn hash(password: SecretString) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
+    in_slot(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.expose_secret().as_bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(|e| AppError::Internal(format!("cannot hash a password: {e}")))
     })
-    .await
-    .map_err(|e| AppError::Internal(format!("password hashing stopped: {e}")))?
+    .await?
 }
 
 /// Whether `password` matches the PHC string `stored`. With `stored` absent it still spends
 /// the time of one verification, so that a missing account cannot be told from a wrong
-/// password by timing.
-pub(crate) async fn verify(password: SecretString, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
+/// password by timing. `Busy` when no slot is free soon enough.
+pub(crate) async fn verify(
+    password: SecretString,
+    stored: Option<String>,
+) -> Result<bool, AppError> {
+    in_slot(move || {
         let candidate = password.expose_secret().as_bytes();
         match stored.as_deref().map(PasswordHash::new) {
             Some(Ok(parsed)) => Argon2::default()
@@ -54,7 +114,6 @@ pub(crate) async fn verify(password: SecretString, stored: Option<String>) -> bo
         }
     })
     .await
-    .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -71,10 +130,43 @@ mod tests {
             .expect("hash");
         assert!(a.starts_with("$argon2id$"), "{a}");
         assert_ne!(a, b, "salted");
-        assert!(verify(SecretString::from("correct horse battery"), Some(a.clone())).await);
-        assert!(!verify(SecretString::from("correct horse batterY"), Some(a)).await);
-        assert!(!verify(SecretString::from("anything"), None).await);
-        assert!(!verify(SecretString::from("anything"), Some("not a hash".into())).await);
+        let check = |p: &str, stored: Option<String>| verify(SecretString::from(p), stored);
+        assert!(check("correct horse battery", Some(a.clone()))
+            .await
+            .expect("checked"));
+        assert!(!check("correct horse batterY", Some(a))
+            .await
+            .expect("checked"));
+        assert!(!check("anything", None).await.expect("checked"));
+        assert!(!check("anything", Some("not a hash".into()))
+            .await
+            .expect("checked"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn at_most_one_hash_per_core_runs_and_a_flood_is_refused_quickly() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let started = std::time::Instant::now();
+        let attempts: Vec<_> = (0..cores + MAX_WAITING + 20)
+            .map(|_| tokio::spawn(verify(SecretString::from("guess guess guess"), None)))
+            .collect();
+        let mut busy = 0;
+        for a in attempts {
+            match a.await.expect("task") {
+                Ok(matched) => assert!(!matched),
+                Err(AppError::Busy(message)) => {
+                    assert_eq!(message, BUSY);
+                    busy += 1;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(most_running() <= cores, "{} > {cores}", most_running());
+        assert!(
+            busy >= 20,
+            "the attempts beyond the queue are refused: {busy}"
+        );
+        assert!(started.elapsed() < MAX_WAIT * 3, "{:?}", started.elapsed());
     }
 
     #[test]

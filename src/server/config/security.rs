@@ -21,6 +21,9 @@ pub struct SecuritySettings {
     /// `SESSION_IDLE_MINUTES`: a session ends after this long without a request (5 to 1440,
     /// default 30).
     pub session_idle: Duration,
+    /// `SESSION_LIFETIME_HOURS`: a session ends this long after its sign-in, however active
+    /// (1 to 720, default 12).
+    pub session_lifetime: Duration,
     /// `SECRET_KEY`: 32 bytes, base64, that encrypt stored secrets (AES-256-GCM). Unset: a key
     /// generated on first run in `SECRET_KEY_FILE`.
     pub secret_key: Option<SecretString>,
@@ -33,6 +36,10 @@ pub struct SecuritySettings {
     pub sign_in_window: Duration,
     /// `OIDC_*`: sign-in with an OpenID provider besides local passwords (off when unset).
     pub oidc: Option<OidcSettings>,
+    /// `TRUSTED_PROXIES`: addresses or networks (CIDR) of reverse proxies whose
+    /// `Forwarded` / `X-Forwarded-For` name the client (default none: the TCP peer is the
+    /// client). Throttling and the audit log use that address.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for SecuritySettings {
@@ -40,11 +47,13 @@ impl Default for SecuritySettings {
         Self {
             public_url: None,
             session_idle: Duration::from_secs(30 * 60),
+            session_lifetime: Duration::from_secs(12 * 3600),
             secret_key: None,
             secret_key_file: None,
             sign_in_max_failures: 5,
             sign_in_window: Duration::from_secs(15 * 60),
             oidc: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -75,6 +84,10 @@ impl SecuritySettings {
             let mins: u64 = number("SESSION_IDLE_MINUTES", &raw, 5, 1440, " of minutes")?;
             s.session_idle = Duration::from_secs(mins * 60);
         }
+        if let Some(raw) = get("SESSION_LIFETIME_HOURS") {
+            let hours: u64 = number("SESSION_LIFETIME_HOURS", &raw, 1, 720, " of hours")?;
+            s.session_lifetime = Duration::from_secs(hours * 3600);
+        }
         if let Some(raw) = get("SECRET_KEY") {
             s.secret_key = Some(SecretString::from(raw.trim().to_owned()));
         }
@@ -87,6 +100,10 @@ impl SecuritySettings {
         if let Some(raw) = get("SIGN_IN_WINDOW_MINUTES") {
             let mins: u64 = number("SIGN_IN_WINDOW_MINUTES", &raw, 1, 1440, " of minutes")?;
             s.sign_in_window = Duration::from_secs(mins * 60);
+        }
+        if let Some(raw) = get("TRUSTED_PROXIES") {
+            s.trusted_proxies = crate::server::client_ip::parse_trusted(&raw)
+                .map_err(|e| bad("TRUSTED_PROXIES", e))?;
         }
         s.oidc = OidcSettings::from_lookup(get)?;
         Ok(s)

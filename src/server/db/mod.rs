@@ -39,6 +39,11 @@ pub enum DbOpenError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot create or protect the database file {path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("DATABASE_URL is not a valid SQLite URL: {0}")]
     Url(sqlx::Error),
     #[error("cannot open the database: {0}")]
@@ -66,6 +71,12 @@ impl Db {
                 })?;
             }
         }
+        if file != Path::new(":memory:") && !file.as_os_str().is_empty() {
+            owner_only(file).map_err(|source| DbOpenError::File {
+                path: file.display().to_string(),
+                source,
+            })?;
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
@@ -79,4 +90,53 @@ impl Db {
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+}
+
+/// Makes the database file readable and writable by its owner only (mode 0600), creating it
+/// empty when missing (SQLite takes an empty file as a new database). SQLite gives the WAL and
+/// shared-memory files the database file's permissions, so they follow. An existing file open
+/// to others is tightened, with a warning in the log.
+#[cfg(unix)]
+fn owner_only(file: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(file)
+    {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    for path in [
+        file.to_path_buf(),
+        sidecar(file, "-wal"),
+        sidecar(file, "-shm"),
+    ] {
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if meta.permissions().mode() & 0o077 != 0 {
+            tracing::warn!(
+                file = %path.display(),
+                "the database file was readable by others: now owner only (0600)"
+            );
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_file: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// `file` with `suffix` appended to its name (`db.sqlite` → `db.sqlite-wal`).
+#[cfg(unix)]
+fn sidecar(file: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
 }

@@ -186,15 +186,16 @@ pub(crate) async fn set_role_keeping_an_admin(
     Ok(done.rows_affected() == 1)
 }
 
-/// Disables `id` at `now`, unless that would leave no enabled admin. Whether it changed.
+/// Disables `id` at `now`, unless that would leave no enabled admin. Whether it changed. Its
+/// sessions end for good: the epoch moves on, so enabling it again does not revive them.
 pub(crate) async fn disable_keeping_an_admin(
     pool: &SqlitePool,
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(&format!(
-        "UPDATE users SET disabled_at = ?2 WHERE id = ?1 AND disabled_at IS NULL \
-         AND {KEEPS_AN_ADMIN}"
+        "UPDATE users SET disabled_at = ?2, session_epoch = session_epoch + 1 \
+         WHERE id = ?1 AND disabled_at IS NULL AND {KEEPS_AN_ADMIN}"
     ))
     .bind(id)
     .bind(now)

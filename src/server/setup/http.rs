@@ -2,10 +2,9 @@
 //! callback the authority sends the admin back to. Both end on the connector page, which shows
 //! the attempt kept in the session (checklist, or why it stopped).
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
 use tower_sessions::Session;
 
 use crate::app::layout::CONNECTOR_PATH;
@@ -13,6 +12,7 @@ use crate::app::paths;
 use crate::model::Role;
 
 use super::super::auth::{principal, require};
+use super::super::client_ip::ClientIp;
 use super::super::error::AppError;
 use super::super::state::AppState;
 use super::{consent, remember, set_up_with_consent, Actor, Attempt};
@@ -22,9 +22,10 @@ pub(crate) async fn start(State(state): State<AppState>, session: Session) -> Re
     match consent::start(&state, &session).await {
         Ok(url) => Redirect::to(url.as_str()).into_response(),
         Err(e) => {
+            tracing::warn!(error = %e, "the delegated set-up cannot start");
             let attempt = Attempt {
                 checks: Vec::new(),
-                error: Some(e.to_string()),
+                error: Some(e.public_message()),
             };
             remember(&session, &attempt).await;
             Redirect::to(CONNECTOR_PATH).into_response()
@@ -37,7 +38,7 @@ pub(crate) async fn start(State(state): State<AppState>, session: Session) -> Re
 pub(crate) async fn callback(
     State(state): State<AppState>,
     session: Session,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(ClientIp(peer)): Extension<ClientIp>,
     Query(answer): Query<consent::Callback>,
 ) -> Response {
     let who = match principal(&state, &session)
@@ -57,7 +58,7 @@ pub(crate) async fn callback(
     };
     let actor = Actor {
         email: Some(who.email),
-        address: Some(peer.ip().to_string()),
+        address: Some(peer.to_string()),
     };
     // The outcome is kept in the session and the audit log; the page shows it.
     let _ = set_up_with_consent(&state, &session, &actor, &answer).await;

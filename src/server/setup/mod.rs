@@ -330,7 +330,19 @@ async fn settle(
     mode: IdentityMode,
     outcome: Result<(ConnectorOverview, Vec<PermissionCheck>), Stopped>,
 ) -> Result<ConnectorOverview, AppError> {
-    audit_outcome(state, actor, mode, &outcome).await;
+    // Shown on the page and in the audit log: never the internals of a failure inside.
+    let shown = outcome.as_ref().err().map(|s| {
+        tracing::warn!(error = %s.error, "the set-up stopped");
+        s.error.public_message()
+    });
+    audit_outcome(
+        state,
+        actor,
+        mode,
+        &outcome,
+        shown.as_deref().unwrap_or_default(),
+    )
+    .await;
     let (attempt, result) = match outcome {
         Ok((overview, checks)) => (
             Attempt {
@@ -342,7 +354,7 @@ async fn settle(
         Err(Stopped { checks, error }) => (
             Attempt {
                 checks,
-                error: Some(error.to_string()),
+                error: shown,
             },
             Err(error),
         ),
@@ -368,12 +380,13 @@ pub(crate) async fn info(state: &AppState, session: &Session, who: &Principal) -
     }
 }
 
-/// Records a set-up's outcome in the audit log.
+/// Records a set-up's outcome in the audit log (`shown`: what a failure says to people).
 async fn audit_outcome(
     state: &AppState,
     actor: &Actor,
     mode: IdentityMode,
     outcome: &Result<(ConnectorOverview, Vec<PermissionCheck>), Stopped>,
+    shown: &str,
 ) {
     let (result, detail) = match outcome {
         Ok((o, _)) => (
@@ -385,14 +398,10 @@ async fn audit_outcome(
             ),
         ),
         Err(Stopped {
-            error: e @ AppError::MissingPermissions(_),
+            error: AppError::MissingPermissions(_) | AppError::Conflict(_),
             ..
-        }) => (AuditResult::Denied, e.to_string()),
-        Err(Stopped {
-            error: e @ AppError::Conflict(_),
-            ..
-        }) => (AuditResult::Denied, e.to_string()),
-        Err(s) => (AuditResult::Failure, s.error.to_string()),
+        }) => (AuditResult::Denied, shown.to_owned()),
+        Err(_) => (AuditResult::Failure, shown.to_owned()),
     };
     let event = Event::new(AuditAction::SetUp, actor.email.as_deref(), result)
         .target(state.exchange.settings.tenant_id.clone())

@@ -474,3 +474,57 @@ async fn after_single_sign_on_a_foreign_or_broken_next_leads_to_the_connector_pa
         assert_eq!(me(&client, &app.base_url).await.expect("in").email, email);
     }
 }
+
+#[tokio::test]
+async fn starting_single_sign_on_stores_nothing_and_its_cookie_works_once_in_its_own_browser() {
+    let app = app_with_sso(provider_sim(true).await).await;
+    let email = admin_email(&app);
+    app.control
+        .create_user(&email, PASSWORD, Role::Admin)
+        .await
+        .expect("account");
+    let db = app.db().await;
+    let sessions = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions")
+            .fetch_one(&db)
+            .await
+            .expect("count")
+    };
+    let before = sessions().await;
+    // Fifty visitors start a sign-in and go no further: not one session row.
+    for _ in 0..50 {
+        let r = browser()
+            .get(format!("{}/auth/sso/start?next=/", app.base_url))
+            .send()
+            .await
+            .expect("start");
+        assert_eq!(r.status().as_u16(), 303);
+        let cookie = r
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .expect("the sign-in in progress is in a cookie")
+            .to_owned();
+        assert!(cookie.starts_with("ec_sso="), "{cookie}");
+        for attribute in ["HttpOnly", "SameSite=Lax", "Path=/auth/sso/callback"] {
+            assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+        }
+    }
+    assert_eq!(sessions().await, before);
+
+    // The round trip signs in; the same answer a second time (the browser kept the callback
+    // URL, not the cleared cookie) signs nobody in.
+    let client = browser();
+    let back = provider_answer(&app, &client, "/").await;
+    assert_eq!(follow(&client, back.as_str()).await, "/");
+    assert_eq!(
+        me(&client, &app.base_url).await.map(|u| u.email),
+        Some(email)
+    );
+    let again = browser();
+    assert_eq!(
+        follow(&again, back.as_str()).await,
+        "/sign-in?notice=sso-failed"
+    );
+    assert_eq!(me(&again, &app.base_url).await, None);
+}

@@ -99,6 +99,40 @@ async fn an_admin_adds_changes_disables_enables_and_deletes_a_user_and_each_chan
 }
 
 #[tokio::test]
+async fn disabling_an_account_ends_its_sessions_for_good_even_once_it_is_enabled_again() {
+    let app = TestApp::with_sim(1, 10).await;
+    let admin = app.http();
+    let url = app.base_url.as_str();
+    let fay = app.signed_in(Role::Reader).await;
+    let email = me(&fay, url).await.expect("signed in").email;
+    let id = find(&users(admin, &app).await, &email)
+        .expect("listed")
+        .id
+        .clone();
+    assert_eq!(
+        call(admin, url, "users/disable", &[("id", id.as_str())])
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        call(admin, url, "users/enable", &[("id", id.as_str())])
+            .await
+            .0,
+        200
+    );
+    // A cookie taken before the account was disabled opens nothing any more.
+    assert!(me(&fay, url).await.is_none(), "the old session ended");
+    let (status, _) = call(&fay, url, "connector/overview", &[]).await;
+    assert_eq!(status, 401);
+    // Signing in again works.
+    let again = browser();
+    let sign_in = [("email", email.as_str()), ("password", PASSWORD)];
+    assert_eq!(call(&again, url, "auth/sign-in", &sign_in).await.0, 200);
+    assert_eq!(me(&again, url).await.map(|u| u.email), Some(email));
+}
+
+#[tokio::test]
 async fn a_reader_is_refused_every_users_function_and_the_users_page() {
     let app = TestApp::with_sim(1, 10).await;
     let reader = app.signed_in(Role::Reader).await;

@@ -1,6 +1,7 @@
 //! Sign-in with OpenID Connect (Entra ID in real life; the simulator's authority here), by
-//! `openidconnect`: the authorization code flow with PKCE, `state` and a nonce kept in the
-//! session (taken out at the callback, so an answer is used once), the id_token checked
+//! `openidconnect`: the authorization code flow with PKCE, `state` and a nonce kept in a sealed
+//! cookie of the browser (cleared at the callback, so an answer is used once; no session row is
+//! made for a visitor who only starts a sign-in), the id_token checked
 //! (signature by the provider's published keys, issuer, audience, expiry, nonce).
 //!
 //! Signing in never creates an account: an admin adds people on the Users page (with a password
@@ -11,7 +12,11 @@
 pub(crate) mod http;
 mod provider;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use chrono::{DateTime, Utc};
+use ring::aead::NONCE_LEN;
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -22,11 +27,17 @@ use super::super::error::AppError;
 use super::super::state::AppState;
 pub(crate) use super::callback::Callback;
 use super::callback::Refusal;
+use super::crypto::Sealed;
 use super::{start_session, Principal};
 pub(crate) use provider::{Identity, Provider, ProviderError};
 
-/// The session key of a sign-in in progress.
-const PENDING: &str = "oidc_sign_in";
+/// The cookie of a sign-in in progress: [`Pending`] sealed with the secret key (AES-256-GCM),
+/// so the browser can neither read nor change it. Sent back only to the callback.
+pub(crate) const PENDING_COOKIE: &str = "ec_sso";
+/// What the sealing of [`PENDING_COOKIE`] is bound to.
+const PENDING_CONTEXT: &str = "oidc:sign-in-in-progress";
+/// The longest cookie value read (a sealed `Pending` is a few hundred bytes).
+const MAX_PENDING: usize = 4096;
 
 /// What the callback checks and redeems the answer with.
 #[derive(Serialize, Deserialize)]
@@ -108,10 +119,6 @@ impl From<ProviderError> for Failure {
     }
 }
 
-fn session_failure(e: tower_sessions::session::Error) -> Failure {
-    Failure::new(FailureKind::Server, format!("session error: {e}"))
-}
-
 fn provider(state: &AppState) -> Result<&Provider, Failure> {
     state.oidc.as_deref().ok_or_else(|| {
         Failure::new(
@@ -126,13 +133,13 @@ pub(crate) fn redirect_uri(state: &AppState) -> String {
     format!("{}{}", state.public_base(), crate::app::paths::SSO_CALLBACK)
 }
 
-/// Starts a sign-in: the provider's authorize URL. `next` (a path on this site, checked by the
-/// caller) is where the person lands afterwards.
+/// Starts a sign-in: the provider's authorize URL, and the value of [`PENDING_COOKIE`] to
+/// give the browser. `next` (a path on this site, checked by the caller) is where the person
+/// lands afterwards.
 pub(crate) async fn begin(
     state: &AppState,
-    session: &Session,
     next: Option<String>,
-) -> Result<url::Url, Failure> {
+) -> Result<(url::Url, String), Failure> {
     let auth = provider(state)?.authorize(&redirect_uri(state)).await?;
     let pending = Pending {
         state: auth.state,
@@ -141,11 +148,33 @@ pub(crate) async fn begin(
         next,
         started_at: Utc::now(),
     };
-    session
-        .insert(PENDING, &pending)
-        .await
-        .map_err(session_failure)?;
-    Ok(auth.url)
+    let json = serde_json::to_vec(&pending)
+        .map_err(|e| Failure::new(FailureKind::Server, e.to_string()))?;
+    let sealed = state
+        .secrets
+        .seal(PENDING_CONTEXT, &json)
+        .map_err(|e| Failure::new(FailureKind::Server, e))?;
+    let mut bytes = sealed.nonce;
+    bytes.extend_from_slice(&sealed.ciphertext);
+    Ok((auth.url, URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+/// The sign-in in progress that `cookie` (the value of [`PENDING_COOKIE`]) carries, if it
+/// opens with the key.
+fn pending_of(state: &AppState, cookie: Option<&str>) -> Option<Pending> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cookie.filter(|c| c.len() <= MAX_PENDING)?)
+        .ok()?;
+    if bytes.len() <= NONCE_LEN {
+        return None;
+    }
+    let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
+    let sealed = Sealed {
+        nonce: nonce.to_vec(),
+        ciphertext: ciphertext.to_vec(),
+    };
+    let json = state.secrets.open(PENDING_CONTEXT, &sealed).ok()?;
+    serde_json::from_str(json.expose_secret()).ok()
 }
 
 /// Finishes a sign-in: refuses an answer this session did not ask for (or asked too long ago,
@@ -154,10 +183,11 @@ pub(crate) async fn begin(
 pub(crate) async fn finish(
     state: &AppState,
     session: &Session,
+    cookie: Option<&str>,
     answer: &Callback,
 ) -> Result<(Principal, Option<String>), Failure> {
     let provider = provider(state)?;
-    let pending: Option<Pending> = session.remove(PENDING).await.map_err(session_failure)?;
+    let pending = pending_of(state, cookie);
     let refused = |detail: &str| Failure::new(FailureKind::Refused, detail);
     let Some(pending) = pending else {
         return Err(refused(
