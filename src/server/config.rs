@@ -13,7 +13,7 @@ pub use super::exchange::{CertificateError, ClientCertificate};
 use crate::sim::SimConfig;
 pub use oidc::{OidcIssuer, OidcSettings};
 pub use security::SecuritySettings;
-pub use sync::SyncSettings;
+pub use sync::{SyncSettings, HELD_REMOVAL_MIN};
 
 mod oidc;
 mod security;
@@ -49,6 +49,7 @@ const KNOWN_KEYS: &[&str] = &[
     "SYNC_FULL_AT",
     "SYNC_JITTER_SECS",
     "SYNC_SCHEDULE",
+    "SYNC_MAX_REMOVAL_PERCENT",
     "HEALTH_WARNING_HOURS",
     "HEALTH_UNHEALTHY_HOURS",
     "PUBLIC_URL",

@@ -194,6 +194,7 @@ async fn every_fault_kind_at_20_percent_ends_in_success_or_a_clear_failure_and_n
         FaultKind::ConnectionReset,
         FaultKind::MalformedJson,
         FaultKind::PartialFailure,
+        FaultKind::NoValue,
         FaultKind::Transient {
             exception: "DCOverloadedException".into(),
             status: 503,
@@ -488,5 +489,147 @@ async fn syncs_save_while_people_use_the_pages() {
     assert!(
         statuses.iter().all(|s| *s == Ok(SyncStatus::Succeeded)),
         "{statuses:?}"
+    );
+}
+
+/// Devices stored and not marked removed.
+async fn present(db: &sqlx::SqlitePool) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM devices WHERE removed_at IS NULL")
+        .fetch_one(db)
+        .await
+        .expect("count")
+}
+
+#[tokio::test]
+async fn a_device_listing_without_value_fails_the_run_and_removes_nothing() {
+    let app = TestApp::with_sim(60, 20).await;
+    let sim = app.sim.as_ref().expect("sim");
+    app.set_up().await.expect("set-up");
+    let db = app.db().await;
+    let before = dump_devices(&db).await;
+    // `{}` on every device page: read as "no devices" it would mark all 60 removed.
+    sim.state()
+        .faults()
+        .push(FaultRule::always(FaultKind::NoValue).for_cmdlet("Get-MobileDevice"));
+    for kind in [SyncKind::DeltaSync, SyncKind::FullSync] {
+        let error = app.control.run(kind).await.expect_err("a protocol error");
+        assert!(
+            error.to_string().contains("no `value` list"),
+            "{kind:?}: {error}"
+        );
+        assert_eq!(dump_devices(&db).await, before, "{kind:?}: data kept");
+    }
+}
+
+#[tokio::test]
+async fn a_listing_that_leaves_out_most_devices_keeps_them_until_a_full_sync_sees_the_same() {
+    let app = TestApp::with_sim(120, 20).await;
+    let sim = app.sim.as_ref().expect("sim");
+    app.set_up().await.expect("set-up");
+    let db = app.db().await;
+    let empty = || FaultRule::times(FaultKind::EmptyValue, 1).for_cmdlet("Get-MobileDevice");
+    let held_since = |db: sqlx::SqlitePool| async move {
+        sqlx::query_scalar::<_, Option<String>>("SELECT removal_held_at FROM connectors")
+            .fetch_one(&db)
+            .await
+            .expect("connector")
+    };
+
+    // An empty list once: every device kept, the run partial and saying why.
+    sim.state().faults().push(empty());
+    let quick = app.control.run(SyncKind::DeltaSync).await.expect("quick");
+    assert_eq!(quick.status, SyncStatus::Partial, "{quick:?}");
+    assert_eq!(quick.error_code.as_deref(), Some("RemovalHeld"));
+    let reason = quick.error_message.clone().unwrap_or_default();
+    assert!(reason.contains("left out 120 of the 120"), "{reason}");
+    assert_eq!((quick.devices_removed, present(&db).await), (0, 120));
+    assert!(held_since(db.clone()).await.is_some());
+    let c = app.overview().await.connector.expect("connector");
+    assert_eq!(c.health_cause, Some(HealthCause::PartialSync));
+
+    // The next listing is whole again: nothing was lost, the hold is lifted.
+    let clean = app.control.run(SyncKind::DeltaSync).await.expect("quick");
+    assert_eq!(clean.status, SyncStatus::Succeeded, "{clean:?}");
+    assert_eq!((clean.devices_removed, present(&db).await), (0, 120));
+    assert!(held_since(db.clone()).await.is_none());
+
+    // Held by a quick sync, then seen again by a full sync: the removal is believed.
+    sim.state().faults().push(empty());
+    let quick = app.control.run(SyncKind::DeltaSync).await.expect("quick");
+    assert_eq!(
+        (quick.status, present(&db).await),
+        (SyncStatus::Partial, 120)
+    );
+    sim.state().faults().push(empty());
+    let quick = app.control.run(SyncKind::DeltaSync).await.expect("quick");
+    assert_eq!(
+        (quick.status, present(&db).await),
+        (SyncStatus::Partial, 120),
+        "quick syncs never confirm"
+    );
+    sim.state().faults().push(empty());
+    let full = app.control.run(SyncKind::FullSync).await.expect("full");
+    assert_eq!(full.status, SyncStatus::Succeeded, "{full:?}");
+    assert_eq!((full.devices_removed, present(&db).await), (120, 0));
+    assert!(held_since(db.clone()).await.is_none());
+
+    // A small removal is never held.
+    let back = app.control.run(SyncKind::FullSync).await.expect("full");
+    assert_eq!((back.devices_added, present(&db).await), (120, 120));
+}
+
+#[tokio::test]
+async fn a_stop_that_comes_while_the_run_saves_lets_it_finish_and_the_ledger_says_so() {
+    use exchange_connector::model::SyncPhase;
+    use sqlx::Connection;
+
+    let app = TestApp::with_sim(400, 50).await;
+    let sim = app.sim.as_ref().expect("sim");
+    app.set_up().await.expect("set-up");
+    let db = app.db().await;
+    sim.state().advance(Duration::from_secs(4 * 3600));
+    let id = app
+        .control
+        .start(SyncKind::FullSync, SyncTrigger::Manual, None)
+        .await
+        .expect("started");
+    // The moment the run starts its final transaction, another writer holds the database for
+    // a while and the server is told to stop: the stop lands inside the save.
+    let url = format!("sqlite://{}", app.db_file.display());
+    let mut other = sqlx::SqliteConnection::connect(&url)
+        .await
+        .expect("connect");
+    while app
+        .control
+        .progress()
+        .is_none_or(|p| p.phase != SyncPhase::Saving)
+    {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .expect("lock");
+    app.control.shutdown();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sqlx::query("COMMIT")
+        .execute(&mut other)
+        .await
+        .expect("unlock");
+    tokio::time::timeout(Duration::from_secs(10), app.server)
+        .await
+        .expect("stops promptly")
+        .expect("task")
+        .expect("served");
+    let status: String = sqlx::query_scalar("SELECT status FROM sync_runs WHERE id = ?1")
+        .bind(&id)
+        .fetch_one(&db)
+        .await
+        .expect("run");
+    assert_eq!(status, "succeeded", "the save was under way: it finished");
+    assert_eq!(
+        read_db(&db).await,
+        read_tenant(sim).await,
+        "and its data is saved"
     );
 }

@@ -21,7 +21,14 @@ pub struct SyncSettings {
     pub schedule: bool,
     /// `HEALTH_WARNING_HOURS` / `HEALTH_UNHEALTHY_HOURS`.
     pub health: crate::model::HealthThresholds,
+    /// `SYNC_MAX_REMOVAL_PERCENT`: a run that would mark more than this share of the stored
+    /// devices removed (and at least [`HELD_REMOVAL_MIN`] of them) keeps them and ends
+    /// partial, until a full sync sees the same (1 to 100, default 50; 100 never holds).
+    pub max_removal_percent: u8,
 }
+
+/// The fewest devices a removal must involve to be held by `SYNC_MAX_REMOVAL_PERCENT`.
+pub const HELD_REMOVAL_MIN: usize = 10;
 
 impl Default for SyncSettings {
     fn default() -> Self {
@@ -32,6 +39,7 @@ impl Default for SyncSettings {
             jitter: Duration::from_secs(60),
             schedule: true,
             health: crate::model::HealthThresholds::default(),
+            max_removal_percent: 50,
         }
     }
 }
@@ -57,6 +65,9 @@ impl SyncSettings {
         if let Some(raw) = get("SYNC_JITTER_SECS") {
             s.jitter =
                 Duration::from_secs(number("SYNC_JITTER_SECS", &raw, 0, 3600, " of seconds")?);
+        }
+        if let Some(raw) = get("SYNC_MAX_REMOVAL_PERCENT") {
+            s.max_removal_percent = number("SYNC_MAX_REMOVAL_PERCENT", &raw, 1, 100, " percent")?;
         }
         if let Some(raw) = get("SYNC_SCHEDULE") {
             s.schedule = match raw.trim().to_ascii_lowercase().as_str() {

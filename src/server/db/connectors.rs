@@ -115,6 +115,36 @@ pub(crate) async fn mark_synced(
     Ok(())
 }
 
+/// Since when a mass removal of `id`'s devices is held (see `SYNC_MAX_REMOVAL_PERCENT`).
+pub(crate) async fn removal_hold(
+    conn: &mut SqliteConnection,
+    id: &str,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let held: Option<Option<DateTime<Utc>>> =
+        sqlx::query_scalar("SELECT removal_held_at FROM connectors WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(held.flatten())
+}
+
+/// Holds a mass removal of `id`'s devices since `since`, or (`None`) lifts the hold.
+pub(crate) async fn set_removal_hold(
+    conn: &mut SqliteConnection,
+    id: &str,
+    since: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE connectors SET removal_held_at = ?2 \
+         WHERE id = ?1 AND removal_held_at IS NOT ?2",
+    )
+    .bind(id)
+    .bind(since)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Marks the connector disconnected with a plain-language reason.
 pub(crate) async fn mark_disconnected(
     conn: &mut SqliteConnection,

@@ -8,6 +8,7 @@ use sqlx::Connection;
 
 use crate::model::{CmdletCalls, ConnectionStatus, SyncKind, SyncPhase, SyncStatus, SyncTrigger};
 
+use super::super::config::HELD_REMOVAL_MIN;
 use super::super::db::staging::{self, Staging};
 use super::super::db::sync_runs::{self, RunError, RunRecord};
 use super::super::db::{connectors, exchange_config, BEGIN_WRITE};
@@ -102,11 +103,21 @@ pub(crate) async fn execute(
     let exchange = state.exchange.get();
     let before = exchange.stats();
     let cancel = state.background.cancel.clone();
-    let work = perform(state, &exchange, &run, &claim, &before, clock);
-    let ended = tokio::select! {
+    let read = perform(state, &exchange, &run, &claim, clock);
+    let read = tokio::select! {
         biased;
         () = cancel.cancelled() => Err(SyncError::Interrupted),
-        r = work => r,
+        r = read => r,
+    };
+    // Once read, the run ends as its final transaction does: a stop that comes during the
+    // commit waits for it (a second or two at most), so a run whose data was saved is never
+    // reported interrupted, and one reported interrupted saved nothing.
+    let percent = state.sync_settings.max_removal_percent;
+    let ended = match read {
+        Ok((staging, outcome)) => {
+            save(&exchange, &run, staging, outcome, percent, &before, clock).await
+        }
+        Err(e) => Err(e),
     };
     let result = match ended {
         Ok(summary) => Ok(summary),
@@ -123,14 +134,14 @@ pub(crate) async fn execute(
     result
 }
 
+/// The reading part of a run: the configuration, the device pages and the statistics, staged.
 async fn perform(
     state: &AppState,
     exchange: &ExchangeClient,
     run: &PreparedRun,
     claim: &Claim,
-    before: &ClientStats,
     clock: Instant,
-) -> Result<RunSummary, SyncError> {
+) -> Result<(Staging, Outcome), SyncError> {
     let pool = state.db.pool();
     let full = run.kind == SyncKind::FullSync;
     let compare = match full {
@@ -202,7 +213,7 @@ async fn perform(
         mailboxes_queried,
         notes,
     };
-    save(exchange, run, staging, outcome, before, clock).await
+    Ok((staging, outcome))
 }
 
 /// The final transaction: configuration, devices, statistics, ledger and connector together.
@@ -211,6 +222,7 @@ async fn save(
     run: &PreparedRun,
     mut staging: Staging,
     mut o: Outcome,
+    max_removal_percent: u8,
     before: &ClientStats,
     clock: Instant,
 ) -> Result<RunSummary, SyncError> {
@@ -232,7 +244,23 @@ async fn save(
     }
     let removal = match o.devices.complete {
         false => staging::Removal::Nothing,
-        true => staging::Removal::These(std::mem::take(&mut o.devices.missing)),
+        true => {
+            let missing = std::mem::take(&mut o.devices.missing);
+            let stored = missing.len() as u64 + o.devices.seen.saturating_sub(o.devices.added);
+            let mass = is_mass_removal(missing.len(), stored, max_removal_percent);
+            // Believed when a full sync sees it again after a run held it.
+            let held = connectors::removal_hold(&mut tx, cid).await?;
+            let keep = mass && (run.kind != SyncKind::FullSync || held.is_none());
+            let since = keep.then(|| held.unwrap_or(now));
+            connectors::set_removal_hold(&mut tx, cid, since).await?;
+            match since {
+                Some(since) => {
+                    o.notes.removal_held(missing.len(), stored, since);
+                    staging::Removal::Nothing
+                }
+                None => staging::Removal::These(missing),
+            }
+        }
     };
     let removed = staging::merge(&mut tx, cid, &run.id, now, removal).await?;
     let d = &o.devices;
@@ -283,6 +311,14 @@ async fn save(
         status,
         record,
     })
+}
+
+/// Whether marking `missing` of `stored` present devices removed is more than `percent` of
+/// them (and at least [`HELD_REMOVAL_MIN`]): too much to believe from one listing.
+fn is_mass_removal(missing: usize, stored: u64, percent: u8) -> bool {
+    percent < 100
+        && missing >= HELD_REMOVAL_MIN
+        && (missing as u64).saturating_mul(100) > stored.saturating_mul(u64::from(percent))
 }
 
 fn failure_record(
@@ -388,4 +424,22 @@ fn waited_ms(delta: &ClientStats) -> u64 {
 
 fn elapsed_ms(clock: Instant) -> u64 {
     u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_mass_removal;
+
+    #[test]
+    fn a_removal_is_held_when_it_is_more_than_the_share_and_at_least_ten_devices() {
+        // More than half of 100, at the default 50 %.
+        assert!(!is_mass_removal(50, 100, 50));
+        assert!(is_mass_removal(51, 100, 50));
+        // A small tenant losing most of its few devices is believed.
+        assert!(!is_mass_removal(9, 9, 50));
+        assert!(is_mass_removal(10, 10, 50));
+        // 100 % never holds.
+        assert!(!is_mass_removal(100_000, 100_000, 100));
+        assert!(is_mass_removal(11, 100, 10));
+    }
 }

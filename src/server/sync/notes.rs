@@ -1,5 +1,7 @@
 //! What a run notices on its way: Exchange's warnings and the parts that only partly worked.
 
+use chrono::{DateTime, Utc};
+
 use super::super::db::sync_runs::RunError;
 use super::super::exchange::ExchangeError;
 
@@ -51,6 +53,26 @@ impl Notes {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// The device list left out `missing` of the `stored` present devices, too many to believe
+    /// at once: they are kept (held since `since`) until a full sync sees the same.
+    pub(crate) fn removal_held(&mut self, missing: usize, stored: u64, since: DateTime<Utc>) {
+        let message = format!(
+            "Exchange's device list left out {missing} of the {stored} stored devices. That is \
+             more than SYNC_MAX_REMOVAL_PERCENT allows at once, so they are kept as they were \
+             (held since {}) until a full sync sees the same list; start a full sync to \
+             confirm the removal.",
+            since.format("%Y-%m-%d %H:%M UTC")
+        );
+        self.parts.push(message.clone());
+        self.first.get_or_insert(RunError {
+            code: Some("RemovalHeld".into()),
+            message,
+            request_id: None,
+            status: None,
+            cmdlet: Some("Get-MobileDevice".into()),
+        });
     }
 
     /// The statistics of one mailbox could not be read.

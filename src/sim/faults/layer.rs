@@ -225,6 +225,18 @@ async fn answer(
             wire::insert(&mut headers, "content-type", JSON_CONTENT_TYPE);
             (StatusCode::OK, headers, with_errors(&body, name)).into_response()
         }
+        empty @ (FaultKind::NoValue | FaultKind::EmptyValue) => {
+            let value = if empty == FaultKind::EmptyValue {
+                ",\"value\":[]"
+            } else {
+                ""
+            };
+            wire::insert(&mut headers, "content-type", JSON_CONTENT_TYPE);
+            let body = format!(
+                "{{\"@odata.context\":\"$metadata#Collection(Exchange.GenericHashTable)\"{value}}}"
+            );
+            (StatusCode::OK, headers, body).into_response()
+        }
         // Slow never answers by itself (the decision only delays).
         FaultKind::Slow { .. } => next.run(request).await,
     }

@@ -45,6 +45,12 @@ pub enum FaultKind {
     MalformedJson,
     /// `200` whose envelope carries an `@adminapi.errors` entry next to the values.
     PartialFailure,
+    /// `200` with an envelope that has no `value` at all (`{"@odata.context": …}`): not what
+    /// Exchange sends, and not an empty result.
+    NoValue,
+    /// `200` with an empty result (`"value": []`, no next page): what an empty tenant answers.
+    /// On a device listing, everything stored looks removed.
+    EmptyValue,
     /// `500` or `503` whose error message names a transient exception (spec §5).
     Transient {
         /// One of [`TRANSIENT_EXCEPTIONS`].
@@ -56,7 +62,8 @@ pub enum FaultKind {
 
 impl FaultKind {
     /// The kind's name in the rule syntax and in the `injected` counters: `429`, `503`, `504`,
-    /// `expired`, `403`, `reset`, `slow`, `malformed`, `partial` or `transient`.
+    /// `expired`, `403`, `reset`, `slow`, `malformed`, `partial`, `novalue`, `empty` or
+    /// `transient`.
     pub fn label(&self) -> &'static str {
         match self {
             Self::Throttle { .. } => "429",
@@ -68,6 +75,8 @@ impl FaultKind {
             Self::Slow { .. } => "slow",
             Self::MalformedJson => "malformed",
             Self::PartialFailure => "partial",
+            Self::NoValue => "novalue",
+            Self::EmptyValue => "empty",
             Self::Transient { .. } => "transient",
         }
     }
@@ -111,6 +120,8 @@ impl FaultKind {
             "reset" => no_param(Self::ConnectionReset),
             "malformed" => no_param(Self::MalformedJson),
             "partial" => no_param(Self::PartialFailure),
+            "novalue" => no_param(Self::NoValue),
+            "empty" => no_param(Self::EmptyValue),
             "slow" => {
                 let p = param.ok_or("fault 'slow' needs a delay, e.g. slow=500ms or slow=2s")?;
                 Ok(Self::Slow {

@@ -37,7 +37,9 @@ pub(crate) use settings::OrganizationSettings;
 /// A 200 answer of InvokeCommand, with warnings and errors already turned into text.
 #[derive(Debug)]
 pub(crate) struct Envelope<T> {
-    /// The output objects of this page (`value`; absent or `null` is none).
+    /// The output objects of this page (`value`, a list: `[]` is none). Absent or `null` is a
+    /// protocol error unless the answer carries errors: Exchange always sends the list (spec
+    /// §3), and reading `{}` as "nothing there" would empty a tenant.
     pub value: Vec<T>,
     /// `@odata.nextLink`: where the next page is, absent on the last one.
     /// Pages read it with [`parse_outline`] before the items; kept here for the whole picture.
@@ -95,9 +97,19 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Envelope<T> {
                     warnings: Vec::new(),
                     errors: Vec::new(),
                 };
+                let mut listed = false;
                 while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
                     match key.as_ref() {
-                        "value" => envelope.value = map.next_value::<Items<T>>()?.0,
+                        "value" => match map.next_value::<Items<T>>()?.0 {
+                            Some(items) => {
+                                envelope.value = items;
+                                listed = true;
+                            }
+                            None => {
+                                envelope.value = Vec::new();
+                                listed = false;
+                            }
+                        },
                         "@odata.nextLink" => {
                             envelope.next_link = match map.next_value::<Option<Value>>()? {
                                 None | Some(Value::Null) => None,
@@ -115,6 +127,11 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Envelope<T> {
                         }
                     }
                 }
+                if !listed && envelope.errors.is_empty() {
+                    return Err(A::Error::custom(
+                        "the answer has no `value` list (missing or null)",
+                    ));
+                }
                 Ok(envelope)
             }
         }
@@ -122,9 +139,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Envelope<T> {
     }
 }
 
-/// The output objects of a page (`value`): a list, or `null` for none. An item that cannot be
-/// read names its place (`value[3]: ...`).
-struct Items<T>(Vec<T>);
+/// The output objects of a page (`value`): a list, or (`None`) `null`, which the envelope
+/// refuses. An item that cannot be read names its place (`value[3]: ...`).
+struct Items<T>(Option<Vec<T>>);
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Items<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -135,7 +152,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Items<T> {
                 f.write_str("`value` as a list")
             }
             fn visit_unit<E: serde::de::Error>(self) -> Result<Items<T>, E> {
-                Ok(Items(Vec::new()))
+                Ok(Items(None))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Items<T>, A::Error> {
                 let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
@@ -143,7 +160,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Items<T> {
                     let i = items.len();
                     match seq.next_element::<T>() {
                         Ok(Some(item)) => items.push(item),
-                        Ok(None) => return Ok(Items(items)),
+                        Ok(None) => return Ok(Items(Some(items))),
                         Err(e) => return Err(A::Error::custom(format!("value[{i}]: {e}"))),
                     }
                 }

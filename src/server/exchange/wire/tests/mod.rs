@@ -39,9 +39,30 @@ fn an_empty_result_is_an_empty_last_page() {
     let envelope = page::<DeviceClass>(fixture!("empty.json"));
     assert!(envelope.value.is_empty());
     assert_eq!(envelope.next_link, None);
-    let envelope = page::<DeviceClass>(r#"{"value":null,"@odata.nextLink":"  "}"#);
+    let envelope = page::<DeviceClass>(r#"{"value":[],"@odata.nextLink":"  "}"#);
     assert!(envelope.value.is_empty());
     assert_eq!(envelope.next_link, None);
+}
+
+#[test]
+fn a_missing_or_null_value_is_a_protocol_error_not_an_empty_result() {
+    // Read as "no devices", either would mark every stored device removed.
+    for body in [
+        &br#"{}"#[..],
+        br#"{"value":null}"#,
+        br#"{"@odata.context":"x"}"#,
+    ] {
+        let error = parse_envelope::<MobileDevice>(body).err();
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|e| e.contains("no `value` list")),
+            "{}: {error:?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    // An answer that only carries errors has no list to give: it is a partial failure.
+    assert!(parse_envelope::<MobileDevice>(br#"{"@adminapi.errors":["gone"]}"#).is_ok());
 }
 
 #[test]
