@@ -8,7 +8,9 @@ use sqlx::SqlitePool;
 
 use crate::model::{AuditAction, AuditEntry, AuditFilter, AuditPage, AuditResult, Role, SyncKind};
 
-use super::csv::{inert, push_record, time};
+use futures_util::future::BoxFuture;
+
+use super::csv::{inert, push_record, time, Sink};
 use super::db::audit::{self, NewEntry};
 use super::error::AppError;
 use super::keyset;
@@ -181,16 +183,38 @@ pub(crate) async fn page(
 
 /// Every entry matching `filter`, newest first, as CSV (RFC 4180) with a header row. Cells a
 /// spreadsheet would run as a formula start with `'`: actors and details carry text that
-/// whoever signs in typed.
-pub(crate) async fn csv(state: &AppState, filter: &AuditFilter) -> Result<String, AppError> {
-    let rows = audit::list(state.db.pool(), filter, None, None).await?;
-    let mut out = String::new();
-    push_record(&mut out, CSV_HEADER.map(str::to_owned));
-    for (entry, _) in rows {
-        push_record(&mut out, csv_fields(entry).map(inert));
+/// whoever signs in typed. Written to `sink` [`EXPORT_BATCH`] entries at a time.
+pub(crate) fn write_csv(
+    state: &AppState,
+    filter: &AuditFilter,
+) -> impl FnOnce(Sink) -> BoxFuture<'static, (Sink, Result<(), sqlx::Error>)> {
+    let pool = state.db.pool().clone();
+    let filter = filter.clone();
+    move |mut sink| {
+        Box::pin(async move {
+            push_record(sink.out(), CSV_HEADER.map(str::to_owned));
+            let mut after: Option<(String, i64)> = None;
+            loop {
+                let key = after.as_ref().map(|(k, id)| (k.as_str(), *id));
+                let rows = match audit::list(&pool, &filter, key, Some(EXPORT_BATCH)).await {
+                    Ok(rows) => rows,
+                    Err(e) => return (sink, Err(e)),
+                };
+                let full = rows.len() == EXPORT_BATCH as usize;
+                after = rows.last().map(|(entry, key)| (key.clone(), entry.id));
+                for (entry, _) in rows {
+                    push_record(sink.out(), csv_fields(entry).map(inert));
+                }
+                if !sink.flush().await || !full {
+                    return (sink, Ok(()));
+                }
+            }
+        })
     }
-    Ok(out)
 }
+
+/// Entries the audit export reads at a time.
+const EXPORT_BATCH: u32 = 500;
 
 const CSV_HEADER: [&str; 9] = [
     "time",

@@ -103,7 +103,8 @@ impl SyncControl {
 
     /// The filtered history as CSV.
     pub async fn csv(&self, filter: &HistoryFilter) -> Result<String, ApiError> {
-        Ok(history::csv(&self.state, filter).await?)
+        let write = history::write_csv(&self.state, filter);
+        Ok(super::csv::collected(write).await?)
     }
 
     /// One page of the device list, as its server function reads it.

@@ -1,35 +1,125 @@
-//! CSV exports of the ledgers (sync history, audit log): RFC 4180 records with CRLF line ends.
+//! CSV exports (sync history, audit log, devices): RFC 4180 records with CRLF line ends,
+//! streamed: records are read from the database a batch at a time and sent in chunks of about
+//! 64 KiB, so memory stays flat whatever the size; a browser that goes away stops the reading.
 
+use std::future::Future;
+
+use axum::body::Body;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
+use tokio::sync::mpsc;
 
 use crate::error::ApiError;
 
 use super::error::AppError;
 
-/// A CSV download named `file_name` (never cached), or the failure's status and plain message.
-pub(crate) fn download(file_name: &str, body: Result<String, AppError>) -> Response {
-    match body {
-        Ok(body) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{file_name}\""),
-                ),
-                (header::CACHE_CONTROL, "no-store".to_owned()),
-            ],
-            body,
-        )
-            .into_response(),
-        Err(e) => {
-            let api = ApiError::from(e);
-            let status = StatusCode::from_u16(api.status_code())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, api.to_string()).into_response()
+/// Bytes gathered before a chunk is sent.
+const CHUNK: usize = 64 * 1024;
+
+/// Where a streamed export writes its records.
+pub(crate) struct Sink {
+    tx: mpsc::Sender<std::io::Result<String>>,
+    out: String,
+}
+
+impl Sink {
+    fn new(tx: mpsc::Sender<std::io::Result<String>>) -> Self {
+        Self {
+            tx,
+            out: String::with_capacity(CHUNK + 4096),
         }
     }
+
+    /// The buffer records are appended to.
+    pub(crate) fn out(&mut self) -> &mut String {
+        &mut self.out
+    }
+
+    /// Sends the buffer once it holds a chunk; `false` when nobody reads any more (the
+    /// browser went away): the writer stops.
+    pub(crate) async fn flush(&mut self) -> bool {
+        if self.out.len() < CHUNK {
+            return !self.tx.is_closed();
+        }
+        let chunk = std::mem::replace(&mut self.out, String::with_capacity(CHUNK + 4096));
+        self.tx.send(Ok(chunk)).await.is_ok()
+    }
+
+    /// Ends the export: the rest of the buffer, or (after `failure`) a cut-off body, so that
+    /// the download fails visibly instead of looking complete.
+    async fn end(self, failure: Option<sqlx::Error>) {
+        let last = match failure {
+            None => Ok(self.out),
+            Some(e) => {
+                tracing::error!(error = %e, "a CSV export stopped");
+                Err(std::io::Error::other("database error"))
+            }
+        };
+        let _ = self.tx.send(last).await;
+    }
+}
+
+/// Runs `write` in its own task and hands over its chunks as they come.
+fn spawn_writer<F, Fut>(write: F) -> mpsc::Receiver<std::io::Result<String>>
+where
+    F: FnOnce(Sink) -> Fut,
+    Fut: Future<Output = (Sink, Result<(), sqlx::Error>)> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(4);
+    let work = write(Sink::new(tx));
+    tokio::spawn(async move {
+        let (sink, result) = work.await;
+        sink.end(result.err()).await;
+    });
+    rx
+}
+
+/// A CSV download named `file_name` (never cached) whose records `write` appends to its sink
+/// while they are sent.
+pub(crate) fn streamed<F, Fut>(file_name: &str, write: F) -> Response
+where
+    F: FnOnce(Sink) -> Fut,
+    Fut: Future<Output = (Sink, Result<(), sqlx::Error>)> + Send + 'static,
+{
+    let rx = spawn_writer(write);
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response()
+}
+
+/// What `write` produces, gathered into one string (for callers that want the whole text).
+pub(crate) async fn collected<F, Fut>(write: F) -> Result<String, AppError>
+where
+    F: FnOnce(Sink) -> Fut,
+    Fut: Future<Output = (Sink, Result<(), sqlx::Error>)> + Send + 'static,
+{
+    let mut rx = spawn_writer(write);
+    let mut all = String::new();
+    while let Some(chunk) = rx.recv().await {
+        all.push_str(&chunk.map_err(|e| AppError::Internal(e.to_string()))?);
+    }
+    Ok(all)
+}
+
+/// The answer to an export that could not start: the failure's status and plain message.
+pub(crate) fn refused(e: AppError) -> Response {
+    let api = ApiError::from(e);
+    let status =
+        StatusCode::from_u16(api.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, api.to_string()).into_response()
 }
 
 /// A time as the exports write it: UTC, RFC 3339, milliseconds (`2026-11-24T10:00:00.000Z`).

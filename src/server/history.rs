@@ -4,7 +4,9 @@ use chrono::{Duration, Utc};
 
 use crate::model::{HistoryFilter, HistoryPage, SyncRun};
 
-use super::csv::{inert, push_record, time};
+use futures_util::future::BoxFuture;
+
+use super::csv::{inert, push_record, time, Sink};
 use super::db::sync_runs;
 use super::error::AppError;
 use super::keyset;
@@ -45,16 +47,39 @@ pub(crate) async fn run(state: &AppState, id: &str) -> Result<Option<SyncRun>, A
 }
 
 /// Every run matching `filter`, newest first, as CSV (RFC 4180: CRLF line ends, fields with a
-/// comma, quote or line break quoted, quotes doubled), with a header row.
-pub(crate) async fn csv(state: &AppState, filter: &HistoryFilter) -> Result<String, AppError> {
-    let rows = sync_runs::list(state.db.pool(), filter, None, None).await?;
-    let mut out = String::new();
-    push_record(&mut out, HEADER.iter().map(|h| (*h).to_owned()));
-    for (run, _) in rows {
-        push_record(&mut out, csv_fields(&run));
+/// comma, quote or line break quoted, quotes doubled), with a header row, written to `sink`
+/// [`EXPORT_BATCH`] runs at a time.
+pub(crate) fn write_csv(
+    state: &AppState,
+    filter: &HistoryFilter,
+) -> impl FnOnce(Sink) -> BoxFuture<'static, (Sink, Result<(), sqlx::Error>)> {
+    let pool = state.db.pool().clone();
+    let filter = filter.clone();
+    move |mut sink| {
+        Box::pin(async move {
+            push_record(sink.out(), HEADER.iter().map(|h| (*h).to_owned()));
+            let mut after: Option<(String, String)> = None;
+            loop {
+                let key = after.as_ref().map(|(k, id)| (k.as_str(), id.as_str()));
+                let rows = match sync_runs::list(&pool, &filter, key, Some(EXPORT_BATCH)).await {
+                    Ok(rows) => rows,
+                    Err(e) => return (sink, Err(e)),
+                };
+                for (run, _) in &rows {
+                    push_record(sink.out(), csv_fields(run));
+                }
+                let full = rows.len() == EXPORT_BATCH as usize;
+                after = rows.into_iter().last().map(|(run, key)| (key, run.id));
+                if !sink.flush().await || !full {
+                    return (sink, Ok(()));
+                }
+            }
+        })
     }
-    Ok(out)
 }
+
+/// Runs the history export reads at a time.
+const EXPORT_BATCH: u32 = 500;
 
 const HEADER: [&str; 21] = [
     "id",

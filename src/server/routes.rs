@@ -132,9 +132,9 @@ fn parse_name<T: serde::de::DeserializeOwned>(value: &str) -> Option<T> {
 /// `GET /conditional-access/exchange-connector/sync-history.csv?status=&kind=&trigger=`: every
 /// run of the filtered history, newest first, as a CSV download.
 async fn history_csv(State(state): State<AppState>, Query(query): Query<FilterQuery>) -> Response {
-    csv::download(
+    csv::streamed(
         "sync-history.csv",
-        history::csv(&state, &query.filter()).await,
+        history::write_csv(&state, &query.filter()),
     )
 }
 
@@ -155,7 +155,7 @@ async fn audit_csv(
     Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     let filter = AuditFilter::from_params(|key| query.get(key).cloned());
-    csv::download("audit-log.csv", audit::csv(&state, &filter).await)
+    csv::streamed("audit-log.csv", audit::write_csv(&state, &filter))
 }
 
 #[cfg(test)]

@@ -300,3 +300,37 @@ async fn the_history_server_function_reads_an_empty_request_as_no_filter() {
     assert_eq!(page.chart.len(), 1);
     assert!(page.next_cursor.is_none());
 }
+
+#[tokio::test]
+async fn the_csv_export_streams_a_long_history_whole_and_in_order() {
+    let app = TestApp::with_sim(5, 10).await;
+    app.set_up().await.expect("set-up");
+    let db = app.db().await;
+    // 1,200 finished runs copied from set-up's, each a second apart.
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) \
+         INSERT INTO sync_runs (id, connector_id, kind, trigger, status, started_at) \
+         SELECT printf('run-%05d', i), connector_id, 'deltaSync', 'scheduled', 'succeeded', \
+                strftime('%Y-%m-%dT%H:%M:%fZ', '2026-01-01', printf('+%d seconds', i)) \
+           FROM n, (SELECT connector_id FROM sync_runs LIMIT 1)",
+    )
+    .execute(&db)
+    .await
+    .expect("runs");
+    let r = app
+        .http()
+        .get(format!("{}{CSV_PATH}?trigger=scheduled", app.base_url))
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("content-length").is_none(), "streamed");
+    let body = r.text().await.expect("body");
+    let ids: Vec<&str> = body
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().expect("id"))
+        .collect();
+    let expected: Vec<String> = (1..=1200).rev().map(|i| format!("run-{i:05}")).collect();
+    assert_eq!(ids, expected);
+}

@@ -1,15 +1,11 @@
-//! The device list as CSV, streamed: rows are read from SQLite a batch at a time and sent in
-//! chunks of about 64 KiB, so memory stays flat whatever the tenant's size; a browser that goes
-//! away stops the reading.
+//! The device list as CSV, streamed (see `server::csv`): the order comes from the in-memory
+//! list, the rows from SQLite a batch at a time.
 
-use axum::body::Body;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
-use tokio::sync::mpsc;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -21,9 +17,6 @@ use crate::model::DeviceQuery;
 use super::super::csv::{push_field, push_record, time};
 use super::super::state::AppState;
 use super::derive;
-
-/// Bytes gathered before a chunk is sent.
-const CHUNK: usize = 64 * 1024;
 
 /// Every column, as the header row names them.
 const HEADER: [&str; 38] = [
@@ -77,7 +70,7 @@ pub(crate) async fn download(state: &AppState, query: DeviceQuery) -> Response {
     let pool = state.db.pool().clone();
     let list = match super::catalog(state).await {
         Ok(list) => list,
-        Err(e) => return super::super::csv::download("devices.csv", Err(e)),
+        Err(e) => return super::super::csv::refused(e),
     };
     let (connector, guids): (String, Vec<String>) = match list {
         None => (String::new(), Vec::new()),
@@ -89,47 +82,19 @@ pub(crate) async fn download(state: &AppState, query: DeviceQuery) -> Response {
                 .collect(),
         ),
     };
-    let (tx, rx) = mpsc::channel::<Result<String, std::io::Error>>(4);
-    tokio::spawn(async move {
-        let mut out = String::with_capacity(CHUNK + 4096);
-        push_record(&mut out, HEADER.iter().map(|h| (*h).to_owned()));
+    super::super::csv::streamed("devices.csv", move |mut sink| async move {
+        push_record(sink.out(), HEADER.iter().map(|h| (*h).to_owned()));
         for batch in guids.chunks(READ_BATCH) {
-            let rows = match read_batch(&pool, &connector, batch).await {
-                Ok(rows) => rows,
-                Err(e) => {
-                    tracing::error!(error = %e, "device CSV stopped");
-                    let _ = tx.send(Err(std::io::Error::other("database error"))).await;
-                    return;
-                }
-            };
-            for record in rows {
-                out.push_str(&record);
+            match read_batch(&pool, &connector, batch).await {
+                Ok(rows) => rows.iter().for_each(|record| sink.out().push_str(record)),
+                Err(e) => return (sink, Err(e)),
             }
-            if out.len() >= CHUNK {
-                let chunk = std::mem::replace(&mut out, String::with_capacity(CHUNK + 4096));
-                if tx.send(Ok(chunk)).await.is_err() {
-                    // The browser went away.
-                    return;
-                }
+            if !sink.flush().await {
+                break;
             }
         }
-        let _ = tx.send(Ok(out)).await;
-    });
-    let body = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk, rx))
-    });
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"devices.csv\"",
-            ),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        Body::from_stream(body),
-    )
-        .into_response()
+        (sink, Ok(()))
+    })
 }
 
 /// The CSV records of the devices `guids`, in that order (a device gone since is left out).
