@@ -47,12 +47,22 @@ export async function isSameDocument(page: Page): Promise<boolean> {
 }
 
 /**
- * Makes sure the connector is set up (and its first sync, which set-up runs inline, is over) for
- * the signed-in admin: a first call sets it up, a later one is refused as already set up.
+ * Makes sure the connector is set up and its first sync (background work) is over, for the
+ * signed-in admin: a first call sets it up, a later one is refused as already set up or running.
  */
 export async function ensureConnector(page: Page) {
   const response = await page.request.post("/api/connector/set-up", { headers: { accept: "application/json" } });
   const body = await response.text();
-  if (response.status() === 409) expect(body).toContain("already set up");
+  if (response.status() === 409) expect(body).toMatch(/already set up|already running/);
   else expect(response.status(), body).toBe(200);
+  await expect
+    .poll(
+      async () => {
+        const overview = await page.request.post("/api/connector/overview", { headers: { accept: "application/json" } });
+        const connector = (await overview.json()).connector;
+        return connector && !connector.syncing ? connector.status : "syncing";
+      },
+      { timeout: 60_000 },
+    )
+    .toBe("connected");
 }

@@ -34,10 +34,12 @@ pub async fn get_live_status() -> Result<LiveStatus, ApiError> {
         .map_err(fail)
 }
 
-/// Sets up the Service to Service connector with the application identity and runs its first
-/// sync (admins). The permission pre-flight runs first; its checklist is kept for
-/// `get_set_up_info`. Returns the new overview; fails with a plain-language reason when a
-/// required cmdlet is denied, or Exchange cannot be reached or refuses.
+/// Sets up the Service to Service connector with the application identity and starts its first
+/// sync in the background (admins): the page follows it on the live stream. The permission
+/// pre-flight runs first; its checklist is kept for `get_set_up_info`. Returns the new
+/// overview (connection pending while the first sync runs); fails with a plain-language reason
+/// when a required cmdlet is denied, or Exchange cannot be reached or refuses. A plain form post
+/// (no JavaScript to follow the stream) waits for the first sync's end before the page.
 #[server(endpoint = "connector/set-up")]
 pub async fn set_up_connector() -> Result<ConnectorOverview, ApiError> {
     let (state, who) = authorize(Role::Admin).await?;
@@ -46,7 +48,8 @@ pub async fn set_up_connector() -> Result<ConnectorOverview, ApiError> {
         email: Some(who.email),
         address: Some(super::client_address().await),
     };
-    crate::server::setup::set_up_with_app(&state, Some(&session), &actor)
+    let wait = super::is_form_post();
+    crate::server::setup::set_up_with_app(&state, Some(&session), &actor, wait)
         .await
         .map_err(fail)
 }

@@ -42,7 +42,7 @@ impl SyncControl {
     /// Sets the connector up (its first full sync included), as the set-up button does.
     pub async fn set_up(&self) -> Result<ConnectorOverview, ApiError> {
         let actor = super::setup::Actor::default();
-        Ok(super::setup::set_up_with_app(&self.state, None, &actor).await?)
+        Ok(super::setup::set_up_with_app(&self.state, None, &actor, true).await?)
     }
 
     /// Starts a sync in the background; its run id, or a conflict while one runs.

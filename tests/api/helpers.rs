@@ -197,8 +197,29 @@ impl TestApp {
         Err(error)
     }
 
+    /// Sets up as the page's button does, then waits for the first sync (background work) to
+    /// end, as the page does on the live stream; the overview then.
     pub async fn set_up(&self) -> Result<ConnectorOverview, ApiError> {
-        self.call("connector/set-up").await
+        let started: ConnectorOverview = self.call("connector/set-up").await?;
+        assert!(
+            started.connector.is_some_and(|c| c.syncing
+                || c.status != exchange_connector::model::ConnectionStatus::ConnectionPending),
+            "set-up answers with its first sync running or over"
+        );
+        Ok(self.settled().await)
+    }
+
+    /// The overview once no sync runs (at most a minute from now).
+    pub async fn settled(&self) -> ConnectorOverview {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let overview = self.overview().await;
+            if overview.connector.as_ref().is_none_or(|c| !c.syncing) {
+                return overview;
+            }
+            assert!(std::time::Instant::now() < deadline, "the sync never ended");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 
     pub async fn overview(&self) -> ConnectorOverview {

@@ -35,6 +35,18 @@ async fn a_server_killed_mid_sync_records_the_run_interrupted_keeps_the_data_and
     let (status, body) = post(&client, &base, "connector/set-up", "").await;
     assert_eq!(status, 200, "{body}");
     let db = open(&db_file).await;
+    // The first sync runs in the background: wait for its end.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count(
+        &db,
+        "SELECT COUNT(*) FROM sync_runs WHERE status = 'running'",
+    )
+    .await
+        > 0
+    {
+        assert!(Instant::now() < deadline, "the first sync never ended");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     sim.state().advance(Duration::from_secs(4 * 3600));
     let before = dump_devices(&db).await;
     assert_eq!(count(&db, "SELECT COUNT(*) FROM devices").await, 600);

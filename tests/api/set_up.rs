@@ -287,3 +287,58 @@ async fn a_failure_inside_the_server_during_set_up_shows_the_plain_message_not_i
             .expect("count");
     assert_eq!(leaked, 0);
 }
+
+#[tokio::test]
+async fn while_the_first_sync_runs_the_page_says_so_instead_of_unhealthy_and_never() {
+    let app = TestApp::with_sim(40, 10).await;
+    // Four device pages of 400 ms: the first sync takes a while.
+    app.slow_device_pages(400);
+    let started: exchange_connector::model::ConnectorOverview =
+        app.call("connector/set-up").await.expect("set-up starts");
+    let c = started.connector.expect("connector");
+    assert_eq!(c.status, ConnectionStatus::ConnectionPending);
+    assert!(c.syncing, "the first sync runs in the background");
+    let (status, html) = app.get_html("/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("First sync running"), "{html}");
+    assert!(html.contains(r#"data-testid="first-sync""#));
+    assert!(
+        !html.contains(r#"data-health="unhealthy""#),
+        "no failure shown"
+    );
+    assert!(!html.contains(">Never<"), "no 'Never' during set-up");
+
+    let done = app.settled().await.connector.expect("connector");
+    assert_eq!(done.status, ConnectionStatus::Connected);
+    assert_eq!(done.device_count, 40);
+    let (_, html) = app.get_html("/").await;
+    assert!(!html.contains("First sync running"));
+}
+
+#[tokio::test]
+async fn a_set_up_whose_browser_goes_away_still_ends_its_first_sync() {
+    let app = TestApp::with_sim(40, 10).await;
+    app.slow_device_pages(300);
+    // A plain form post waits for the first sync; this browser gives up after half a second.
+    let gone = app
+        .http()
+        .post(format!("{}/api/connector/set-up", app.base_url))
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .timeout(std::time::Duration::from_millis(500))
+        .send()
+        .await;
+    assert!(
+        gone.is_err_and(|e| e.is_timeout()),
+        "the browser went away first"
+    );
+    let c = app.settled().await.connector.expect("connector");
+    assert_eq!(c.status, ConnectionStatus::Connected, "{c:?}");
+    assert_eq!(c.device_count, 40);
+    let db = app.db().await;
+    let runs: Vec<String> = sqlx::query_scalar("SELECT status FROM sync_runs")
+        .fetch_all(&db)
+        .await
+        .expect("runs");
+    assert_eq!(runs, ["succeeded"]);
+}

@@ -35,6 +35,17 @@ pub fn HealthBadge(#[prop(into)] health: Signal<Health>) -> impl IntoView {
     }
 }
 
+/// In place of the health while set-up's first sync runs (a set-up going well, not a failure).
+#[component]
+pub fn FirstSyncBadge() -> impl IntoView {
+    view! {
+        <span class=format!("{BADGE} bg-sky-50 text-sky-800 ring-sky-600/20") data-testid="first-sync">
+            <SpinnerIcon class="h-4 w-4"/>
+            <span>"First sync running"</span>
+        </span>
+    }
+}
+
 /// A sync run's status: a word, an icon and a colour.
 #[component]
 pub fn RunStatusBadge(status: SyncStatus) -> impl IntoView {

@@ -12,7 +12,7 @@ use crate::app::components::alert::Alert;
 use crate::app::components::icons::{SpinnerIcon, XCircleIcon};
 use crate::app::components::setup::{Checklist, ConsentLink, IdentityNote, RemoveConnectorForm};
 use crate::app::components::status::StatusBadge;
-use crate::app::components::sync::{HealthBadge, SyncProgressBar};
+use crate::app::components::sync::{FirstSyncBadge, HealthBadge, SyncProgressBar};
 use crate::app::components::time::{use_ticking_now, LocalTime};
 use crate::app::format::{access_state_label, device_count_label, health_cause_text, relative_age};
 use crate::app::layout::{Frame, HISTORY_PATH};
@@ -216,7 +216,7 @@ fn SetUpButton(set_up: ServerAction<SetUpConnector>, label: &'static str) -> imp
                 {label}
             </button>
             <p class="mt-2 text-sm text-slate-600" aria-live="polite">
-                {move || pending.get().then_some("Connecting to Exchange Online and reading devices…")}
+                {move || pending.get().then_some("Connecting to Exchange Online and checking permissions…")}
             </p>
         </ActionForm>
     }
@@ -268,6 +268,10 @@ fn ConnectorDetails(
     let syncing = Signal::derive(move || {
         progress.with(Option::is_some) || info.with(|i| i.as_ref().is_some_and(|i| i.syncing))
     });
+    // Set-up's first sync: a set-up going well, not a failure, whatever the health says yet.
+    let first_sync = Signal::derive(move || {
+        status.get() == ConnectionStatus::ConnectionPending && (pending.get() || syncing.get())
+    });
     let retry = Memo::new(move |_| stored.get() != ConnectionStatus::Connected);
     let set_up_at = Memo::new(move |_| info.with(|i| i.as_ref().map(|i| i.set_up_at)));
     let info_for_remove = info;
@@ -278,10 +282,17 @@ fn ConnectorDetails(
                 <h2 id="status-heading" class="text-sm font-medium text-slate-500">"Connection status"</h2>
                 <div class="mt-3 flex flex-wrap items-center gap-2">
                     <StatusBadge status/>
-                    <HealthBadge health/>
+                    <Show when=move || !first_sync.get() fallback=FirstSyncBadge>
+                        <HealthBadge health/>
+                    </Show>
                 </div>
                 {move || reason.get().map(|r| view! { <p class="mt-3 text-sm text-red-800" data-testid="status-reason">{r}</p> })}
-                {move || cause.get().map(|c| view! { <p class="mt-2 text-sm text-slate-700" data-testid="health-cause">{c}</p> })}
+                {move || cause.get().filter(|_| !first_sync.get()).map(|c| view! { <p class="mt-2 text-sm text-slate-700" data-testid="health-cause">{c}</p> })}
+                {move || first_sync.get().then(|| view! {
+                    <p class="mt-3 text-sm text-slate-700" data-testid="first-sync-note">
+                        "Set-up is reading every device of the organization. The connector is connected when this first sync ends."
+                    </p>
+                })}
             </section>
             <section aria-labelledby="sync-heading" class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
                 <h2 id="sync-heading" class="text-sm font-medium text-slate-500">"Last successful sync"</h2>
@@ -290,6 +301,10 @@ fn ConnectorDetails(
                         Some(at) => view! {
                             <p class="text-lg font-semibold"><LocalTime at/></p>
                             <p class="text-sm text-slate-600">{move || relative_age(at, now.get())}</p>
+                        }.into_any(),
+                        None if first_sync.get() => view! {
+                            <p class="text-lg font-semibold">"First sync running"</p>
+                            <p class="text-sm text-slate-600">"Its progress is shown below."</p>
                         }.into_any(),
                         None => view! { <p class="text-lg font-semibold">"Never"</p> }.into_any(),
                     }}

@@ -151,7 +151,7 @@ pub(crate) fn missing_permissions_message(account: &str, denied: &[&str]) -> Str
 /// pre-flight runs first: a denied cmdlet stops here and nothing is saved. An Exchange that
 /// cannot be reached or refuses the credentials leaves the connector disconnected with the
 /// reason. Otherwise the connector is saved (with the refresh token, sealed, when delegated)
-/// and its first full sync runs: inline when `wait`, else in the background.
+/// and its first full sync starts in the background; with `wait`, this waits for its end.
 pub(crate) async fn connect(
     state: &AppState,
     actor: &Actor,
@@ -220,10 +220,17 @@ pub(crate) async fn connect(
     state.hub.notify();
     tracing::info!(connector_id = id, mode = mode.as_str(), "set-up started");
     let by = actor.email.clone();
+    // The first sync is background work either way: it ends succeeded, failed or interrupted
+    // whatever becomes of this request. `wait` only waits for it (a form post without
+    // JavaScript gets the page as it ends; a browser that goes away stops nothing).
+    let (_, done) =
+        sync::hub::start_watched(state, claim, SyncKind::FullSync, SyncTrigger::Setup, by).await?;
     if wait {
-        sync::run_claimed(state, claim, SyncKind::FullSync, SyncTrigger::Setup, by).await?;
-    } else {
-        sync::hub::start_claimed(state, claim, SyncKind::FullSync, SyncTrigger::Setup, by).await?;
+        match done.await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(AppError::from(e).into()),
+            Err(_) => return Err(AppError::from(sync::SyncError::Interrupted).into()),
+        }
     }
     Ok((overview(state).await?, checks))
 }
@@ -276,12 +283,14 @@ pub(crate) async fn store_refresh_token(
 }
 
 /// Set-up with the configured application identity (the Set Up button): the pre-flight, the
-/// connector saved, its first full sync; the attempt is kept in `session` for the page and
-/// recorded in the audit log. In delegated mode the admin must sign in with Microsoft instead.
+/// connector saved, its first full sync started (waited for with `wait`); the attempt is kept
+/// in `session` for the page and recorded in the audit log. In delegated mode the admin must
+/// sign in with Microsoft instead.
 pub(crate) async fn set_up_with_app(
     state: &AppState,
     session: Option<&Session>,
     actor: &Actor,
+    wait: bool,
 ) -> Result<ConnectorOverview, AppError> {
     let outcome = if state.exchange.settings.auth_mode == AuthMode::Delegated {
         Err(AppError::Conflict(
@@ -297,7 +306,7 @@ pub(crate) async fn set_up_with_app(
             state.exchange.get(),
             IdentityMode::App,
             None,
-            true,
+            wait,
         )
         .await
     };

@@ -5,13 +5,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 use crate::model::{SyncKind, SyncPhase, SyncProgress, SyncTrigger};
 
 use super::super::error::AppError;
 use super::super::state::AppState;
-use super::engine;
+use super::engine::{self, RunSummary};
+use super::SyncError;
 
 /// What a refused trigger says.
 pub(crate) const ALREADY_RUNNING: &str = "A sync is already running.";
@@ -173,15 +174,28 @@ pub(crate) async fn start_claimed(
     trigger: SyncTrigger,
     by: Option<String>,
 ) -> Result<String, AppError> {
+    // The outcome is in the ledger and the connector row; nothing waits for it here.
+    Ok(start_watched(state, claim, kind, trigger, by).await?.0)
+}
+
+/// As [`start_claimed`], with a way to learn the run's end: the receiver gets its outcome.
+/// Whoever waits on it may go away (a browser that closes): the run goes on regardless.
+pub(crate) async fn start_watched(
+    state: &AppState,
+    claim: Claim,
+    kind: SyncKind,
+    trigger: SyncTrigger,
+    by: Option<String>,
+) -> Result<(String, oneshot::Receiver<Result<RunSummary, SyncError>>), AppError> {
     let run = engine::prepare(state, &claim, kind, trigger, by).await?;
     let id = run.id.clone();
     let state = state.clone();
     let tracker = state.background.tracker.clone();
+    let (done, outcome) = oneshot::channel();
     tracker.spawn(async move {
-        // The outcome is in the ledger and the connector row; nothing waits for it here.
-        let _ = engine::execute(&state, run, claim).await;
+        let _ = done.send(engine::execute(&state, run, claim).await);
     });
-    Ok(id)
+    Ok((id, outcome))
 }
 
 #[cfg(test)]
