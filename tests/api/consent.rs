@@ -404,3 +404,51 @@ async fn removing_asks_for_the_organization_name_wipes_the_token_and_keeps_or_de
         "only the kept one"
     );
 }
+
+#[tokio::test]
+async fn a_graceful_stop_after_a_delegated_set_up_ends_promptly_with_the_newest_token_stored() {
+    let mut app = delegated_app(12).await;
+    let client = browser(&app).await;
+    let back = consent(&app, &client).await;
+    callback(&client, &back).await;
+    synced(&app).await;
+    // A 401 makes the connector redeem its refresh token: the token rotates (the simulator
+    // refuses the old one from now on), and the new one must be stored before it is used.
+    let sim = app.sim.as_ref().expect("sim");
+    sim.state()
+        .faults()
+        .push(exchange_connector::sim::FaultRule::times(
+            exchange_connector::sim::FaultKind::ExpiredToken,
+            1,
+        ));
+    let run = app
+        .control
+        .run(exchange_connector::model::SyncKind::DeltaSync)
+        .await
+        .expect("a sync with a new token");
+    assert!(run.retries >= 1, "the token was renewed: {run:?}");
+
+    // SIGTERM does what this does: the server must be gone within 10 seconds.
+    app.control.shutdown();
+    tokio::time::timeout(Duration::from_secs(10), &mut app.server)
+        .await
+        .expect("the server stops within 10 s")
+        .expect("task")
+        .expect("served");
+
+    // Started again, it acts as the admin with what was stored: the rotated token (the one
+    // it replaced is refused by now).
+    let mut settings = settings_for(app.sim.as_ref().expect("sim"));
+    settings.auth_mode = AuthMode::Delegated;
+    let again = TestApp::reopen(&app, settings).await;
+    let run = again
+        .control
+        .run(exchange_connector::model::SyncKind::DeltaSync)
+        .await
+        .expect("a sync after the restart");
+    assert_eq!(
+        run.status,
+        exchange_connector::model::SyncStatus::Succeeded,
+        "{run:?}"
+    );
+}

@@ -32,8 +32,11 @@ pub(crate) enum AppCredential {
     None,
 }
 
-/// Where a rotated refresh token goes to be stored.
-pub(crate) type RotationSink = tokio::sync::mpsc::UnboundedSender<SecretString>;
+/// Stores a rotated refresh token; awaited before the access token that came with it is used,
+/// so that a crash cannot lose the only refresh token that still works.
+pub(crate) type RotationSink = std::sync::Arc<
+    dyn Fn(SecretString) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync,
+>;
 
 /// What the provider exchanges for access tokens.
 pub(crate) enum Grant {
@@ -207,9 +210,8 @@ impl TokenProvider {
         {
             let new = SecretString::from(new.to_owned());
             *refresh_token.lock().await = new.clone();
-            if let Some(sink) = rotated {
-                // The receiver stops only at shutdown; the token is then already in use.
-                let _ = sink.send(new);
+            if let Some(store) = rotated {
+                store(new).await;
             }
         }
         let lifetime = parsed.lifetime();

@@ -15,6 +15,7 @@ use crate::model::{ConnectorOverview, IdentityMode, PermissionCheck};
 
 pub(crate) use super::super::auth::callback::Callback;
 use super::super::auth::callback::Refusal;
+use super::super::auth::crypto::SecretBox;
 use super::super::config::AuthMode;
 use super::super::db::connectors;
 use super::super::error::AppError;
@@ -146,28 +147,31 @@ pub(crate) async fn finish(
     .await
 }
 
-/// A sink that stores every rotated refresh token (sealed) for the current connector.
+/// Stores every rotated refresh token (sealed) for the current connector, before it is used.
+/// Nothing runs in the background: a graceful stop has nothing to wait for.
 pub(crate) fn rotation_sink(state: &AppState) -> RotationSink {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<SecretString>();
-    let state = state.clone();
-    let tracker = state.background.tracker.clone();
-    tracker.spawn(async move {
-        while let Some(token) = rx.recv().await {
-            if let Err(e) = store_current(&state, &token).await {
+    // The database and the key only: the client holding this must not hold the whole state.
+    let (pool, secrets) = (state.db.pool().clone(), state.secrets.clone());
+    std::sync::Arc::new(move |token: SecretString| {
+        let (pool, secrets) = (pool.clone(), secrets.clone());
+        Box::pin(async move {
+            if let Err(e) = store_current(&pool, &secrets, &token).await {
                 tracing::error!(error = %e, "cannot store the rotated refresh token");
             }
-        }
-    });
-    tx
+        })
+    })
 }
 
-async fn store_current(state: &AppState, token: &SecretString) -> Result<(), AppError> {
-    let pool = state.db.pool();
+async fn store_current(
+    pool: &sqlx::SqlitePool,
+    secrets: &SecretBox,
+    token: &SecretString,
+) -> Result<(), AppError> {
     let Some(c) = connectors::current(pool).await? else {
         return Ok(());
     };
     let mut conn = pool.acquire().await?;
-    super::store_refresh_token(state, &mut conn, &c.id, token).await
+    super::seal_refresh_token(secrets, &mut conn, &c.id, token).await
 }
 
 /// At start-up, in delegated mode: acts as the admin again with the stored refresh token. A

@@ -25,6 +25,7 @@ use crate::model::{
 };
 
 use super::audit::{self, Event};
+use super::auth::crypto::SecretBox;
 use super::auth::Principal;
 use super::config::AuthMode;
 use super::connector::overview;
@@ -264,8 +265,17 @@ pub(crate) async fn store_refresh_token(
     connector_id: &str,
     token: &SecretString,
 ) -> Result<(), AppError> {
-    let sealed = state
-        .secrets
+    seal_refresh_token(&state.secrets, conn, connector_id, token).await
+}
+
+/// [`store_refresh_token`] with only the key it needs.
+pub(crate) async fn seal_refresh_token(
+    secrets: &SecretBox,
+    conn: &mut sqlx::SqliteConnection,
+    connector_id: &str,
+    token: &SecretString,
+) -> Result<(), AppError> {
+    let sealed = secrets
         .seal(
             &secret_context(connector_id),
             token.expose_secret().as_bytes(),
