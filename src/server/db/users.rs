@@ -77,6 +77,28 @@ pub(crate) async fn bind_oidc_subject(
     Ok(done.rows_affected() == 1)
 }
 
+/// Moves `id`'s binding from `old` to `new` (the same person, now known by a lasting id).
+/// Whether it moved.
+pub(crate) async fn rebind_oidc_subject(
+    pool: &SqlitePool,
+    id: &str,
+    issuer: &str,
+    old: &str,
+    new: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE users SET oidc_subject = ?4 \
+         WHERE id = ?1 AND oidc_issuer = ?2 AND oidc_subject = ?3",
+    )
+    .bind(id)
+    .bind(issuer)
+    .bind(old)
+    .bind(new)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The user with `id`.
 pub(crate) async fn by_id(pool: &SqlitePool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?1"))

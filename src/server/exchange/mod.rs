@@ -6,6 +6,7 @@
 //! keeps one `client-request-id`, has one deadline for the time the client spends on it, and
 //! retries as spec §5 says (see `retry`). Pages are handed out one at a time, never buffered.
 
+mod body;
 mod cert;
 pub(crate) mod cmdlets;
 // The delegated sign-in is driven by the set-up page once sign-in exists (issue 5); until then
@@ -316,14 +317,17 @@ impl ExchangeClient {
                 let response = request.send().await?;
                 let status = response.status().as_u16();
                 let headers = response.headers().clone();
-                let bytes = response.bytes().await?;
-                Ok::<_, reqwest::Error>((status, headers, bytes))
+                let bytes = body::read(response, body::MAX_ANSWER).await?;
+                Ok::<_, body::ReadError>((status, headers, bytes))
             })
             .await;
             // What went wrong, and whether and how long to wait before trying again.
             let (failure, verdict) = match answer {
                 Err(_) => break Err(call.deadline(deadline)),
-                Ok(Err(e)) => {
+                Ok(Err(body::ReadError::TooLarge(limit))) => {
+                    (call.unreadable(body::too_large(limit)), Verdict::Fail)
+                }
+                Ok(Err(body::ReadError::Http(e))) => {
                     // A refused connection or an unknown name is a setting, not a hiccup; a
                     // reset or a timed-out request is worth another try (reads only).
                     let transient = !e.is_connect() || e.is_timeout();

@@ -253,10 +253,17 @@ impl TokenProvider {
             .await
             .map_err(|e| transport_error(&self.host, self.timeout_secs, &e))?;
         let status = response.status();
-        let body = response
-            .bytes()
+        let body = super::body::read(response, super::body::MAX_TOKEN_ANSWER)
             .await
-            .map_err(|e| transport_error(&self.host, self.timeout_secs, &e))?;
+            .map_err(|e| match e {
+                super::body::ReadError::Http(e) => {
+                    transport_error(&self.host, self.timeout_secs, &e)
+                }
+                super::body::ReadError::TooLarge(limit) => ExchangeError::Protocol {
+                    cmdlet: "the token request".into(),
+                    detail: super::body::too_large(limit),
+                },
+            })?;
         if !status.is_success() {
             return Err(self.refusal(status.as_u16(), &body));
         }

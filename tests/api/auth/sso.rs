@@ -528,3 +528,51 @@ async fn starting_single_sign_on_stores_nothing_and_its_cookie_works_once_in_its
     );
     assert_eq!(me(&again, &app.base_url).await, None);
 }
+
+#[tokio::test]
+async fn an_account_bound_by_the_app_specific_subject_moves_to_the_entra_object_id() {
+    use base64::Engine;
+    let app = app_with_sso(provider_sim(true).await).await;
+    let email = admin_email(&app);
+    app.control
+        .create_user(&email, PASSWORD, Role::Admin)
+        .await
+        .expect("account");
+    let db = app.db().await;
+    // The first sign-in binds the object id (the id_token carries oid and tid).
+    let client = browser();
+    let back = provider_answer(&app, &client, "/").await;
+    assert_eq!(follow(&client, back.as_str()).await, "/");
+    let object = subject_of(&db, &email).await.expect("bound");
+    let oid = object.rsplit('/').next().expect("oid").to_owned();
+    assert!(object.starts_with("oid:"), "{object}");
+
+    // As an earlier release bound it: by `sub` (the simulator's `sub` is, as Entra's, one
+    // per person and app). The next sign-in finds it by `sub` and moves it to the object id.
+    let client_id = app
+        .sim
+        .as_ref()
+        .expect("sim")
+        .config()
+        .client_id
+        .to_ascii_lowercase();
+    let digest = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("{client_id}\n{oid}").as_bytes(),
+    );
+    let sub = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref());
+    sqlx::query("UPDATE users SET oidc_subject = ?1 WHERE email = ?2")
+        .bind(&sub)
+        .bind(&email)
+        .execute(&db)
+        .await
+        .expect("legacy binding");
+    let client = browser();
+    let back = provider_answer(&app, &client, "/").await;
+    assert_eq!(follow(&client, back.as_str()).await, "/");
+    assert_eq!(
+        me(&client, &app.base_url).await.map(|u| u.email),
+        Some(email.clone())
+    );
+    assert_eq!(subject_of(&db, &email).await, Some(object));
+}

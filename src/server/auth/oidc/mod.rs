@@ -225,12 +225,38 @@ pub(crate) async fn finish(
     Ok((who, pending.next))
 }
 
+/// An account bound by the app-specific `sub` before Entra's object id was used: moved to the
+/// object id now (the id_token vouches for both).
+async fn legacy_binding(state: &AppState, identity: &Identity) -> Result<Option<UserRow>, Failure> {
+    if identity.app_subject == identity.subject {
+        return Ok(None);
+    }
+    let pool = state.db.pool();
+    let Some(row) = users::by_oidc_subject(pool, &identity.issuer, &identity.app_subject).await?
+    else {
+        return Ok(None);
+    };
+    users::rebind_oidc_subject(
+        pool,
+        &row.id,
+        &identity.issuer,
+        &identity.app_subject,
+        &identity.subject,
+    )
+    .await?;
+    Ok(Some(row))
+}
+
 /// The enabled account `identity` signs in as: the one bound to its subject, else (first time)
 /// the unbound one with its email address, which is bound now.
 async fn account(state: &AppState, identity: &Identity) -> Result<UserRow, Failure> {
     let pool = state.db.pool();
     let no_account = |detail: String| Failure::new(FailureKind::NoAccount, detail);
-    let row = match users::by_oidc_subject(pool, &identity.issuer, &identity.subject).await? {
+    let bound = match users::by_oidc_subject(pool, &identity.issuer, &identity.subject).await? {
+        Some(row) => Some(row),
+        None => legacy_binding(state, identity).await?,
+    };
+    let row = match bound {
         Some(row) => row,
         None => {
             let Some(email) = identity.email.as_deref() else {

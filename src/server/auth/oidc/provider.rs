@@ -57,8 +57,12 @@ pub(crate) struct Authorization {
 pub(crate) struct Identity {
     /// `iss`.
     pub issuer: String,
-    /// `sub`: stable for this person and this app.
+    /// Who the person is for good: Entra's `oid:<tid>/<oid>` (the object id in their tenant,
+    /// the same for every app) when the id_token has both, else `sub` (stable for this person
+    /// and this app).
     pub subject: String,
+    /// `sub`, which accounts bound before `oid` was used are bound by.
+    pub app_subject: String,
     /// `email`, else `preferred_username` when it is an address (Entra's UPN).
     pub email: Option<String>,
     pub name: Option<String>,
@@ -139,7 +143,14 @@ impl Provider {
 
     /// Forgets discovery (after a signature failure: the keys may have rotated).
     pub(crate) async fn forget_metadata(&self) {
-        *self.metadata.lock().await = None;
+        // Whoever sends a bad code can get here: discovery is read again at most once a minute.
+        let mut cached = self.metadata.lock().await;
+        if cached
+            .as_ref()
+            .is_some_and(|(at, _)| at.elapsed() >= MIN_REDISCOVERY)
+        {
+            *cached = None;
+        }
     }
 
     /// The authorize URL of a sign-in (code flow, PKCE S256, `state`, nonce), with the values
@@ -192,20 +203,20 @@ impl Provider {
         let claims = id_token
             .claims(&verifier, &Nonce::new(nonce.to_owned()))
             .map_err(|e| ProviderError::Refused(format!("the id_token is not valid: {e}")))?;
-        let verified = claims.email_verified() != Some(false);
-        let email = claims
-            .email()
-            .filter(|_| verified)
-            .map(|e| e.as_str().to_owned())
-            .or_else(|| {
-                claims
-                    .preferred_username()
-                    .map(|u| u.as_str().to_owned())
-                    .filter(|u| super::super::looks_like_email(u))
-            });
+        let email = claimed_email(
+            claims.email_verified(),
+            claims.email().map(|e| e.as_str()),
+            claims.preferred_username().map(|u| u.as_str()),
+        );
+        // Entra: the person's object id in their tenant, the same for every app, rather than
+        // `sub` (one per app). The signature is checked above, so the payload is the
+        // provider's.
+        let subject = entra_object(&id_token.to_string())
+            .unwrap_or_else(|| claims.subject().as_str().to_owned());
         Ok(Identity {
             issuer: claims.issuer().as_str().to_owned(),
-            subject: claims.subject().as_str().to_owned(),
+            subject,
+            app_subject: claims.subject().as_str().to_owned(),
             email,
             name: claims
                 .name()
@@ -213,6 +224,49 @@ impl Provider {
                 .map(|n| n.as_str().to_owned()),
         })
     }
+}
+
+/// The address an id_token vouches for: `email`, else `preferred_username` when it is an
+/// address (Entra's UPN). An address the provider marks unverified vouches for nothing (nor
+/// does the username offered instead): it could be anybody's.
+fn claimed_email(
+    verified: Option<bool>,
+    email: Option<&str>,
+    preferred_username: Option<&str>,
+) -> Option<String> {
+    if verified == Some(false) {
+        return None;
+    }
+    email
+        .or(preferred_username.filter(|u| super::super::looks_like_email(u)))
+        .map(str::to_owned)
+}
+
+/// The shortest time between two discoveries forced by failed sign-ins.
+const MIN_REDISCOVERY: Duration = Duration::from_secs(60);
+
+/// `oid:<tid>/<oid>` when the (verified) id_token `jwt` carries Entra's `oid` and `tid`.
+fn entra_object(jwt: &str) -> Option<String> {
+    use base64::Engine;
+    #[derive(serde::Deserialize)]
+    struct Ids {
+        oid: Option<String>,
+        tid: Option<String>,
+    }
+    let payload = jwt.split('.').nth(1)?;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let ids: Ids = serde_json::from_slice(&json).ok()?;
+    let (oid, tid) = (ids.oid?, ids.tid?);
+    // GUIDs at Entra (the simulator's tenant id is a domain name).
+    let id = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    };
+    (id(&oid) && id(&tid)).then(|| format!("oid:{tid}/{oid}"))
 }
 
 /// A token endpoint failure in words, without the answer's body (a half-readable answer may
@@ -292,5 +346,63 @@ impl<'c> AsyncHttpClient<'c> for Http {
             }
             Ok(out.body(body)?)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+
+    use super::*;
+
+    fn jwt(payload: serde_json::Value) -> String {
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!(
+            "{}.{}.sig",
+            b64.encode(br#"{"alg":"RS256"}"#),
+            b64.encode(payload.to_string())
+        )
+    }
+
+    #[test]
+    fn an_address_the_provider_has_not_verified_binds_nothing() {
+        let (e, u) = (Some("ann@contoso.test"), Some("ann@contoso.test"));
+        assert_eq!(
+            claimed_email(None, e, u).as_deref(),
+            Some("ann@contoso.test")
+        );
+        assert_eq!(
+            claimed_email(Some(true), e, None).as_deref(),
+            Some("ann@contoso.test")
+        );
+        assert_eq!(claimed_email(Some(false), e, u), None);
+        assert_eq!(claimed_email(Some(false), None, u), None);
+        assert_eq!(
+            claimed_email(None, None, u).as_deref(),
+            Some("ann@contoso.test")
+        );
+        assert_eq!(claimed_email(None, None, Some("not an address")), None);
+    }
+
+    #[test]
+    fn entra_accounts_are_known_by_tenant_and_object_id_when_the_token_has_both() {
+        let both = jwt(serde_json::json!({
+            "sub": "app-specific",
+            "oid": "8f0a3c2e-0000-4000-8000-000000000001",
+            "tid": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        }));
+        assert_eq!(
+            entra_object(&both).as_deref(),
+            Some("oid:72f988bf-86f1-41af-91ab-2d7cd011db47/8f0a3c2e-0000-4000-8000-000000000001")
+        );
+        for payload in [
+            serde_json::json!({"sub": "x", "oid": "8f0a"}),
+            serde_json::json!({"sub": "x", "tid": "t"}),
+            serde_json::json!({"sub": "x", "oid": "a/b", "tid": "t"}),
+            serde_json::json!({"sub": "x"}),
+        ] {
+            assert_eq!(entra_object(&jwt(payload.clone())), None, "{payload}");
+        }
+        assert_eq!(entra_object("not a jwt"), None);
     }
 }
