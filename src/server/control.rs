@@ -71,6 +71,11 @@ impl SyncControl {
         }
     }
 
+    /// How many live statuses were computed for the open live streams (each is sent to all).
+    pub fn live_statuses_computed(&self) -> u64 {
+        self.state.live.published()
+    }
+
     /// The running sync's progress.
     pub fn progress(&self) -> Option<SyncProgress> {
         self.state.hub.progress()

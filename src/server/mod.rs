@@ -177,6 +177,7 @@ impl Application {
             background: Background::default(),
             sync_settings: Arc::new(config.sync),
             anonymous_audit: Arc::default(),
+            live: Arc::default(),
             throttle: Arc::new(auth::throttle::Throttle::new(
                 config.security.sign_in_max_failures,
                 config.security.sign_in_window,
@@ -239,6 +240,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let background = self.state.background.clone();
         sync::schedule::spawn(&self.state);
+        live::spawn_publisher(&self.state);
         auth::session::spawn_cleanup(self.state.sessions.clone(), &background);
         let router = routes::router(self.state);
         let cancel = background.cancel.clone();

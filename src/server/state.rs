@@ -37,6 +37,8 @@ pub struct AppState {
     pub(crate) security: Arc<SecuritySettings>,
     /// Failed sign-ins per account and per address.
     pub(crate) throttle: Arc<Throttle>,
+    /// The live status for every open stream (computed once per change).
+    pub(crate) live: Arc<super::live::LiveFeed>,
     /// How many audit entries anonymous requests may still add.
     pub(crate) anonymous_audit: Arc<super::audit::budget::AnonymousBudget>,
     /// Seals and opens stored secrets (refresh tokens).

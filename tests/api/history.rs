@@ -22,8 +22,11 @@ struct Events {
 
 impl Events {
     async fn open(app: &TestApp) -> Self {
-        let response = app
-            .http()
+        Self::open_with(app, app.http()).await
+    }
+
+    async fn open_with(app: &TestApp, client: &reqwest::Client) -> Self {
+        let response = client
             .get(format!("{}{EVENTS_PATH}", app.base_url))
             .send()
             .await
@@ -333,4 +336,91 @@ async fn the_csv_export_streams_a_long_history_whole_and_in_order() {
         .collect();
     let expected: Vec<String> = (1..=1200).rev().map(|i| format!("run-{i:05}")).collect();
     assert_eq!(ids, expected);
+}
+
+#[tokio::test]
+async fn many_open_streams_share_one_status_per_change_and_each_sees_the_run() {
+    let app = TestApp::with_sim(60, 10).await;
+    app.set_up().await.expect("set-up");
+    let mut streams = Vec::new();
+    for _ in 0..6 {
+        let client = app.signed_in(Role::Reader).await;
+        let mut events = Events::open_with(&app, &client).await;
+        events.next().await.expect("first message");
+        streams.push((client, events));
+    }
+    let before = app.control.live_statuses_computed();
+    app.sim
+        .as_ref()
+        .expect("sim")
+        .state()
+        .faults()
+        .push(FaultRule::always(FaultKind::Slow { delay_ms: 100 }).for_cmdlet("Get-MobileDevice"));
+    app.control
+        .start(SyncKind::FullSync, SyncTrigger::Manual, None)
+        .await
+        .expect("the sync starts");
+    let mut received = 0;
+    for (_, events) in &mut streams {
+        events
+            .until(Duration::from_secs(20), |s| {
+                s.overview.connector.as_ref().is_some_and(|c| !c.syncing) && s.progress.is_none()
+            })
+            .await;
+        received += 1;
+    }
+    assert_eq!(received, 6);
+    let computed = app.control.live_statuses_computed() - before;
+    // One status per (coalesced) change for all six streams: a six-page run with its phases
+    // makes a few dozen changes at most; computed per stream it would be six times as many.
+    assert!(
+        (1..=40).contains(&computed),
+        "{computed} statuses computed for 6 streams"
+    );
+}
+
+#[tokio::test]
+async fn a_stream_ends_when_its_session_signs_out_and_a_session_holds_at_most_eight() {
+    let app = TestApp::with_sim(10, 10).await;
+    app.set_up().await.expect("set-up");
+    let reader = app.signed_in(Role::Reader).await;
+    let mut open = Vec::new();
+    for _ in 0..8 {
+        let mut events = Events::open_with(&app, &reader).await;
+        events.next().await.expect("first message");
+        open.push(events);
+    }
+    let ninth = reader
+        .get(format!("{}{EVENTS_PATH}", app.base_url))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(ninth.status(), 429, "a ninth stream of one session");
+    // Another session is not limited by this one's.
+    let other = app.signed_in(Role::Reader).await;
+    let mut theirs = Events::open_with(&app, &other).await;
+    theirs.next().await.expect("first message");
+
+    // Signed out elsewhere (the same cookie): every stream of the session ends.
+    let r = reader
+        .post(format!("{}/api/auth/sign-out", app.base_url))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("sign-out");
+    assert_eq!(r.status(), 200);
+    for mut events in open {
+        let ended = tokio::time::timeout(Duration::from_secs(15), async {
+            while events.next().await.is_some() {}
+        })
+        .await;
+        assert!(ended.is_ok(), "the stream ended after the sign-out");
+    }
+    // The other session's stream goes on.
+    app.control
+        .start(SyncKind::DeltaSync, SyncTrigger::Manual, None)
+        .await
+        .expect("sync");
+    // Any message after the sync started: the stream is alive.
+    theirs.until(Duration::from_secs(10), |_| true).await;
 }
