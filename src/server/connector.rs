@@ -14,6 +14,9 @@ use super::state::AppState;
 /// partial run, and whether a sync runs now.
 pub(crate) async fn overview(state: &AppState) -> Result<ConnectorOverview, AppError> {
     let pool = state.db.pool();
+    // Whether a sync runs, before the row: a run that ends in between shows as running next to
+    // the row it had, never as over next to a row it has not written yet.
+    let syncing = state.hub.is_running();
     let mut connector = connectors::current(pool).await?;
     let now = Utc::now();
     if let Some(c) = connector.as_mut() {
@@ -26,7 +29,7 @@ pub(crate) async fn overview(state: &AppState) -> Result<ConnectorOverview, AppE
             }
             None => None,
         };
-        c.syncing = state.hub.is_running();
+        c.syncing = syncing;
     }
     Ok(ConnectorOverview {
         connector,
