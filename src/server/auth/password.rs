@@ -15,55 +15,74 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::super::error::AppError;
 
-/// Hashes that may run at once: one per core.
-static SLOTS: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
-/// Attempts waiting for a slot now, and how many may wait.
-static WAITING: AtomicUsize = AtomicUsize::new(0);
+/// Where argon2 computations run: a few at a time, a short queue, the rest refused.
+struct Slots {
+    permits: Semaphore,
+    /// Attempts waiting for a permit now.
+    waiting: AtomicUsize,
+    /// Computations running now, and the most that ever ran at once.
+    running: AtomicUsize,
+    most: AtomicUsize,
+}
+
+/// The process's slots: one per core.
+static SLOTS: LazyLock<Slots> =
+    LazyLock::new(|| Slots::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+/// How many attempts may wait for a slot.
 const MAX_WAITING: usize = 32;
 /// The longest an attempt waits for a slot.
 const MAX_WAIT: Duration = Duration::from_secs(10);
-/// Hashes running now, and the most that ever ran at once (for tests and monitoring).
-static RUNNING: AtomicUsize = AtomicUsize::new(0);
-static MOST_RUNNING: AtomicUsize = AtomicUsize::new(0);
 
 /// What a refused attempt is told.
 pub(crate) const BUSY: &str =
     "The server is checking many sign-ins at once. Try again in a few seconds.";
 
-/// A slot to hash in, or `Busy` when too many wait already or the wait is too long.
-async fn slot() -> Result<SemaphorePermit<'static>, AppError> {
-    if let Ok(permit) = SLOTS.try_acquire() {
-        return Ok(permit);
+impl Slots {
+    fn new(at_once: usize) -> Self {
+        Self {
+            permits: Semaphore::new(at_once.max(1)),
+            waiting: AtomicUsize::new(0),
+            running: AtomicUsize::new(0),
+            most: AtomicUsize::new(0),
+        }
     }
-    if WAITING.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
-        WAITING.fetch_sub(1, Ordering::SeqCst);
-        return Err(AppError::Busy(BUSY.into()));
+
+    /// A permit, or `Busy` when too many wait already or the wait is too long.
+    async fn permit(&self) -> Result<SemaphorePermit<'_>, AppError> {
+        if let Ok(permit) = self.permits.try_acquire() {
+            return Ok(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(AppError::Busy(BUSY.into()));
+        }
+        let permit = tokio::time::timeout(MAX_WAIT, self.permits.acquire()).await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        match permit {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AppError::Busy(BUSY.into())),
+        }
     }
-    let permit = tokio::time::timeout(MAX_WAIT, SLOTS.acquire()).await;
-    WAITING.fetch_sub(1, Ordering::SeqCst);
-    match permit {
-        Ok(Ok(permit)) => Ok(permit),
-        _ => Err(AppError::Busy(BUSY.into())),
+
+    /// Runs one argon2 computation with a permit, off the async threads.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let _permit = self.permit().await?;
+        let running = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(running, Ordering::SeqCst);
+        let done = tokio::task::spawn_blocking(work).await;
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        done.map_err(|e| AppError::Internal(format!("password hashing stopped: {e}")))
     }
 }
 
-/// Runs one argon2 computation in a slot, off the async threads.
+/// Runs one argon2 computation in one of the process's slots.
 async fn in_slot<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {
-    let _permit = slot().await?;
-    let running = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
-    MOST_RUNNING.fetch_max(running, Ordering::SeqCst);
-    let done = tokio::task::spawn_blocking(work).await;
-    RUNNING.fetch_sub(1, Ordering::SeqCst);
-    done.map_err(|e| AppError::Internal(format!("password hashing stopped: {e}")))
-}
-
-/// The most argon2 computations that ran at once since the process started.
-#[cfg(test)]
-fn most_running() -> usize {
-    MOST_RUNNING.load(Ordering::SeqCst)
+    SLOTS.run(work).await
 }
 
 /// Shortest password a local account may have.
@@ -145,15 +164,29 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn at_most_one_hash_per_core_runs_and_a_flood_is_refused_quickly() {
+        // Slots of its own: the process's are shared with the other tests.
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let slots = std::sync::Arc::new(Slots::new(cores));
         let started = std::time::Instant::now();
         let attempts: Vec<_> = (0..cores + MAX_WAITING + 20)
-            .map(|_| tokio::spawn(verify(SecretString::from("guess guess guess"), None)))
+            .map(|_| {
+                let slots = slots.clone();
+                tokio::spawn(async move {
+                    slots
+                        .run(|| {
+                            let salt = SaltString::generate(&mut OsRng);
+                            Argon2::default()
+                                .hash_password(b"guess guess guess", &salt)
+                                .is_ok()
+                        })
+                        .await
+                })
+            })
             .collect();
         let mut busy = 0;
         for a in attempts {
             match a.await.expect("task") {
-                Ok(matched) => assert!(!matched),
+                Ok(hashed) => assert!(hashed),
                 Err(AppError::Busy(message)) => {
                     assert_eq!(message, BUSY);
                     busy += 1;
@@ -161,7 +194,8 @@ mod tests {
                 Err(e) => panic!("{e}"),
             }
         }
-        assert!(most_running() <= cores, "{} > {cores}", most_running());
+        let most = slots.most.load(Ordering::SeqCst);
+        assert!(most <= cores, "{most} > {cores}");
         assert!(
             busy >= 20,
             "the attempts beyond the queue are refused: {busy}"
