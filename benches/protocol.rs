@@ -1,6 +1,8 @@
 //! `make bench`. First the sync part (`support/sync.rs`: full and quick syncs of the
 //! application with 10,000 and 100,000 devices next to the bare protocol; the simulator in its
-//! own process, so the peak RSS is the connector's), then the protocol part: how fast the simulator answers the admin API over loopback
+//! own process, so the peak RSS is the connector's), then the faults part (`support/faults.rs`:
+//! a first full sync under random 429s and 503s, and under budget pressure), then the protocol
+//! part: how fast the simulator answers the admin API over loopback
 //! HTTP, so that it is never the bottleneck of a sync benchmark. A 100,000-device tenant
 //! (50,000 mailboxes) is paged through with 1,000-device pages, the way the client asks.
 //!
@@ -14,6 +16,8 @@ use exchange_connector::sim::{self, ClockMode, SimConfig};
 
 #[path = "support/devices.rs"]
 mod devices;
+#[path = "support/faults.rs"]
+mod faults;
 #[path = "support/sync.rs"]
 mod sync;
 use serde_json::{json, Value};
@@ -36,6 +40,13 @@ async fn main() {
     if let Err(e) = sync::run().await {
         eprintln!("sync bench failed: {e}");
         std::process::exit(1);
+    }
+    // BENCH_FAULTS=0 leaves the faults part out.
+    if std::env::var("BENCH_FAULTS").map_or(true, |v| v != "0") {
+        if let Err(e) = faults::run().await {
+            eprintln!("faults bench failed: {e}");
+            std::process::exit(1);
+        }
     }
     // BENCH_PROTOCOL=0 leaves the protocol part out.
     if std::env::var("BENCH_PROTOCOL").is_ok_and(|v| v == "0") {

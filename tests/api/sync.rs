@@ -633,3 +633,34 @@ async fn a_stop_that_comes_while_the_run_saves_lets_it_finish_and_the_ledger_say
         "and its data is saved"
     );
 }
+
+#[tokio::test]
+async fn one_429_holds_the_other_calls_back_no_longer_than_its_retry_after() {
+    // The simulator's 429 says the budget is spent for a second (Rate-Limit-Remaining 0,
+    // Rate-Limit-Reset 1) but asks for 0.25 s: one such answer among many calls is a passing
+    // fault, not the budget running out.
+    let sim = crate::helpers::start_sim(600, 300).await;
+    let settings = crate::helpers::settings_for(&sim);
+    let app = TestApp::spawn(settings, 100, Some(sim)).await;
+    app.set_up().await.expect("set-up");
+    let sim = app.sim.as_ref().expect("sim");
+    sim.state().faults().push(
+        FaultRule::times(
+            FaultKind::Throttle {
+                retry_after_secs: 0.25,
+            },
+            1,
+        )
+        .for_cmdlet("Get-MobileDeviceStatistics"),
+    );
+    let run = app.control.run(SyncKind::FullSync).await.expect("full");
+    assert_eq!(run.status, SyncStatus::Succeeded, "{run:?}");
+    assert_eq!(run.retries, 1, "{run:?}");
+    // Its own 0.25 s, and at most as long for each other call in flight (8 statistics calls
+    // and the device pages); held back for the budget's whole second, they waited about 9 s.
+    assert!(
+        run.throttle_wait_ms <= 10 * 250,
+        "waits summed over the calls: {} ms",
+        run.throttle_wait_ms
+    );
+}

@@ -77,7 +77,14 @@ struct Inner {
     meter: Meter,
     /// No request before this instant (set when `Rate-Limit-Remaining` runs low).
     pace_until: std::sync::Mutex<Option<Instant>>,
+    /// The last [`RECENT`] answers, newest in the lowest bit: 1 for a 429.
+    recent_429: std::sync::Mutex<u32>,
 }
+
+/// The answers looked back on to tell the budget running out from an isolated 429.
+const RECENT: u32 = 16;
+/// 429s among the last [`RECENT`] answers from which they mean the budget ran out.
+const BUDGET_OUT: u32 = 4;
 
 impl ExchangeClient {
     /// Builds a client; makes no request yet. In delegated mode it can only start a sign-in
@@ -144,6 +151,7 @@ impl ExchangeClient {
                 tokens,
                 meter: Meter::default(),
                 pace_until: std::sync::Mutex::new(None),
+                recent_429: std::sync::Mutex::new(0),
             }),
         }
     }
@@ -263,8 +271,21 @@ impl ExchangeClient {
         }
     }
 
-    fn note_rate_limit(&self, headers: &HeaderMap) {
+    /// Keeps whether an answer was a 429; whether 429s are many among the recent answers.
+    fn note_answer(&self, throttled: bool) -> bool {
+        let mut recent = self
+            .inner
+            .recent_429
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *recent = (*recent << 1 | u32::from(throttled)) & ((1 << RECENT) - 1);
+        recent.count_ones() >= BUDGET_OUT
+    }
+
+    /// Holds every call back as long as the budget headers of an answer ask (at most `cap`).
+    fn note_rate_limit(&self, headers: &HeaderMap, cap: Option<Duration>) {
         if let Some(wait) = retry::pacing(headers) {
+            let wait = cap.map_or(wait, |cap| wait.min(cap));
             let until = Instant::now() + wait;
             let mut slot = self
                 .inner
@@ -342,7 +363,18 @@ impl ExchangeClient {
                     )
                 }
                 Ok(Ok((status, headers, bytes))) => {
-                    self.note_rate_limit(&headers);
+                    // The budget headers slow every call down before Exchange throttles. On a
+                    // 429 they hold every call back no longer than its Retry-After: one 429
+                    // among many calls must not stop them all for the budget's whole window.
+                    // The budget headers slow every call down before Exchange throttles. When
+                    // 429s are many, they hold every call back until the budget's window
+                    // resets; an isolated 429 holds them no longer than its Retry-After (a
+                    // passing fault must not stop every call for a whole window).
+                    let cap = match self.note_answer(status == 429) {
+                        true => None,
+                        false => retry::retry_after(&headers),
+                    };
+                    self.note_rate_limit(&headers, cap);
                     if (200..300).contains(&status) {
                         match accept(&bytes) {
                             Ok(value) => break Ok((value, headers)),
