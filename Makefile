@@ -10,7 +10,7 @@ CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3; exit }' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps test-deps build build-release unit e2e lint fmt sim bench clean
+.PHONY: run test deps test-deps build build-release unit e2e lint fmt sim bench soak clean
 
 ## make run: install what is missing, build (release), serve on http://127.0.0.1:3000
 run: deps
@@ -65,6 +65,12 @@ fmt:
 ## simulator's admin API over loopback (100,000 devices, 1,000-device pages).
 bench: deps
 	cargo bench --features ssr --bench protocol
+
+## Load and a long sync at once (release binaries, loopback, about 3 minutes): 200 connections
+## for 60 s and 500 live streams while a full sync of 100,000 devices runs; errors, p99 and RSS.
+## SOAK_CONNECTIONS, SOAK_STREAMS, SOAK_SECONDS and SOAK_DEVICES change the sizes.
+soak: deps
+	cargo bench --features ssr --bench soak
 
 ## The simulator on its own: make sim ARGS="--devices 10000"
 sim:
