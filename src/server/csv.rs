@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::error::ApiError;
@@ -83,9 +84,13 @@ where
     Fut: Future<Output = (Sink, Result<(), sqlx::Error>)> + Send + 'static,
 {
     let rx = spawn_writer(write);
+    // Fused: the compression layer polls a body once more after its end, which an unfused
+    // `unfold` answers with a panic (the download then broke off for every gzip or brotli
+    // client, browsers included).
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|chunk| (chunk, rx))
-    });
+    })
+    .fuse();
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

@@ -424,3 +424,38 @@ async fn a_stream_ends_when_its_session_signs_out_and_a_session_holds_at_most_ei
     // Any message after the sync started: the stream is alive.
     theirs.until(Duration::from_secs(10), |_| true).await;
 }
+
+#[tokio::test]
+async fn the_csv_exports_arrive_whole_when_the_browser_asks_for_gzip_or_brotli() {
+    let app = TestApp::with_sim(30, 10).await;
+    app.set_up().await.expect("set-up");
+    for path in [
+        CSV_PATH,
+        "/conditional-access/devices.csv",
+        "/admin/audit-log.csv",
+    ] {
+        for encoding in ["gzip", "br"] {
+            let r = app
+                .http()
+                .get(format!("{}{path}", app.base_url))
+                .header("accept-encoding", encoding)
+                .send()
+                .await
+                .expect("answer");
+            assert_eq!(r.status(), 200, "{path} {encoding}");
+            assert_eq!(
+                r.headers()
+                    .get("content-encoding")
+                    .and_then(|v| v.to_str().ok()),
+                Some(encoding),
+                "{path}"
+            );
+            // Read to its end: a body broken off mid-stream fails here.
+            let body = r
+                .bytes()
+                .await
+                .unwrap_or_else(|e| panic!("{path} {encoding}: {e}"));
+            assert!(!body.is_empty(), "{path} {encoding}");
+        }
+    }
+}
