@@ -307,6 +307,10 @@ async fn while_the_first_sync_runs_the_page_says_so_instead_of_unhealthy_and_nev
         "no failure shown"
     );
     assert!(!html.contains(">Never<"), "no 'Never' during set-up");
+    assert!(
+        !html.contains("Try again"),
+        "no offer to try again while the set-up goes well"
+    );
 
     let done = app.settled().await.connector.expect("connector");
     assert_eq!(done.status, ConnectionStatus::Connected);

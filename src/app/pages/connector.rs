@@ -272,7 +272,9 @@ fn ConnectorDetails(
     let first_sync = Signal::derive(move || {
         status.get() == ConnectionStatus::ConnectionPending && (pending.get() || syncing.get())
     });
-    let retry = Memo::new(move |_| stored.get() != ConnectionStatus::Connected);
+    // "Try again" is for a set-up that stopped, not for one whose first sync is running.
+    let retry =
+        Memo::new(move |_| stored.get() != ConnectionStatus::Connected && !first_sync.get());
     let set_up_at = Memo::new(move |_| info.with(|i| i.as_ref().map(|i| i.set_up_at)));
     let info_for_remove = info;
 
