@@ -9,12 +9,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use exchange_connector::model::SyncRun;
-use exchange_connector::server::config::{
-    ClientSettings, Config, ExchangeSettings, ExchangeTarget, SyncSettings,
-};
-use exchange_connector::server::Application;
+use exchange_connector::server::config::{ClientSettings, ExchangeSettings, SyncSettings};
 use exchange_connector::sim::{self, ClockMode, FaultKind, FaultRule, RunningSimulator, SimConfig};
-use leptos::config::LeptosOptions;
 
 type Error = Box<dyn std::error::Error>;
 
@@ -88,24 +84,13 @@ async fn scenario(
     );
     faults(&sim);
     let dir = tempfile::tempdir()?;
-    let config = Config {
-        database_url: format!("sqlite://{}", dir.path().join("faults.db").display()),
-        exchange: ExchangeTarget::Remote(settings),
-        client: ClientSettings::default(),
-        sync: SyncSettings {
-            schedule: false,
-            ..SyncSettings::default()
-        },
-        security: Default::default(),
-        simulated_auth_mode: Default::default(),
+    let sync = SyncSettings {
+        schedule: false,
+        ..SyncSettings::default()
     };
-    let options = LeptosOptions::builder()
-        .output_name("exchange-connector")
-        .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .build();
-    let app = Application::build(config, options).await?;
-    let control = app.control();
-    let server = tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let db = dir.path().join("faults.db");
+    let (control, server, _) =
+        crate::sync::serve(&settings, ClientSettings::default(), sync, &db).await?;
     let t = Instant::now();
     let outcome = control.set_up().await;
     let wall = t.elapsed();

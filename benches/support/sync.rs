@@ -20,6 +20,7 @@ use exchange_connector::server::bench::{bare_full_protocol, BareReport};
 use exchange_connector::server::config::{
     ClientSettings, Config, ExchangeSettings, ExchangeTarget, SyncSettings,
 };
+use exchange_connector::server::control::SyncControl;
 use exchange_connector::server::Application;
 use exchange_connector::sim::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID};
 use leptos::config::LeptosOptions;
@@ -131,22 +132,8 @@ async fn measure(
     let bare = bare_full_protocol(settings, &client, sync.concurrency).await?;
 
     let dir = tempfile::tempdir()?;
-    let config = Config {
-        database_url: format!("sqlite://{}", dir.path().join("bench.db").display()),
-        exchange: ExchangeTarget::Remote(settings.clone()),
-        client,
-        sync,
-        security: Default::default(),
-        simulated_auth_mode: Default::default(),
-    };
-    let options = LeptosOptions::builder()
-        .output_name("exchange-connector")
-        .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .build();
-    let app = Application::build(config, options).await?;
-    let app_url = format!("http://127.0.0.1:{}", app.port());
-    let control = app.control();
-    let server = tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let (control, server, app_url) =
+        serve(settings, client, sync, &dir.path().join("bench.db")).await?;
 
     reset_peak_rss();
     let t = Instant::now();
@@ -178,6 +165,40 @@ async fn measure(
         changed,
         peak_rss_mb,
     })
+}
+
+/// The connector against `settings` with a new database at `db`, served on a free port: its
+/// control, the server task and its address.
+pub async fn serve(
+    settings: &ExchangeSettings,
+    client: ClientSettings,
+    sync: SyncSettings,
+    db: &std::path::Path,
+) -> Result<
+    (
+        SyncControl,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+        String,
+    ),
+    Error,
+> {
+    let config = Config {
+        database_url: format!("sqlite://{}", db.display()),
+        exchange: ExchangeTarget::Remote(settings.clone()),
+        client,
+        sync,
+        security: Default::default(),
+        simulated_auth_mode: Default::default(),
+    };
+    let options = LeptosOptions::builder()
+        .output_name("exchange-connector")
+        .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .build();
+    let app = Application::build(config, options).await?;
+    let app_url = format!("http://127.0.0.1:{}", app.port());
+    let control = app.control();
+    let server = tokio::spawn(app.run_until_stopped(std::future::pending()));
+    Ok((control, server, app_url))
 }
 
 async fn last_run(

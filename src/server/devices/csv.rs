@@ -4,7 +4,6 @@
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::de::{Deserialize, Deserializer, Visitor};
-use sqlx::{QueryBuilder, Sqlite};
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -15,6 +14,7 @@ use sqlx::SqlitePool;
 use crate::model::DeviceQuery;
 
 use super::super::csv::{push_field, push_record, time};
+use super::super::db::devices;
 use super::super::state::AppState;
 use super::derive;
 
@@ -98,30 +98,18 @@ pub(crate) async fn download(state: &AppState, query: DeviceQuery) -> Response {
 }
 
 /// The CSV records of the devices `guids`, in that order (a device gone since is left out).
-/// SQLite hands the batch over as one JSON document (`[[guid, identity, …], …]`): row by row,
-/// each of the 38 values would be copied and passed between threads on its own, which took
-/// most of an export's time. Text is read in place from the document where it needs no
-/// unescaping, and each record is written straight into one string.
+/// The batch comes as one JSON document (`[[guid, identity, …], …]`, see
+/// [`devices::rows_as_json`]); text is read in place from it where it needs no unescaping, and
+/// each record is written straight into one string.
 async fn read_batch(
     pool: &SqlitePool,
     connector_id: &str,
     guids: &[String],
 ) -> Result<Vec<String>, sqlx::Error> {
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT json_group_array(json_array(");
-    let mut columns = q.separated(", ");
-    for (column, _) in COLUMNS {
-        columns.push(column);
-    }
-    q.push(")) FROM devices WHERE connector_id = ");
-    q.push_bind(connector_id.to_owned()).push(" AND guid IN (");
-    let mut list = q.separated(", ");
-    for g in guids {
-        list.push_bind(g.clone());
-    }
-    q.push(")");
-    let json: Option<String> = q.build_query_scalar().fetch_one(pool).await?;
-    let rows: Vec<Vec<Cell<'_>>> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
-        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let columns = COLUMNS.map(|(column, _)| column);
+    let json = devices::rows_as_json(pool, connector_id, &columns, guids).await?;
+    let rows: Vec<Vec<Cell<'_>>> =
+        serde_json::from_str(&json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     let mut found: HashMap<&str, String> = HashMap::with_capacity(rows.len());
     for row in &rows {
         if let Some(Cell::Text(guid)) = row.first() {
