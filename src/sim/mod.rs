@@ -78,6 +78,7 @@ pub(crate) struct Stats {
     pub(crate) unauthorized: AtomicU64,
     pub(crate) tokens_issued: AtomicU64,
     pub(crate) token_errors: AtomicU64,
+    pub(crate) discoveries: AtomicU64,
 }
 
 impl Stats {
@@ -91,6 +92,7 @@ impl Stats {
             unauthorized: AtomicU64::new(0),
             tokens_issued: AtomicU64::new(0),
             token_errors: AtomicU64::new(0),
+            discoveries: AtomicU64::new(0),
         }
     }
 
@@ -174,6 +176,21 @@ impl SimState {
         self.tenant().device_count()
     }
 
+    /// Deletes the partnerships of the first `count` devices (in listing order), as
+    /// `Remove-MobileDevice` would; returns how many went.
+    pub fn remove_devices(&self, count: usize) -> usize {
+        let mut tenant = self.tenant_mut();
+        let guids: Vec<uuid::Uuid> = tenant
+            .devices_after(None)
+            .take(count)
+            .map(|d| d.guid)
+            .collect();
+        guids
+            .iter()
+            .filter(|guid| tenant.remove_device(guid).is_some())
+            .count()
+    }
+
     /// InvokeCommand requests of `cmdlet` (any case) that passed authentication, every page counted.
     pub fn request_count(&self, cmdlet: &str) -> u64 {
         self.inner.stats.get(cmdlet)
@@ -203,6 +220,11 @@ impl SimState {
 
     pub(crate) fn stats(&self) -> &Stats {
         &self.inner.stats
+    }
+
+    /// OpenID Connect discovery documents served (`/.well-known/openid-configuration`).
+    pub fn discoveries(&self) -> u64 {
+        self.inner.stats.discoveries.load(Ordering::Relaxed)
     }
 
     pub(crate) fn be_target(&self) -> String {
@@ -314,6 +336,7 @@ async fn stats(State(state): State<SimState>) -> Json<serde_json::Value> {
         "unauthorizedRequests": s.unauthorized.load(Ordering::Relaxed),
         "tokensIssued": s.tokens_issued.load(Ordering::Relaxed),
         "tokenErrors": s.token_errors.load(Ordering::Relaxed),
+        "discoveries": s.discoveries.load(Ordering::Relaxed),
         "mailboxes": tenant.mailboxes().len(),
         "devices": tenant.device_count(),
         "tenantId": tenant.org.tenant_id,

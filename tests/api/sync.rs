@@ -7,7 +7,7 @@ use exchange_connector::model::{
 };
 use exchange_connector::sim::{FaultKind, FaultRule};
 
-use crate::helpers::TestApp;
+use crate::helpers::{settings_for, start_sim, TestApp};
 use crate::tenant::{dump_devices, read_db, read_tenant};
 
 const PAGE: u32 = 25;
@@ -139,13 +139,19 @@ async fn a_full_sync_copies_the_tenant_and_a_quick_sync_after_churn_makes_it_equ
         .filter_map(|g| tenant.devices.get(g))
         .filter_map(|d| d.identity.split_once('\\').map(|(m, _)| m))
         .collect();
-    // The minimum: every page, one statistics call per mailbox of a new or changed device
-    // (plus the one retry with a new token: six simulated hours outlived the old one).
+    // The minimum: every page, one statistics call per mailbox of a new or changed device,
+    // one look-up per device the list left out (is it really gone?), plus the one retry with
+    // a new token: six simulated hours outlived the old one.
     let pages = tenant.devices.len().div_ceil(PAGE as usize) as u64;
     assert!(quick.retries <= 1, "{quick:?}");
+    let listed = pages + churn.removed.len() as u64;
+    assert!(
+        (listed..=listed + quick.retries).contains(&calls(&quick, "Get-MobileDevice")),
+        "{quick:?}"
+    );
     assert_eq!(
         quick.api_calls,
-        pages + touched_mailboxes.len() as u64 + quick.retries,
+        pages + touched_mailboxes.len() as u64 + churn.removed.len() as u64 + quick.retries,
         "{quick:?}"
     );
     assert_eq!(quick.mailboxes_queried, touched_mailboxes.len() as u64);
@@ -178,9 +184,10 @@ async fn a_full_sync_copies_the_tenant_and_a_quick_sync_after_churn_makes_it_equ
     assert_eq!(read_db(&db).await, read_tenant(sim).await);
 }
 
-#[tokio::test]
-async fn every_fault_kind_at_20_percent_ends_in_success_or_a_clear_failure_and_never_damages_data()
-{
+/// Every kind of fault the sync meets, on a share `rate` of the calls: each run ends succeeded,
+/// partial or failed with a clear reason, never loses or duplicates a device, keeps the
+/// previous data when it fails, and the next clean run is exact.
+async fn fault_matrix(rate: f64) {
     let kinds = [
         FaultKind::Throttle {
             retry_after_secs: 0.01,
@@ -192,24 +199,35 @@ async fn every_fault_kind_at_20_percent_ends_in_success_or_a_clear_failure_and_n
         FaultKind::ExpiredToken,
         FaultKind::Forbidden,
         FaultKind::ConnectionReset,
+        // Past the client's request timeout (one second here).
+        FaultKind::Slow { delay_ms: 1_300 },
         FaultKind::MalformedJson,
         FaultKind::PartialFailure,
         FaultKind::NoValue,
+        FaultKind::EmptyValue,
         FaultKind::Transient {
             exception: "DCOverloadedException".into(),
             status: 503,
         },
     ];
     for kind in kinds {
-        let label = kind.label();
-        let app = TestApp::with_sim(120, 20).await;
+        let label = format!("{} at {rate}", kind.label());
+        let sim = start_sim(120, 61).await;
+        let settings = settings_for(&sim);
+        let app = TestApp::spawn_configured(settings, Some(sim), |config| {
+            config.client.page_size = 20;
+            config.client.request_timeout = Duration::from_secs(1);
+        })
+        .await;
         let sim = app.sim.as_ref().expect("sim");
         app.set_up().await.expect("set-up");
+        app.settled().await;
         let db = app.db().await;
         sim.state().advance(Duration::from_secs(4 * 3600));
         let before = dump_devices(&db).await;
+        let kept = read_db(&db).await;
 
-        sim.state().faults().push(FaultRule::rate(kind, 0.2));
+        sim.state().faults().push(FaultRule::rate(kind, rate));
         let run = app.control.run(SyncKind::FullSync).await;
         sim.state().faults().clear();
 
@@ -226,19 +244,33 @@ async fn every_fault_kind_at_20_percent_ends_in_success_or_a_clear_failure_and_n
             }
             Err(e) => panic!("{label}: unexpected {e:?}"),
         };
+        let stored = dump_devices(&db).await;
+        let now = read_db(&db).await;
+        let tenant = read_tenant(sim).await;
+        let lost: Vec<&String> = kept
+            .devices
+            .keys()
+            .filter(|guid| tenant.devices.contains_key(*guid) && !now.devices.contains_key(*guid))
+            .collect();
+        assert!(
+            lost.is_empty(),
+            "{label}: devices still in Exchange lost: {lost:?}"
+        );
+        let identities: BTreeSet<&String> = now.devices.values().map(|d| &d.identity).collect();
+        assert_eq!(
+            identities.len(),
+            now.devices.len(),
+            "{label}: no device twice"
+        );
         match run.status {
             SyncStatus::Succeeded => {
-                assert_eq!(read_db(&db).await, read_tenant(sim).await, "{label}");
+                assert_eq!(now, tenant, "{label}");
             }
             SyncStatus::Failed => {
                 let reason = run.error_message.clone().unwrap_or_default();
                 assert!(reason.len() > 20, "{label}: a clear reason, got {reason:?}");
                 assert!(run.error_code.is_some(), "{label}");
-                assert_eq!(
-                    dump_devices(&db).await,
-                    before,
-                    "{label}: previous data intact"
-                );
+                assert_eq!(stored, before, "{label}: previous data intact");
                 let c = app.overview().await.connector.expect("connector");
                 assert_eq!(c.status, ConnectionStatus::Disconnected, "{label}");
                 assert_eq!(c.status_reason, run.error_message, "{label}");
@@ -260,6 +292,17 @@ async fn every_fault_kind_at_20_percent_ends_in_success_or_a_clear_failure_and_n
         assert_eq!(clean.status, SyncStatus::Succeeded, "{label}");
         assert_eq!(read_db(&db).await, read_tenant(sim).await, "{label}");
     }
+}
+
+#[tokio::test]
+async fn every_fault_kind_at_5_percent_ends_in_success_or_a_clear_failure_and_never_damages_data() {
+    fault_matrix(0.05).await;
+}
+
+#[tokio::test]
+async fn every_fault_kind_at_20_percent_ends_in_success_or_a_clear_failure_and_never_damages_data()
+{
+    fault_matrix(0.2).await;
 }
 
 #[tokio::test]
@@ -521,61 +564,94 @@ async fn a_device_listing_without_value_fails_the_run_and_removes_nothing() {
     }
 }
 
+async fn held_since(db: &sqlx::SqlitePool) -> Option<String> {
+    sqlx::query_scalar::<_, Option<String>>("SELECT removal_held_at FROM connectors")
+        .fetch_one(db)
+        .await
+        .expect("connector")
+}
+
 #[tokio::test]
-async fn a_listing_that_leaves_out_most_devices_keeps_them_until_a_full_sync_sees_the_same() {
+async fn devices_a_listing_leaves_out_are_removed_only_when_exchange_says_they_are_gone() {
     let app = TestApp::with_sim(120, 20).await;
     let sim = app.sim.as_ref().expect("sim");
     app.set_up().await.expect("set-up");
     let db = app.db().await;
     let empty = || FaultRule::times(FaultKind::EmptyValue, 1).for_cmdlet("Get-MobileDevice");
-    let held_since = |db: sqlx::SqlitePool| async move {
-        sqlx::query_scalar::<_, Option<String>>("SELECT removal_held_at FROM connectors")
-            .fetch_one(&db)
-            .await
-            .expect("connector")
-    };
 
-    // An empty list once: every device kept, the run partial and saying why.
+    // An empty list once: Exchange, asked about each device, still has them all.
+    for kind in [SyncKind::DeltaSync, SyncKind::FullSync] {
+        sim.state().faults().push(empty());
+        let run = app.control.run(kind).await.expect("run");
+        assert_eq!(run.status, SyncStatus::Partial, "{run:?}");
+        assert_eq!(run.error_code.as_deref(), Some("ListingIncomplete"));
+        let reason = run.error_message.clone().unwrap_or_default();
+        assert!(
+            reason.contains("left out 120 stored devices") && reason.contains("still returned 120"),
+            "{reason}"
+        );
+        assert_eq!((run.devices_removed, present(&db).await), (0, 120));
+        assert!(held_since(&db).await.is_none());
+        let c = app.overview().await.connector.expect("connector");
+        assert_eq!(c.health_cause, Some(HealthCause::PartialSync));
+    }
+
+    // The list comes back empty again and Exchange refuses the first look-ups: a device
+    // without a clear answer is kept too.
     sim.state().faults().push(empty());
+    sim.state()
+        .faults()
+        .push(FaultRule::times(FaultKind::Forbidden, 5).for_cmdlet("Get-MobileDevice"));
+    let run = app.control.run(SyncKind::FullSync).await.expect("full");
+    sim.state().faults().clear();
+    assert_eq!(run.status, SyncStatus::Partial, "{run:?}");
+    let reason = run.error_message.clone().unwrap_or_default();
+    assert!(reason.contains("no clear answer for 5"), "{reason}");
+    assert_eq!((run.devices_removed, present(&db).await), (0, 120));
+
+    // Devices really gone are removed, and a whole listing again makes the run a success.
+    assert_eq!(sim.state().remove_devices(70), 70);
+    let run = app.control.run(SyncKind::DeltaSync).await.expect("quick");
+    assert_eq!(run.status, SyncStatus::Succeeded, "{run:?}");
+    assert_eq!(
+        (run.devices_removed, present(&db).await),
+        (70, 50),
+        "each one confirmed gone, so more than half may go at once"
+    );
+    assert_eq!(read_db(&db).await, read_tenant(sim).await);
+}
+
+#[tokio::test]
+async fn a_large_removal_is_held_until_a_full_sync_sees_the_same() {
+    let app = TestApp::with_sim(1_200, 500).await;
+    let sim = app.sim.as_ref().expect("sim");
+    app.set_up().await.expect("set-up");
+    app.settled().await;
+    let db = app.db().await;
+    let listed = sim.state().request_count("Get-MobileDevice");
+    assert_eq!(sim.state().remove_devices(1_200), 1_200);
+
+    // Too many to ask about one by one: a sample is, and all of it is gone.
     let quick = app.control.run(SyncKind::DeltaSync).await.expect("quick");
     assert_eq!(quick.status, SyncStatus::Partial, "{quick:?}");
     assert_eq!(quick.error_code.as_deref(), Some("RemovalHeld"));
     let reason = quick.error_message.clone().unwrap_or_default();
-    assert!(reason.contains("left out 120 of the 120"), "{reason}");
-    assert_eq!((quick.devices_removed, present(&db).await), (0, 120));
-    assert!(held_since(db.clone()).await.is_some());
-    let c = app.overview().await.connector.expect("connector");
-    assert_eq!(c.health_cause, Some(HealthCause::PartialSync));
+    assert!(reason.contains("left out 1200 of the 1200"), "{reason}");
+    assert_eq!((quick.devices_removed, present(&db).await), (0, 1_200));
+    let asked = sim.state().request_count("Get-MobileDevice") - listed;
+    assert!((150..=260).contains(&asked), "a sample, not 1,200: {asked}");
+    assert!(held_since(&db).await.is_some());
 
-    // The next listing is whole again: nothing was lost, the hold is lifted.
-    let clean = app.control.run(SyncKind::DeltaSync).await.expect("quick");
-    assert_eq!(clean.status, SyncStatus::Succeeded, "{clean:?}");
-    assert_eq!((clean.devices_removed, present(&db).await), (0, 120));
-    assert!(held_since(db.clone()).await.is_none());
-
-    // Held by a quick sync, then seen again by a full sync: the removal is believed.
-    sim.state().faults().push(empty());
     let quick = app.control.run(SyncKind::DeltaSync).await.expect("quick");
     assert_eq!(
         (quick.status, present(&db).await),
-        (SyncStatus::Partial, 120)
-    );
-    sim.state().faults().push(empty());
-    let quick = app.control.run(SyncKind::DeltaSync).await.expect("quick");
-    assert_eq!(
-        (quick.status, present(&db).await),
-        (SyncStatus::Partial, 120),
+        (SyncStatus::Partial, 1_200),
         "quick syncs never confirm"
     );
-    sim.state().faults().push(empty());
     let full = app.control.run(SyncKind::FullSync).await.expect("full");
     assert_eq!(full.status, SyncStatus::Succeeded, "{full:?}");
-    assert_eq!((full.devices_removed, present(&db).await), (120, 0));
-    assert!(held_since(db.clone()).await.is_none());
-
-    // A small removal is never held.
-    let back = app.control.run(SyncKind::FullSync).await.expect("full");
-    assert_eq!((back.devices_added, present(&db).await), (120, 120));
+    assert_eq!((full.devices_removed, present(&db).await), (1_200, 0));
+    assert!(held_since(&db).await.is_none());
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use super::super::error::AppError;
 use super::super::exchange::cmdlets::MobileDeviceQuery;
 use super::super::exchange::{ClientStats, ExchangeClient};
 use super::super::state::AppState;
-use super::fetch::{self, Compare, ExchangeConfig};
+use super::fetch::{self, Compare, ExchangeConfig, Removals};
 use super::hub::Claim;
 use super::notes::{run_error, Notes};
 use super::SyncError;
@@ -86,6 +86,9 @@ pub(crate) async fn prepare(
 struct Outcome {
     config: ExchangeConfig,
     devices: fetch::DevicePass,
+    /// What a whole listing left out, checked with Exchange (`None` when the listing stopped
+    /// early: nothing is removed).
+    removals: Option<Removals>,
     mailboxes_queried: u64,
     notes: Notes,
 }
@@ -205,11 +208,24 @@ async fn perform(
         "devices and statistics staged"
     );
     let staging = staging?;
-    let devices = devices?;
+    let mut devices = devices?;
+    let removals = match devices.complete {
+        true => Some(
+            fetch::confirm_removals(
+                exchange,
+                std::mem::take(&mut devices.missing),
+                state.sync_settings.concurrency,
+                &mut notes,
+            )
+            .await,
+        ),
+        false => None,
+    };
     claim.update(|p| p.phase = SyncPhase::Saving);
     let outcome = Outcome {
         config,
         devices,
+        removals,
         mailboxes_queried,
         notes,
     };
@@ -242,12 +258,17 @@ async fn save(
     if let Some(k) = &c.classes {
         exchange_config::put_classes(&mut tx, cid, k, now).await?;
     }
-    let removal = match o.devices.complete {
-        false => staging::Removal::Nothing,
-        true => {
-            let missing = std::mem::take(&mut o.devices.missing);
-            let stored = missing.len() as u64 + o.devices.seen.saturating_sub(o.devices.added);
-            let mass = is_mass_removal(missing.len(), stored, max_removal_percent);
+    let removal = match o.removals.take() {
+        None => staging::Removal::Nothing,
+        Some(Removals {
+            left_out,
+            gone: missing,
+            confirmed_each,
+        }) => {
+            let stored = left_out as u64 + o.devices.seen.saturating_sub(o.devices.added);
+            // Each one looked up and absent: nothing left to doubt.
+            let mass =
+                !confirmed_each && is_mass_removal(missing.len(), stored, max_removal_percent);
             // Believed when a full sync sees it again after a run held it.
             let held = connectors::removal_hold(&mut tx, cid).await?;
             let keep = mass && (run.kind != SyncKind::FullSync || held.is_none());

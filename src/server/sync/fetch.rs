@@ -10,6 +10,7 @@ use tokio::task::JoinSet;
 use crate::model::{Device, SyncPhase};
 
 use super::super::db::staging::{self, DeviceStatistics, Staged, Stored};
+use super::super::exchange::cmdlets::{DeviceScope, MobileDeviceQuery};
 use super::super::exchange::wire::{
     DeviceAccessRule, DeviceClass, MobileDevice, MobileDeviceMailboxPolicy, MobileDeviceStatistics,
     OrganizationSettings,
@@ -18,7 +19,7 @@ use super::super::exchange::{ExchangeClient, ExchangeError, Pages};
 use super::adaptive::Adaptive;
 use super::digest;
 use super::hub::{Claim, Progress};
-use super::notes::Notes;
+use super::notes::{Notes, UnconfirmedRemovals};
 use super::SyncError;
 
 /// Exchange's configuration as read by a full sync; a part that came back only partly is
@@ -249,6 +250,10 @@ pub(crate) async fn stage_statistics(
             adaptive.finished(exchange.stats().throttled);
             progress.update(|p| p.mailboxes_done += 1);
             match joined {
+                Ok((mailbox, Ok(items))) if items.is_empty() => {
+                    read += 1;
+                    notes.statistics_empty(&mailbox);
+                }
                 Ok((_, Ok(items))) => {
                     read += 1;
                     let differs = |s: &DeviceStatistics| stored.get(&s.guid) != Some(&s.digest);
@@ -301,4 +306,128 @@ fn statistics(s: MobileDeviceStatistics) -> Option<DeviceStatistics> {
     };
     read.digest = digest::statistics(&read);
     Some(read)
+}
+
+/// Up to this many devices missing from a listing are looked up one by one; beyond it, a
+/// sample of [`CONFIRM_SAMPLE`] spread over them.
+const CONFIRM_ALL: usize = 1_000;
+const CONFIRM_SAMPLE: usize = 200;
+
+/// Which stored devices a listing left out are really gone from Exchange.
+pub(crate) struct Removals {
+    /// How many stored devices the listing left out.
+    pub left_out: usize,
+    /// The GUIDs to mark removed.
+    pub gone: Vec<String>,
+    /// Each was looked up and Exchange said it does not exist: no need to hold them.
+    pub confirmed_each: bool,
+}
+
+/// Asks Exchange about the devices `missing` from a whole listing (`Get-MobileDevice
+/// -Identity <guid>`, `concurrency` at a time) before they are marked removed, so that a
+/// listing that lost pages on the way (an empty page, a proxy, an Exchange fault) cannot
+/// remove devices Exchange still has. Exchange answers a device that does not exist with 404;
+/// any other answer keeps the device (a device it returns is noted as left out of the list;
+/// a failed or empty answer as unconfirmed, and the run is partial).
+///
+/// Past [`CONFIRM_ALL`] devices a sample is asked: all of it gone and the whole list is
+/// believed (the mass-removal hold still applies); any of it still there and nothing is
+/// removed.
+pub(crate) async fn confirm_removals(
+    exchange: &ExchangeClient,
+    missing: Vec<String>,
+    concurrency: usize,
+    notes: &mut Notes,
+) -> Removals {
+    use futures_util::StreamExt;
+
+    let left_out = missing.len();
+    if missing.is_empty() {
+        return Removals {
+            left_out,
+            gone: missing,
+            confirmed_each: true,
+        };
+    }
+    let every = missing.len() <= CONFIRM_ALL;
+    let asked: Vec<String> = match every {
+        true => missing.clone(),
+        false => {
+            let step = missing.len() / CONFIRM_SAMPLE;
+            missing.iter().step_by(step.max(1)).cloned().collect()
+        }
+    };
+    let answers: Vec<(String, Lookup)> = futures_util::stream::iter(asked)
+        .map(|guid| async move {
+            let query = MobileDeviceQuery {
+                scope: DeviceScope::Identity(guid.clone()),
+                ..MobileDeviceQuery::default()
+            };
+            let answer = exchange.get_mobile_devices(query).collect_all().await;
+            let lookup = match answer {
+                Ok(page) if !page.items.is_empty() => Lookup::Listed,
+                Ok(_) => Lookup::Unconfirmed(None),
+                Err(e) if e.status() == Some(404) => Lookup::Gone,
+                Err(e) => Lookup::Unconfirmed(Some(e)),
+            };
+            (guid, lookup)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let listed = answers
+        .iter()
+        .filter(|(_, l)| matches!(l, Lookup::Listed))
+        .count();
+    let failure = answers.iter().find_map(|(_, l)| match l {
+        Lookup::Unconfirmed(e) => Some(e.as_ref()),
+        _ => None,
+    });
+    let unconfirmed = answers
+        .iter()
+        .filter(|(_, l)| matches!(l, Lookup::Unconfirmed(_)))
+        .count();
+    let kept = (listed > 0 || unconfirmed > 0).then(|| match every {
+        true => listed + unconfirmed,
+        false => missing.len(),
+    });
+    if let Some(kept) = kept {
+        notes.removals_unconfirmed(UnconfirmedRemovals {
+            missing: missing.len(),
+            asked: answers.len(),
+            listed,
+            unconfirmed,
+            kept,
+            failure: failure.flatten(),
+        });
+    }
+    match every {
+        true => Removals {
+            left_out,
+            gone: answers
+                .into_iter()
+                .filter(|(_, l)| matches!(l, Lookup::Gone))
+                .map(|(guid, _)| guid)
+                .collect(),
+            confirmed_each: true,
+        },
+        false => Removals {
+            left_out,
+            gone: match kept {
+                Some(_) => Vec::new(),
+                None => missing,
+            },
+            confirmed_each: false,
+        },
+    }
+}
+
+/// What Exchange said of one device the listing left out.
+enum Lookup {
+    /// It returned the device: the listing was wrong.
+    Listed,
+    /// 404: it does not exist.
+    Gone,
+    /// An empty answer or a failure: not known.
+    Unconfirmed(Option<ExchangeError>),
 }

@@ -17,6 +17,8 @@ pub(crate) struct Notes {
     /// Partial failures other than mailboxes (a part of the configuration, the device list).
     parts: Vec<String>,
     mailboxes_failed: u64,
+    /// Mailboxes whose statistics came back empty although the device list has devices there.
+    mailboxes_empty: u64,
 }
 
 impl Notes {
@@ -75,6 +77,63 @@ impl Notes {
         });
     }
 
+    /// Of `missing` stored devices the device list left out, `asked` were looked up one by
+    /// one: Exchange still returned `listed` and gave no clear answer for `unconfirmed` (the
+    /// first failure, if any, is `failure`); `kept` devices are kept as they were.
+    pub(crate) fn removals_unconfirmed(&mut self, r: UnconfirmedRemovals<'_>) {
+        let asked = match r.asked == r.missing {
+            true => "one by one".to_owned(),
+            false => format!("{} of them one by one", r.asked),
+        };
+        let mut message = format!(
+            "Exchange's device list left out {} stored {}. Asked about {asked}, Exchange still \
+             returned {}",
+            r.missing,
+            plural(r.missing, "device", "devices"),
+            r.listed
+        );
+        if r.unconfirmed > 0 {
+            message.push_str(&format!(" and gave no clear answer for {}", r.unconfirmed));
+            if let Some(e) = r.failure {
+                message.push_str(&format!(" ({})", e.to_string().trim_end_matches('.')));
+            }
+        }
+        message.push_str(&format!(
+            ", so {} {} kept as {}; the next sync looks again.",
+            r.kept,
+            plural(r.kept, "device is", "devices are"),
+            plural(r.kept, "it was", "they were"),
+        ));
+        self.parts.push(message.clone());
+        self.first.get_or_insert(RunError {
+            code: Some("ListingIncomplete".into()),
+            message,
+            request_id: r.failure.and_then(|e| e.request_id().map(str::to_owned)),
+            status: None,
+            cmdlet: Some("Get-MobileDevice".into()),
+        });
+    }
+
+    /// The statistics of `mailbox` came back without any device, although the device list
+    /// named the mailbox for its devices: they keep their previous statistics.
+    pub(crate) fn statistics_empty(&mut self, mailbox: &str) {
+        tracing::debug!(
+            mailbox,
+            "statistics of a mailbox with devices came back empty"
+        );
+        self.mailboxes_empty += 1;
+        self.first.get_or_insert_with(|| RunError {
+            code: Some("StatisticsMissing".into()),
+            message: format!(
+                "Get-MobileDeviceStatistics answered for the mailbox {mailbox} with no device, \
+                 although the device list has devices there."
+            ),
+            request_id: None,
+            status: None,
+            cmdlet: Some("Get-MobileDeviceStatistics".into()),
+        });
+    }
+
     /// The statistics of one mailbox could not be read.
     pub(crate) fn mailbox_failed(&mut self, mailbox: &str, e: &ExchangeError) {
         tracing::debug!(mailbox, error = %e, "statistics of a mailbox could not be read");
@@ -90,6 +149,7 @@ impl Notes {
         }
         self.parts.extend(other.parts);
         self.mailboxes_failed += other.mailboxes_failed;
+        self.mailboxes_empty += other.mailboxes_empty;
         if self.first.is_none() {
             self.first = other.first;
         }
@@ -112,11 +172,36 @@ impl Notes {
                 self.mailboxes_failed, first.message
             ));
         }
+        if self.mailboxes_empty > 0 {
+            said.push(format!(
+                "Exchange answered the statistics of {} {} with no device although the device \
+                 list has devices there; those devices keep their previous statistics.",
+                self.mailboxes_empty,
+                plural(self.mailboxes_empty as usize, "mailbox", "mailboxes")
+            ));
+        }
         said.extend(self.parts.iter().cloned());
         Some(RunError {
             message: said.join(" "),
             ..first
         })
+    }
+}
+
+/// Stored devices a listing left out whose removal Exchange did not confirm.
+pub(crate) struct UnconfirmedRemovals<'a> {
+    pub missing: usize,
+    pub asked: usize,
+    pub listed: usize,
+    pub unconfirmed: usize,
+    pub kept: usize,
+    pub failure: Option<&'a ExchangeError>,
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    match n {
+        1 => one,
+        _ => many,
     }
 }
 

@@ -159,6 +159,10 @@ pub(crate) async fn openid_configuration(
     if !is_our_tenant(&state, &tenant) {
         return unknown_tenant(&state, &headers, &tenant);
     }
+    state
+        .stats()
+        .discoveries
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let authority = state.base_url(&headers);
     let tenant_id = &state.config().tenant_id;
     let base = format!("{authority}/{tenant_id}");

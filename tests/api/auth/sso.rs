@@ -205,19 +205,8 @@ async fn a_tampered_state_or_a_bad_code_signs_nobody_in() {
 
     // A right state with a code the provider never issued: the token endpoint refuses it.
     let back = provider_answer(&app, &client, "/").await;
-    let state = back
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned())
-        .expect("state");
-    let mut forged = back.clone();
-    forged
-        .query_pairs_mut()
-        .clear()
-        .append_pair("code", "not-a-code-of-the-provider")
-        .append_pair("state", &state);
     assert_eq!(
-        follow(&client, forged.as_str()).await,
+        follow(&client, with_forged_code(&back).as_str()).await,
         "/sign-in?notice=sso-failed"
     );
     assert_eq!(me(&client, &app.base_url).await, None);
@@ -235,6 +224,51 @@ async fn a_tampered_state_or_a_bad_code_signs_nobody_in() {
         summary(&entries).iter().all(|(a, _, _)| *a != "signIn"),
         "nobody signed in: {entries:?}"
     );
+}
+
+/// The callback `back` with its code replaced by one the provider never issued.
+fn with_forged_code(back: &url::Url) -> url::Url {
+    let state = back
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .expect("state");
+    let mut forged = back.clone();
+    forged
+        .query_pairs_mut()
+        .clear()
+        .append_pair("code", "not-a-code-of-the-provider")
+        .append_pair("state", &state);
+    forged
+}
+
+#[tokio::test]
+async fn failed_sign_ins_make_the_connector_read_discovery_again_at_most_once_a_minute() {
+    let app = app_with_sso(provider_sim(true).await).await;
+    let sim = app.sim.as_ref().expect("sim");
+    let client = browser();
+    let back = provider_answer(&app, &client, "/").await;
+    let read = sim.state().discoveries();
+    assert!(read >= 1, "discovery is read to start a sign-in");
+    assert_eq!(
+        follow(&client, with_forged_code(&back).as_str()).await,
+        "/sign-in?notice=sso-failed"
+    );
+    // Anybody can send bad codes; each one would otherwise make the connector fetch the
+    // provider's discovery and keys again.
+    for _ in 0..12 {
+        let back = provider_answer(&app, &client, "/").await;
+        assert_eq!(
+            follow(&client, with_forged_code(&back).as_str()).await,
+            "/sign-in?notice=sso-failed"
+        );
+    }
+    assert_eq!(
+        sim.state().discoveries(),
+        read,
+        "discovery is not read again within the minute"
+    );
+    assert_eq!(me(&client, &app.base_url).await, None);
 }
 
 #[tokio::test]
