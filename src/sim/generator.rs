@@ -35,7 +35,27 @@ pub(crate) fn generate(config: &SimConfig, now: DateTime<Utc>) -> Tenant {
         tenant.insert_device(device);
     }
     tenant.interner = interner;
+    list_individual_devices(&mut tenant);
     tenant
+}
+
+/// Puts every device whose access reason is `Individual` on its mailbox's allowed or blocked
+/// list, so the lists and the states agree (`Get-CASMailbox` shows what decided them).
+fn list_individual_devices(tenant: &mut Tenant) {
+    let listed: Vec<(usize, Box<str>, bool, DateTime<Utc>)> = tenant
+        .devices_after(None)
+        .filter(|d| d.access_reason == AccessReason::Individual)
+        .map(|d| {
+            let allow = d.access_state == AccessState::Allowed;
+            (d.mailbox, d.device_id.clone(), allow, d.access_since)
+        })
+        .collect();
+    for (mailbox, device_id, allow, since) in listed {
+        if let Some(m) = tenant.mailboxes_mut().get_mut(mailbox) {
+            m.list_device(&device_id, Some(allow));
+            m.when_changed = m.when_changed.max(since);
+        }
+    }
 }
 
 fn org(config: &SimConfig) -> Org {
@@ -79,13 +99,19 @@ fn mailboxes(config: &SimConfig, now: DateTime<Utc>) -> Vec<Mailbox> {
             alias = format!("{base}{n}");
             n += 1;
         }
+        let guid = rng.guid();
+        let when_created = seconds_ago(&mut rng, now, 760, 1500);
         out.push(Mailbox {
             upn: format!("{alias}@{}", config.tenant_domain),
             alias,
             display_name: format!("{first} {last}"),
-            guid: rng.guid(),
-            when_created: seconds_ago(&mut rng, now, 760, 1500),
+            guid,
+            when_created,
             policy: None,
+            active_sync_enabled: true,
+            allowed_device_ids: Vec::new(),
+            blocked_device_ids: Vec::new(),
+            when_changed: when_created,
         });
     }
     out

@@ -65,8 +65,8 @@ impl Window {
     }
 }
 
-/// Runs `cmdlet` for one page. `token` is the decoded `$skiptoken`, already checked to belong to
-/// this cmdlet and these parameters.
+/// Runs `cmdlet` for one page on behalf of `caller` (see [`Request::caller`]). `token` is the
+/// decoded `$skiptoken`, already checked to belong to this cmdlet and these parameters.
 pub(crate) fn run_page(
     state: &SimState,
     cmdlet: &Cmdlet,
@@ -74,6 +74,7 @@ pub(crate) fn run_page(
     fingerprint: u64,
     window: Window,
     token: Option<&SkipToken>,
+    caller: &str,
 ) -> Result<Page, ExoError> {
     let returned = token.map_or(0, |t| t.returned);
     let remaining = window.total.saturating_sub(returned);
@@ -85,6 +86,7 @@ pub(crate) fn run_page(
         after: token.map(|t| t.after),
         limit: take.saturating_add(1),
         now: state.now(),
+        caller,
     };
     let mut rows = match cmdlet.run {
         Run::Read(run) => run(&state.tenant(), &request)?,
@@ -327,7 +329,16 @@ fn handle(state: &SimState, request: &Incoming<'_>) -> Result<(usize, String), O
     let page_size = paging::page_size(prefer, state.config().max_page_size);
     let window = Window::new(cmdlet, result_size, page_size);
     state.catch_up();
-    let page = run_page(state, cmdlet, &params, fingerprint, window, token.as_ref())?;
+    let who = caller.user.as_deref().unwrap_or(&caller.client_id);
+    let page = run_page(
+        state,
+        cmdlet,
+        &params,
+        fingerprint,
+        window,
+        token.as_ref(),
+        who,
+    )?;
     let next_link = page
         .next
         .as_ref()

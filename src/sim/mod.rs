@@ -8,7 +8,7 @@
 //! - `GET /{tenant}/oauth2/v2.0/authorize`, `POST /{tenant}/oauth2/v2.0/consent` (delegated
 //!   sign-in with PKCE and a consent page), `GET /{tenant}/v2.0/.well-known/openid-configuration`,
 //!   `GET /{tenant}/discovery/v2.0/keys` (OpenID Connect): see `identity`
-//! - `POST /adminapi/{beta|v1.0}/{tenant}/InvokeCommand`: the 14 cmdlets of `cmdlets`
+//! - `POST /adminapi/{beta|v1.0}/{tenant}/InvokeCommand`: the 17 cmdlets of `cmdlets`
 //! - `GET /adminapi/{v1.0|beta}/{tenant}/EXOModuleFile`: permission pre-flight (see `module_file`)
 //! - `GET/POST /_sim/clock`: the simulated clock and churn (see [`ClockMode`], [`ChurnReport`])
 //! - `GET/PUT /_sim/rbac`: cmdlets denied per application or user (see [`Rbac`])

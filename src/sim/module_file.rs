@@ -22,14 +22,11 @@ use super::{cmdlets, identity, SimState};
 pub(crate) const OTHER_CMDLETS: &[&str] = &[
     "Get-Mailbox",
     "Set-Mailbox",
-    "Get-CASMailbox",
-    "Set-CASMailbox",
     "Get-Recipient",
     "Get-User",
     "Get-OrganizationConfig",
     "Get-AcceptedDomain",
     "Get-MailboxStatistics",
-    "Clear-MobileDevice",
     "Get-ManagementRoleAssignment",
 ];
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-pub(crate) use access::{decide, Rule};
+pub(crate) use access::{decide, Decision, Rule};
 pub(crate) use classes::{Classes, DeviceClass};
 pub(crate) use device::{Device, SyncProfile, Wipe};
 pub(crate) use enums::{
@@ -97,6 +97,45 @@ pub(crate) struct Mailbox {
     pub(crate) when_created: DateTime<Utc>,
     /// GUID of the assigned mobile device mailbox policy; `None` follows the default policy.
     pub(crate) policy: Option<Uuid>,
+    /// `ActiveSyncEnabled`. Stored and reported only: it does not change device access states.
+    pub(crate) active_sync_enabled: bool,
+    /// `ActiveSyncAllowedDeviceIDs`: `DeviceId`s this mailbox allows (spec §9 step 2).
+    pub(crate) allowed_device_ids: Vec<String>,
+    /// `ActiveSyncBlockedDeviceIDs`: `DeviceId`s this mailbox blocks (step 1: wins over the
+    /// allowed list).
+    pub(crate) blocked_device_ids: Vec<String>,
+    /// `WhenChanged` of the mailbox: moves when its client access settings change.
+    pub(crate) when_changed: DateTime<Utc>,
+}
+
+impl Mailbox {
+    /// Whether `device_id` is on the blocked list (device ids compare case-insensitively).
+    pub(crate) fn blocks(&self, device_id: &str) -> bool {
+        self.blocked_device_ids
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(device_id))
+    }
+
+    /// Whether `device_id` is on the allowed list.
+    pub(crate) fn allows(&self, device_id: &str) -> bool {
+        self.allowed_device_ids
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(device_id))
+    }
+
+    /// Puts `device_id` on the allowed (`Some(true)`) or blocked (`Some(false)`) list and takes it
+    /// off the other one, or (`None`) takes it off both.
+    pub(crate) fn list_device(&mut self, device_id: &str, allow: Option<bool>) {
+        self.allowed_device_ids
+            .retain(|x| !x.eq_ignore_ascii_case(device_id));
+        self.blocked_device_ids
+            .retain(|x| !x.eq_ignore_ascii_case(device_id));
+        match allow {
+            Some(true) => self.allowed_device_ids.push(device_id.to_owned()),
+            Some(false) => self.blocked_device_ids.push(device_id.to_owned()),
+            None => {}
+        }
+    }
 }
 
 /// Shares repeated strings (user agents, rule names) so 100k devices hold a few dozen copies.
@@ -193,6 +232,13 @@ impl Tenant {
         &mut self.mailboxes
     }
 
+    /// Whether the mailbox has any device partnership (`HasActiveSyncDevicePartnership`).
+    pub(crate) fn mailbox_has_devices(&self, index: usize) -> bool {
+        self.by_mailbox
+            .get(index)
+            .is_some_and(|set| !set.is_empty())
+    }
+
     /// The policy marked default, if any.
     pub(crate) fn default_policy(&self) -> Option<&MailboxPolicy> {
         self.policies.iter().find(|p| p.is_default)
@@ -280,18 +326,29 @@ impl Tenant {
             .filter_map(|seq| self.devices.get(seq))
     }
 
-    /// Re-decides the access state of every device that is not exempt (see [`access`]) from the
-    /// current rules and default level; returns the GUIDs of the devices that changed (their
-    /// `WhenChanged` is now `now`).
+    /// What Exchange decides for `device` now (spec §9): its mailbox's blocked list, then its
+    /// allowed list, then the rules, then the default level. Exemptions are not looked at.
+    pub(crate) fn decision(&self, device: &Device) -> Decision {
+        access::evaluate(
+            self.mailboxes.get(device.mailbox),
+            &self.rules,
+            self.settings.default_access_level,
+            device,
+        )
+    }
+
+    /// Re-decides the access state of every device that is not exempt (see
+    /// [`Device::exempt_from_rules`]) from the personal lists, the rules and the default level;
+    /// returns the GUIDs of the devices that changed (their `WhenChanged` is now `now`).
     pub(crate) fn reevaluate(&mut self, now: DateTime<Utc>) -> Vec<Uuid> {
         let default = self.settings.default_access_level;
-        let rules = &self.rules;
+        let (rules, mailboxes) = (&self.rules, &self.mailboxes);
         let mut changed = Vec::new();
         for d in self.devices.values_mut() {
             if d.exempt_from_rules() {
                 continue;
             }
-            let decision = decide(rules, default, d);
+            let decision = access::evaluate(mailboxes.get(d.mailbox), rules, default, d);
             if access::apply(d, decision, now) {
                 changed.push(d.guid);
             }
@@ -299,8 +356,28 @@ impl Tenant {
         changed
     }
 
-    /// Applies the rules and default level to one device (unless it is exempt); returns whether
-    /// it changed.
+    /// [`Tenant::reevaluate`] for the devices of one mailbox (after its personal lists changed).
+    pub(crate) fn reevaluate_mailbox(&mut self, mailbox: usize, now: DateTime<Utc>) -> Vec<Uuid> {
+        let default = self.settings.default_access_level;
+        let (rules, owner) = (&self.rules, self.mailboxes.get(mailbox));
+        let mut changed = Vec::new();
+        for seq in self.by_mailbox.get(mailbox).into_iter().flatten() {
+            let Some(d) = self.devices.get_mut(seq) else {
+                continue;
+            };
+            if d.exempt_from_rules() {
+                continue;
+            }
+            let decision = access::evaluate(owner, rules, default, d);
+            if access::apply(d, decision, now) {
+                changed.push(d.guid);
+            }
+        }
+        changed
+    }
+
+    /// Applies the personal lists, the rules and the default level to one device (unless it is
+    /// exempt); returns whether it changed.
     pub(crate) fn reevaluate_one(&mut self, guid: &Uuid, now: DateTime<Utc>) -> bool {
         let default = self.settings.default_access_level;
         let Some(seq) = self.by_guid.get(guid) else {
@@ -312,7 +389,7 @@ impl Tenant {
         if d.exempt_from_rules() {
             return false;
         }
-        let decision = decide(&self.rules, default, d);
+        let decision = access::evaluate(self.mailboxes.get(d.mailbox), &self.rules, default, d);
         access::apply(d, decision, now)
     }
 

@@ -5,6 +5,7 @@
 //! and a line to [`ALL`].
 
 mod access_rule;
+mod cas_mailbox;
 mod device_class;
 mod device_stats;
 mod errors;
@@ -13,6 +14,7 @@ mod org_settings;
 mod policy;
 mod policy_settings;
 mod sort;
+mod wipe;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -30,6 +32,9 @@ pub(crate) struct Request<'a> {
     pub(crate) limit: usize,
     /// The simulator clock's reading for this call (sync times, `WhenChanged` of changes).
     pub(crate) now: DateTime<Utc>,
+    /// Who calls: the signed-in admin's UPN for delegated tokens, else the application (client)
+    /// id (`LastDeviceWipeRequestor` of a wipe).
+    pub(crate) caller: &'a str,
 }
 
 /// One output object, already serialized, with its paging key (stable, increasing).
@@ -82,7 +87,9 @@ impl Cmdlet {
     }
 }
 
-/// Every cmdlet the simulator implements: the 13 the connector requires plus Remove-MobileDevice.
+/// Every cmdlet the simulator implements: the 13 the connector requires plus the four optional
+/// ones of the write side (spec §9): Get-CASMailbox, Set-CASMailbox, Clear-MobileDevice and
+/// Remove-MobileDevice.
 pub(crate) const ALL: &[Cmdlet] = &[
     org_settings::GET,
     org_settings::SET,
@@ -98,6 +105,9 @@ pub(crate) const ALL: &[Cmdlet] = &[
     mobile_device::GET,
     mobile_device::REMOVE,
     device_class::GET,
+    cas_mailbox::GET,
+    cas_mailbox::SET,
+    wipe::CLEAR,
 ];
 
 /// The cmdlet called `name` (case-insensitive, as PowerShell).
@@ -133,7 +143,7 @@ mod tests {
             assert!(find(&c.name.to_uppercase()).is_some());
         }
         assert!(find("Get-Foo").is_none());
-        assert_eq!(ALL.len(), 14);
+        assert_eq!(ALL.len(), 17);
     }
 
     #[test]

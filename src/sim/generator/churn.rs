@@ -11,8 +11,7 @@ use crate::sim::catalog::{self, UserAgent};
 use crate::sim::clock::{ChurnRates, ChurnReport, TICK_SECS};
 use crate::sim::rng::SplitMix64;
 use crate::sim::tenant::{
-    decide, AccessReason, AccessState, ClientType, Device, Interner, PolicyStatus, Tenant, Wipe,
-    WipeStatus,
+    AccessReason, AccessState, ClientType, Device, Interner, PolicyStatus, Tenant, Wipe, WipeStatus,
 };
 
 /// Net effect of the events applied so far.
@@ -126,7 +125,7 @@ fn add(tenant: &mut Tenant, rng: &mut SplitMix64, t: DateTime<Utc>, log: &mut Lo
     let Some(mut d) = made else {
         return;
     };
-    let decision = decide(&tenant.rules, tenant.settings.default_access_level, &d);
+    let decision = tenant.decision(&d);
     d.access_state = decision.state;
     d.access_reason = decision.reason;
     d.access_rule = decision.rule;
@@ -156,13 +155,34 @@ fn change(tenant: &mut Tenant, rng: &mut SplitMix64, t: DateTime<Utc>, log: &mut
         .first()
         .cloned()
         .unwrap_or_default();
+    let Some((mailbox, device_id)) = tenant
+        .device(&guid)
+        .map(|d| (d.mailbox, d.device_id.clone()))
+    else {
+        return;
+    };
+    let listed = tenant
+        .mailbox(mailbox)
+        .is_some_and(|m| m.allows(&device_id) || m.blocks(&device_id));
     let mut interner = std::mem::take(&mut tenant.interner);
-    let rules_apply = tenant
-        .device_mut(&guid)
-        .is_some_and(|d| mutate(d, rng, &mut interner, t, &admin));
+    let after = tenant.device_mut(&guid).map_or(After::Nothing, |d| {
+        mutate(d, rng, &mut interner, t, &admin, listed)
+    });
     tenant.interner = interner;
-    if rules_apply {
-        tenant.reevaluate_one(&guid, t);
+    match after {
+        After::Nothing => {}
+        After::Reevaluate => {
+            tenant.reevaluate_one(&guid, t);
+        }
+        After::List(allow) => {
+            if let Some(m) = tenant.mailboxes_mut().get_mut(mailbox) {
+                m.list_device(&device_id, allow);
+                m.when_changed = m.when_changed.max(t);
+            }
+            for other in tenant.reevaluate_mailbox(mailbox, t) {
+                log.change(other);
+            }
+        }
     }
     if let Some(d) = tenant.device_mut(&guid) {
         d.when_changed = d.when_changed.max(t);
@@ -170,45 +190,43 @@ fn change(tenant: &mut Tenant, rng: &mut SplitMix64, t: DateTime<Utc>, log: &mut
     }
 }
 
-/// Changes one thing about a device; returns whether the access rules must look at it again.
+/// What the tenant must do after [`mutate`] changed a device.
+enum After {
+    Nothing,
+    /// The lists, rules and default level must look at the device again.
+    Reevaluate,
+    /// An admin put the device's id on its mailbox's allowed (`Some(true)`) or blocked
+    /// (`Some(false)`) list, or took it off both (`None`); the mailbox's devices are re-decided.
+    List(Option<bool>),
+}
+
+/// Changes one thing about a device (`listed`: whether its id is on a personal list of its
+/// mailbox); says what the tenant must do next.
 fn mutate(
     d: &mut Device,
     rng: &mut SplitMix64,
     interner: &mut Interner,
     t: DateTime<Utc>,
     admin: &str,
-) -> bool {
+    listed: bool,
+) -> After {
     if d.access_state == AccessState::DeviceDiscovery {
         // Discovery ends: the device is known now and the rules apply.
         (d.access_state, d.access_reason, d.access_since) =
             (AccessState::Allowed, AccessReason::Global, t);
         d.sync.policy_status = PolicyStatus::AppliedInFull;
-        return true;
+        return After::Reevaluate;
     }
     match rng.weighted(&[45, 15, 20, 12, 3]) {
-        0 if os_upgrade(d, interner) => return true,
+        0 if os_upgrade(d, interner) => return After::Reevaluate,
         1 if d.client_type == ClientType::Eas && d.client_version != "16.1" => {
             d.client_version = "16.1";
-            return false;
+            return After::Nothing;
         }
-        3 if d.access_reason == AccessReason::Individual => {
-            // Taken off the personal list: rules and default decide again.
-            d.access_reason = AccessReason::Global;
-            return true;
-        }
-        3 => {
-            let state = if rng.chance(0.6) {
-                AccessState::Blocked
-            } else {
-                AccessState::Allowed
-            };
-            if state != d.access_state {
-                d.access_since = t;
-            }
-            (d.access_state, d.access_reason, d.access_rule) =
-                (state, AccessReason::Individual, None);
-            return false;
-        }
+        // Taken off the personal lists: rules and default decide again.
+        3 if listed => return After::List(None),
+        // Put on the blocked (60%) or the allowed list.
+        3 => return After::List(Some(!rng.chance(0.6))),
         4 if d.wipe.is_none() && d.remote_wipe_supported() => {
             let status = if d.client_type == ClientType::Outlook {
                 WipeStatus::AccountOnlyPending
@@ -222,7 +240,7 @@ fn mutate(
                 acknowledged: None,
                 requestor: admin.to_owned(),
             }));
-            return false;
+            return After::Nothing;
         }
         _ => {}
     }
@@ -233,7 +251,7 @@ fn mutate(
         d.is_managed = true;
         d.is_compliant = rng.chance(0.9);
     }
-    false
+    After::Nothing
 }
 
 /// Moves the device to the next newer OS build of its profile (and the matching user agent).

@@ -41,11 +41,11 @@ fn same_seed_gives_the_same_tenant() {
 }
 
 #[test]
-fn generated_access_states_agree_with_the_rules() {
+fn generated_access_states_agree_with_the_lists_and_rules() {
     let t = generate(&config(11, 300, 1500), fixed_now());
     let mut by_rule = 0;
     for d in t.devices_after(None).filter(|d| !d.exempt_from_rules()) {
-        let want = decide(&t.rules, t.settings.default_access_level, d);
+        let want = t.decision(d);
         assert_eq!(
             (d.access_state, d.access_reason, d.access_rule.clone()),
             (want.state, want.reason, want.rule),
@@ -102,6 +102,40 @@ fn the_tenant_has_realistic_clients_policies_classes_and_statistics() {
         .map(|d| (d.device_type, d.model))
         .collect();
     assert_eq!(t.classes.iter().count(), kinds.len());
+}
+
+#[test]
+fn individually_decided_devices_are_on_their_mailboxs_lists() {
+    let t = generate(&config(5, 300, 1500), fixed_now());
+    let (mut allowed, mut blocked) = (0, 0);
+    for d in t.devices_after(None) {
+        let Some(m) = t.mailbox(d.mailbox) else {
+            panic!("device without a mailbox: {d:?}")
+        };
+        if d.access_reason == AccessReason::Individual {
+            match d.access_state {
+                AccessState::Allowed => {
+                    assert!(m.allows(&d.device_id) && !m.blocks(&d.device_id), "{d:?}");
+                    allowed += 1;
+                }
+                AccessState::Blocked => {
+                    assert!(m.blocks(&d.device_id), "{d:?}");
+                    blocked += 1;
+                }
+                other => panic!("Individual device in state {other:?}"),
+            }
+        } else if !d.exempt_from_rules() {
+            assert!(!m.allows(&d.device_id) && !m.blocks(&d.device_id), "{d:?}");
+        }
+    }
+    assert!(allowed > 0 && blocked > 0, "{allowed} {blocked}");
+    let listed: usize = t
+        .mailboxes()
+        .iter()
+        .map(|m| m.allowed_device_ids.len() + m.blocked_device_ids.len())
+        .sum();
+    assert_eq!(listed, allowed + blocked, "only those devices are listed");
+    assert!(t.mailboxes().iter().all(|m| m.active_sync_enabled));
 }
 
 #[test]
@@ -264,4 +298,28 @@ fn some_devices_match_rules_of_two_characteristics() {
             .count();
         assert!(overlapping > 0, "seed {seed}");
     }
+}
+
+#[test]
+fn churn_keeps_the_personal_lists_and_the_access_states_in_step() {
+    let now = fixed_now();
+    let mut t = generate(&config(9, 80, 300), now);
+    let rates = crate::sim::ChurnRates {
+        added_per_hour: 20.0,
+        changed_per_hour: 200.0,
+        removed_per_hour: 5.0,
+    };
+    let report = churn::run(&mut t, &rates, now + Duration::hours(12));
+    assert!(report.changed.len() > 100, "{}", report.changed.len());
+    let mut listed = 0;
+    for d in t.devices_after(None).filter(|d| !d.exempt_from_rules()) {
+        let want = t.decision(d);
+        assert_eq!(
+            (d.access_state, d.access_reason, d.access_rule.clone()),
+            (want.state, want.reason, want.rule),
+            "{d:?}"
+        );
+        listed += usize::from(d.access_reason == AccessReason::Individual);
+    }
+    assert!(listed > 20, "{listed}");
 }

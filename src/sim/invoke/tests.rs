@@ -19,7 +19,7 @@ fn all_pages(state: &SimState, raw: Value, page: usize) -> (Vec<String>, usize, 
     let window = Window::new(cmdlet, params.result_size().ok().flatten(), page);
     let (mut rows, mut pages, mut warnings, mut token) = (Vec::new(), 0, Vec::new(), None);
     loop {
-        let p = match run_page(state, cmdlet, &params, fp, window, token.as_ref()) {
+        let p = match run_page(state, cmdlet, &params, fp, window, token.as_ref(), "test") {
             Ok(p) => p,
             Err(e) => panic!("{}", e.message),
         };

@@ -1,18 +1,22 @@
-//! Device access rules (allow/block/quarantine) and how a device's access state follows from
-//! them (spec §9, "How Exchange decides a device's access state").
+//! Device access rules (allow/block/quarantine), the personal allow/block lists of mailboxes,
+//! and how a device's access state follows from them (spec §9, "How Exchange decides a device's
+//! access state").
 //!
-//! Precedence, first step that applies wins:
-//! 1. Devices that [`Device::exempt_from_rules`]: personal allow/block lists (`Individual`),
-//!    mailbox-policy refusals (`Policy`), Intune (`ExternallyManaged`) and devices still in
-//!    `DeviceDiscovery` keep their state.
-//! 2. Otherwise the rules, one characteristic at a time in the order of [`CHARACTERISTIC_ORDER`]:
+//! Devices that [`Device::exempt_from_rules`] keep their state: mailbox-policy refusals
+//! (`Policy`), Intune (`ExternallyManaged`) and devices still in `DeviceDiscovery` are decided
+//! outside the steps below. For every other device the first step that applies wins:
+//! 1. The device's `DeviceId` is on its mailbox's `ActiveSyncBlockedDeviceIDs`: Blocked,
+//!    reason `Individual` (also when it is on the allowed list as well).
+//! 2. The `DeviceId` is on the mailbox's `ActiveSyncAllowedDeviceIDs`: Allowed, `Individual`.
+//!    Device ids compare case-insensitively.
+//! 3. The rules, one characteristic at a time in the order of [`CHARACTERISTIC_ORDER`]:
 //!    `UserAgent`, `DeviceOS`, `DeviceModel`, `DeviceType`. The first characteristic with a
 //!    matching rule decides (Allow → Allowed, Block → Blocked, Quarantine → Quarantined), reason
 //!    `DeviceRule`, `DeviceAccessControlRule` = the rule's name. There is no "block beats allow":
 //!    an Allow rule on the user agent wins over a Block rule on the model. Two matching rules of
 //!    the same characteristic (only possible when their query strings differ in letter case):
 //!    the oldest (lowest key) decides.
-//! 3. Otherwise the organization's `DefaultAccessLevel`, reason `Global`.
+//! 4. Otherwise the organization's `DefaultAccessLevel`, reason `Global`.
 //!
 //! A rule matches when the device's property named by `Characteristic` equals `QueryString`
 //! exactly, ignoring case (no wildcards). `XMSWLHeader` rules match no simulated device (none
@@ -25,6 +29,7 @@ use uuid::Uuid;
 
 use super::device::Device;
 use super::enums::{AccessLevel, AccessReason, AccessState, Characteristic};
+use super::Mailbox;
 
 /// One `ActiveSyncDeviceAccessRule`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,7 +65,7 @@ impl Rule {
     }
 }
 
-/// The access a device gets from the rules and the default level (steps 2 and 3 above).
+/// The access a device gets from the lists, the rules and the default level (steps 1 to 4).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Decision {
     pub(crate) state: AccessState,
@@ -88,7 +93,8 @@ pub(crate) fn deciding_rule<'a>(rules: &'a [Rule], device: &Device) -> Option<&'
     })
 }
 
-/// What `rules` and `default` decide for `device`, ignoring exemptions (steps 2 and 3 above).
+/// What `rules` and `default` decide for `device`, ignoring exemptions and personal lists (steps
+/// 3 and 4 above).
 pub(crate) fn decide(rules: &[Rule], default: AccessLevel, device: &Device) -> Decision {
     match deciding_rule(rules, device) {
         Some(rule) => Decision {
@@ -102,6 +108,35 @@ pub(crate) fn decide(rules: &[Rule], default: AccessLevel, device: &Device) -> D
             rule: None,
         },
     }
+}
+
+/// What the personal lists of `mailbox` decide for `device` (steps 1 and 2), if they cover it.
+pub(crate) fn listed(mailbox: &Mailbox, device: &Device) -> Option<Decision> {
+    let state = if mailbox.blocks(&device.device_id) {
+        AccessState::Blocked
+    } else if mailbox.allows(&device.device_id) {
+        AccessState::Allowed
+    } else {
+        return None;
+    };
+    Some(Decision {
+        state,
+        reason: AccessReason::Individual,
+        rule: None,
+    })
+}
+
+/// The whole decision for `device`, ignoring exemptions: the lists of its `mailbox` (when known),
+/// then `rules` and `default` (steps 1 to 4 above).
+pub(crate) fn evaluate(
+    mailbox: Option<&Mailbox>,
+    rules: &[Rule],
+    default: AccessLevel,
+    device: &Device,
+) -> Decision {
+    mailbox
+        .and_then(|m| listed(m, device))
+        .unwrap_or_else(|| decide(rules, default, device))
 }
 
 /// Applies `decision` to `device` at `now`; returns whether anything changed (and then bumps
@@ -269,6 +304,58 @@ mod tests {
         assert_eq!(
             decided(&rules, AccessLevel::Allow, &d),
             (AccessState::Blocked, Some("iphone (DeviceType)".to_owned()))
+        );
+    }
+
+    fn mailbox(allowed: &[&str], blocked: &[&str]) -> Mailbox {
+        Mailbox {
+            alias: "adele".to_owned(),
+            display_name: "Adele Vance".to_owned(),
+            upn: "adele@contoso.com".to_owned(),
+            guid: Uuid::nil(),
+            when_created: DateTime::default(),
+            policy: None,
+            active_sync_enabled: true,
+            allowed_device_ids: allowed.iter().map(|s| (*s).to_owned()).collect(),
+            blocked_device_ids: blocked.iter().map(|s| (*s).to_owned()).collect(),
+            when_changed: DateTime::default(),
+        }
+    }
+
+    #[test]
+    fn the_blocked_list_beats_the_allowed_list_and_both_beat_rules_and_default() {
+        let d = sample(DateTime::default());
+        let rules = [rule(
+            1,
+            "Apple-iPhone17C1/2203.72",
+            Characteristic::UserAgent,
+            AccessLevel::Quarantine,
+        )];
+        let individual = |state| Decision {
+            state,
+            reason: AccessReason::Individual,
+            rule: None,
+        };
+        let both = mailbox(&["abc"], &["ABC"]);
+        assert_eq!(
+            evaluate(Some(&both), &rules, AccessLevel::Allow, &d),
+            individual(AccessState::Blocked),
+            "on both lists: blocked; ids compare in any case"
+        );
+        let allowed = mailbox(&["ABC"], &["OTHER"]);
+        assert_eq!(
+            evaluate(Some(&allowed), &rules, AccessLevel::Block, &d),
+            individual(AccessState::Allowed)
+        );
+        let neither = mailbox(&["ABCD"], &["AB"]);
+        assert_eq!(
+            evaluate(Some(&neither), &rules, AccessLevel::Block, &d),
+            decide(&rules, AccessLevel::Block, &d),
+            "no prefixes: the rules decide"
+        );
+        assert_eq!(
+            evaluate(None, &[], AccessLevel::Block, &d).reason,
+            AccessReason::Global
         );
     }
 

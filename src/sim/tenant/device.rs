@@ -16,7 +16,7 @@ pub(crate) struct Wipe {
     pub(crate) requested: DateTime<Utc>,
     pub(crate) sent: Option<DateTime<Utc>>,
     pub(crate) acknowledged: Option<DateTime<Utc>>,
-    /// UPN of the admin who asked for it.
+    /// Who asked for it: the admin's UPN (delegated callers), else the application (client) id.
     pub(crate) requestor: String,
 }
 
@@ -77,13 +77,14 @@ impl Device {
         format!("{}\u{a7}{}", self.device_type, self.device_id)
     }
 
-    /// Whether rules and the default access level leave this device alone: personal allow/block
-    /// lists (`Individual`), mailbox policy refusals (`Policy`), Intune (`ExternallyManaged`),
-    /// and devices still in discovery (their model is not known yet).
+    /// Whether the personal lists, the rules and the default access level leave this device
+    /// alone: mailbox policy refusals (`Policy`), Intune (`ExternallyManaged`), and devices still
+    /// in discovery (their model is not known yet). `Individual` devices are not exempt: their
+    /// state follows from their mailbox's lists, which come first.
     pub(crate) fn exempt_from_rules(&self) -> bool {
         matches!(
             self.access_reason,
-            AccessReason::Individual | AccessReason::Policy | AccessReason::ExternallyManaged
+            AccessReason::Policy | AccessReason::ExternallyManaged
         ) || self.access_state == AccessState::DeviceDiscovery
     }
 

@@ -12,6 +12,7 @@ mod http_rbac;
 mod http_rules;
 mod http_token;
 mod http_traffic;
+mod http_write_side;
 
 use std::net::SocketAddr;
 
