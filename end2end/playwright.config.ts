@@ -11,10 +11,11 @@ import { defineConfig, devices } from "@playwright/test";
 //   3105: embedded simulator denying one cmdlet          -> the permission checklist
 //   3107: embedded simulator                             -> the device list, a device's page and
 //         readiness, hydrated and with JavaScript off (the specs set the connector up first)
+//   3108: embedded simulator                             -> device actions (they change the tenant)
 // Each starts with an admin and a reader created by `exchange-connector admin create`.
 // 3106 is started and restarted by reconnect.spec.ts itself (the live stream across a restart).
 import { ADMIN, READER, SIM_DEVICES } from "./tests/helpers";
-const PORTS = { setUp: 3100, unreachable: 3101, noJs: 3102, live: 3103, delegated: 3104, denied: 3105, devices: 3107 };
+const PORTS = { setUp: 3100, unreachable: 3101, noJs: 3102, live: 3103, delegated: 3104, denied: 3105, devices: 3107, actions: 3108 };
 
 function server(port: number, name: string, env: Record<string, string>) {
   const bin = "./target/debug/exchange-connector";
@@ -128,6 +129,11 @@ export default defineConfig({
       testMatch: /devices-no-js\.spec\.ts/,
       use: { ...devices["Desktop Chrome"], javaScriptEnabled: false, baseURL: `http://127.0.0.1:${PORTS.devices}` },
     },
+    {
+      name: "actions",
+      testMatch: /actions\.spec\.ts/,
+      use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.actions}` },
+    },
   ],
   webServer: [
     server(PORTS.setUp, "set-up", simulated),
@@ -136,6 +142,7 @@ export default defineConfig({
     server(PORTS.delegated, "delegated", { ...simulated, EXO_AUTH_MODE: "delegated", OIDC_ISSUER_URL: "simulator" }),
     server(PORTS.denied, "denied", { ...simulated, EXO_SIM_DENY: "Set-ActiveSyncOrganizationSettings" }),
     server(PORTS.devices, "devices", simulated),
+    server(PORTS.actions, "actions", simulated),
     server(PORTS.unreachable, "unreachable", {
       EXO_TENANT_ID: "unreachable.onmicrosoft.com",
       EXO_CLIENT_ID: "00000000-0000-0000-0000-000000000001",

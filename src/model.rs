@@ -3,10 +3,12 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+mod access;
 mod account;
 mod audit;
 mod devices;
 
+pub use access::*;
 pub use account::*;
 pub use audit::*;
 pub use devices::*;
@@ -486,6 +488,10 @@ impl IdentityMode {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PermissionCheck {
     pub cmdlet: String,
+    /// An optional cmdlet (device actions): without it the connector works, and the actions
+    /// that need it say so.
+    #[serde(default)]
+    pub optional: bool,
     /// `Some(true)` allowed, `Some(false)` denied, `None` could not be told.
     pub allowed: Option<bool>,
     /// For a denied cmdlet: what to grant.

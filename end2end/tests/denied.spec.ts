@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { REQUIRED_CMDLETS, signIn, waitForHydration } from "./helpers";
+import { OPTIONAL_CMDLETS, REQUIRED_CMDLETS, signIn, waitForHydration } from "./helpers";
 
 // The simulator denies Set-ActiveSyncOrganizationSettings to the connector's application.
 
@@ -11,7 +11,7 @@ test("the checklist shows the one denied cmdlet with what to grant, and no conne
 
   await expect(page.getByRole("alert")).toContainText("is not allowed to run Set-ActiveSyncOrganizationSettings");
   const checklist = page.getByTestId("permission-checklist");
-  await expect(checklist.locator('[data-permission="allowed"]')).toHaveCount(REQUIRED_CMDLETS.length - 1);
+  await expect(checklist.locator('[data-permission="allowed"]')).toHaveCount(REQUIRED_CMDLETS.length + OPTIONAL_CMDLETS.length - 1);
   const denied = checklist.locator('[data-permission="denied"]');
   await expect(denied).toHaveCount(1);
   await expect(denied).toHaveAttribute("data-cmdlet", "Set-ActiveSyncOrganizationSettings");

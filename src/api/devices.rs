@@ -39,10 +39,17 @@ pub async fn get_device_summary() -> Result<DeviceSummary, ApiError> {
 /// One device with why it has its state and its history; `None` when there is no such device.
 #[server(endpoint = "devices/device")]
 pub async fn get_device(id: String) -> Result<Option<DeviceDetails>, ApiError> {
-    let (state, _who) = authorize(Role::Reader).await?;
-    crate::server::devices::details(&state, &id)
+    let (state, who) = authorize(Role::Reader).await?;
+    let mut details = crate::server::devices::details(&state, &id)
         .await
-        .map_err(fail)
+        .map_err(fail)?;
+    // Admins see what they can do to it in Exchange.
+    if let Some(d) = details.as_mut().filter(|_| who.role == Role::Admin) {
+        d.actions = crate::server::access::device_options(&state, &id)
+            .await
+            .map_err(fail)?;
+    }
+    Ok(details)
 }
 
 /// EAS 16.1 readiness and stale partnerships.

@@ -1,6 +1,7 @@
 //! Every server function. Thin: take the state from context, call `server::*`, map errors.
 //! The same functions serve the page and, later, the JSON API.
 
+mod access;
 mod audit;
 mod auth;
 mod connector;
@@ -8,6 +9,7 @@ mod devices;
 mod history;
 mod users;
 
+pub use access::*;
 pub use audit::*;
 pub use auth::*;
 pub use connector::*;

@@ -18,10 +18,14 @@ pub enum AuditAction {
     /// A signed-in person's request that their role does not allow (a reader calling an
     /// admin's function or opening an admin's page).
     AccessDenied,
+    /// A change to a device in Exchange: allow, block, clear, remove, wipe.
+    DeviceAction,
+    /// A change to Exchange's access settings, rules or mailbox policies.
+    ExchangeChange,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 9] = [
+    pub const ALL: [AuditAction; 11] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::SignOut,
@@ -31,6 +35,8 @@ impl AuditAction {
         AuditAction::SettingsChange,
         AuditAction::UserChange,
         AuditAction::AccessDenied,
+        AuditAction::DeviceAction,
+        AuditAction::ExchangeChange,
     ];
 
     /// The stored name (the serde name).
@@ -45,6 +51,8 @@ impl AuditAction {
             AuditAction::SettingsChange => "settingsChange",
             AuditAction::UserChange => "userChange",
             AuditAction::AccessDenied => "accessDenied",
+            AuditAction::DeviceAction => "deviceAction",
+            AuditAction::ExchangeChange => "exchangeChange",
         }
     }
 
@@ -98,6 +106,8 @@ pub struct AuditEntry {
     pub parameters: Option<String>,
     pub result: AuditResult,
     pub detail: Option<String>,
+    /// For Exchange writes: Exchange's request id of the answer.
+    pub request_id: Option<String>,
 }
 
 /// Filters of the audit log (all optional). `from` and `to` are whole days in UTC, both

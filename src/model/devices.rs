@@ -515,6 +515,9 @@ pub struct DeviceDetails {
     pub why: Explanation,
     /// Newest first; the last one is when it was first seen.
     pub events: Vec<DeviceEvent>,
+    /// What an admin can do to the device in Exchange (`None` for readers).
+    #[serde(default)]
+    pub actions: Option<Vec<crate::model::ActionOption>>,
 }
 
 /// A group of devices on the readiness page, with the device-list address that shows it.

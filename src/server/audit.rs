@@ -28,6 +28,8 @@ pub(crate) struct Event {
     pub parameters: Option<serde_json::Value>,
     pub result: AuditResult,
     pub detail: Option<String>,
+    /// Exchange's request id of the write's answer.
+    pub request_id: Option<String>,
 }
 
 impl Event {
@@ -42,6 +44,7 @@ impl Event {
             parameters: None,
             result,
             detail: None,
+            request_id: None,
         }
     }
 
@@ -64,11 +67,15 @@ impl Event {
     }
 
     /// The Exchange write this event records: the cmdlet and its parameters (no secrets).
-    // The set-up and removal being rewritten are its first callers; until they land it is unused.
-    #[allow(dead_code)]
     pub(crate) fn exchange_write(mut self, cmdlet: &str, parameters: serde_json::Value) -> Self {
         self.cmdlet = Some(cmdlet.to_owned());
         self.parameters = Some(parameters);
+        self
+    }
+
+    /// Exchange's request id of the write's answer, when it sent one.
+    pub(crate) fn request_id(mut self, id: Option<&str>) -> Self {
+        self.request_id = id.map(str::to_owned);
         self
     }
 }
@@ -118,6 +125,7 @@ pub(crate) async fn record(pool: &SqlitePool, event: Event) {
         parameters: event.parameters.map(|p| p.to_string()),
         result: event.result.as_str(),
         detail: event.detail,
+        request_id: event.request_id,
     };
     if let Err(e) = audit::append(pool, &entry).await {
         tracing::error!(error = %e, action = entry.action, "cannot write the audit log");
@@ -216,7 +224,7 @@ pub(crate) fn write_csv(
 /// Entries the audit export reads at a time.
 const EXPORT_BATCH: u32 = 500;
 
-const CSV_HEADER: [&str; 9] = [
+const CSV_HEADER: [&str; 10] = [
     "time",
     "actor",
     "source_address",
@@ -226,9 +234,10 @@ const CSV_HEADER: [&str; 9] = [
     "parameters",
     "result",
     "detail",
+    "request_id",
 ];
 
-fn csv_fields(e: AuditEntry) -> [String; 9] {
+fn csv_fields(e: AuditEntry) -> [String; 10] {
     [
         time(e.at),
         e.actor.unwrap_or_default(),
@@ -239,6 +248,7 @@ fn csv_fields(e: AuditEntry) -> [String; 9] {
         e.parameters.unwrap_or_default(),
         e.result.as_str().to_owned(),
         e.detail.unwrap_or_default(),
+        e.request_id.unwrap_or_default(),
     ]
 }
 
@@ -290,12 +300,13 @@ mod tests {
             parameters: Some(r#"{"a":1}"#.into()),
             result: AuditResult::Failure,
             detail: Some("a, b".into()),
+            request_id: Some("req-1".into()),
         };
         let mut out = String::new();
         push_record(&mut out, csv_fields(entry).map(inert));
         assert_eq!(
             out,
-            "2026-11-24T09:00:00.500Z,'=cmd,127.0.0.1,setUp,,New-Thing,\"{\"\"a\"\":1}\",failure,\"a, b\"\r\n"
+            "2026-11-24T09:00:00.500Z,'=cmd,127.0.0.1,setUp,,New-Thing,\"{\"\"a\"\":1}\",failure,\"a, b\",req-1\r\n"
         );
     }
 }

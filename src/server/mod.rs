@@ -1,6 +1,7 @@
 //! Everything that runs only on the server. `Application::build` wires configuration,
 //! database, Exchange client and (by default) the embedded simulator; tests build it on port 0.
 
+pub(crate) mod access;
 pub(crate) mod audit;
 pub(crate) mod auth;
 #[doc(hidden)]

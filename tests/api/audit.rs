@@ -221,7 +221,7 @@ async fn the_csv_download_has_a_header_row_and_the_filtered_entries_with_formula
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(
         lines[0],
-        "time,actor,source_address,action,target,cmdlet,parameters,result,detail"
+        "time,actor,source_address,action,target,cmdlet,parameters,result,detail,request_id"
     );
     assert_eq!(lines.len(), 2, "{csv}");
     assert!(

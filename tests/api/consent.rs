@@ -157,7 +157,11 @@ async fn the_admin_consents_and_the_connector_connects_as_the_admin_named_by_the
     // The checklist of the attempt: all 13 allowed.
     let after = info(&app, &client).await;
     assert_eq!(after.error, None);
-    assert_eq!(after.checks.len(), 13);
+    assert_eq!(
+        after.checks.len(),
+        13 + 4,
+        "the required cmdlets, then the optional ones"
+    );
     assert!(
         after.checks.iter().all(|c| c.allowed == Some(true)),
         "{after:?}"

@@ -1,6 +1,7 @@
 //! One integration-test binary: the real application on port 0, a real SQLite file, and the
 //! Exchange Online simulator over real HTTP on loopback.
 
+mod actions;
 mod audit;
 mod auth;
 mod binary;

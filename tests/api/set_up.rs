@@ -220,7 +220,11 @@ async fn set_up_stops_before_syncing_when_the_account_may_not_run_a_required_cmd
     // The checklist: that one cmdlet denied, with what to grant; the other twelve allowed.
     let info: SetUpInfo = app.call("connector/set-up-info").await.expect("info");
     assert_eq!(info.error.as_deref(), Some(message.as_str()));
-    assert_eq!(info.checks.len(), 13);
+    assert_eq!(
+        info.checks.len(),
+        13 + 4,
+        "the required cmdlets, then the optional ones"
+    );
     for check in &info.checks {
         if check.cmdlet == "Set-ActiveSyncOrganizationSettings" {
             assert_eq!(check.allowed, Some(false));

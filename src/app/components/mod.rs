@@ -1,5 +1,6 @@
 //! Small reusable pieces of the UI.
 
+pub mod actions;
 pub mod alert;
 pub mod chart;
 pub mod devices;

@@ -57,8 +57,21 @@ pub fn ConsentLink(label: &'static str) -> impl IntoView {
 /// "not known" (write cmdlets when Exchange could only be probed).
 #[component]
 pub fn Checklist(checks: Vec<PermissionCheck>) -> impl IntoView {
-    let denied = checks.iter().filter(|c| c.allowed == Some(false)).count();
-    let summary = if denied == 0 {
+    let denied = checks
+        .iter()
+        .filter(|c| c.allowed == Some(false) && !c.optional)
+        .count();
+    let optional_denied = checks
+        .iter()
+        .filter(|c| c.allowed == Some(false) && c.optional)
+        .count();
+    let summary = if denied == 0 && optional_denied > 0 {
+        format!(
+            "Every required cmdlet is allowed; {optional_denied} optional cmdlet{} for device actions {} not: those actions are shown disabled.",
+            if optional_denied == 1 { "" } else { "s" },
+            if optional_denied == 1 { "is" } else { "are" }
+        )
+    } else if denied == 0 {
         "Every required cmdlet is allowed.".to_owned()
     } else {
         format!(
@@ -67,7 +80,7 @@ pub fn Checklist(checks: Vec<PermissionCheck>) -> impl IntoView {
         )
     };
     let lines = view! {
-        <ul class="mt-3 divide-y divide-slate-100" aria-label="Required cmdlets and their permission">
+        <ul class="mt-3 divide-y divide-slate-100" aria-label="Cmdlets and their permission">
             {checks
                 .into_iter()
                 .map(|c| {
@@ -87,6 +100,9 @@ pub fn Checklist(checks: Vec<PermissionCheck>) -> impl IntoView {
                             <div>
                                 <span class="font-mono text-xs">{c.cmdlet}</span>
                                 <span class="sr-only">{format!(" {state}")}</span>
+                                {c.optional.then(|| view! {
+                                    <span class="ml-2 rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-700">"optional, for device actions"</span>
+                                })}
                                 {(c.allowed.is_none()).then(|| view! {
                                     <span class="ml-2 text-xs text-slate-500">"not known until first used"</span>
                                 })}

@@ -210,6 +210,7 @@ fn EntriesTable(entries: Vec<AuditEntry>) -> impl IntoView {
                                         {e.cmdlet.map(|c| view! { <code class="block font-mono text-xs font-semibold">{c}</code> })}
                                         {parameters.map(|p| view! { <code class="mb-1 block break-all font-mono text-xs text-slate-600">{p}</code> })}
                                         {e.detail}
+                                        {e.request_id.map(|id| view! { <span class="mt-1 block font-mono text-xs text-slate-500">"Request id " {id}</span> })}
                                     </td>
                                 </tr>
                             }
@@ -318,6 +319,8 @@ pub fn action_label(action: AuditAction) -> &'static str {
         AuditAction::SettingsChange => "Settings change",
         AuditAction::UserChange => "User change",
         AuditAction::AccessDenied => "Access denied",
+        AuditAction::DeviceAction => "Device action",
+        AuditAction::ExchangeChange => "Exchange change",
     }
 }
 

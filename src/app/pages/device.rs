@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::get_device;
+use crate::api::{get_device, RunDeviceAction};
+use crate::app::components::actions::DeviceActions;
 use crate::app::components::alert::Alert;
 use crate::app::components::devices::StateBadge;
 use crate::app::components::time::LocalTime;
@@ -21,14 +22,20 @@ pub fn DevicePage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let ledger = use_ledger_version();
-    let device = Resource::new(move || (id.get(), ledger.get()), |(id, _)| get_device(id));
+    // Owned here, not by the actions section, so that Exchange's answer stays on the page
+    // when the device is read again after it.
+    let act = ServerAction::<RunDeviceAction>::new();
+    let device = Resource::new(
+        move || (id.get(), ledger.get(), act.version().get()),
+        |(id, _, _)| get_device(id),
+    );
     view! {
         <Title text="Device"/>
         <Frame title="Device" parents=&[("Devices", DEVICES)]>
             <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the device…"</p> }>
                 {move || Suspend::new(async move {
                     match device.await {
-                        Ok(Some(d)) => view! { <Details d/> }.into_any(),
+                        Ok(Some(d)) => view! { <Details d act/> }.into_any(),
                         Ok(None) => {
                             // The server renders this branch: the page answers 404.
                             #[cfg(feature = "ssr")]
@@ -78,7 +85,7 @@ fn yes_no(v: Option<bool>) -> Option<String> {
 }
 
 #[component]
-fn Details(d: DeviceDetails) -> impl IntoView {
+fn Details(d: DeviceDetails, act: ServerAction<RunDeviceAction>) -> impl IntoView {
     let r = d.row.clone();
     let title = r
         .friendly_name
@@ -108,6 +115,7 @@ fn Details(d: DeviceDetails) -> impl IntoView {
                 {d.why.details.iter().map(|t| view! { <li>{t.clone()}</li> }).collect_view()}
             </ul>
         </section>
+        {d.actions.clone().map(|options| view! { <DeviceActions guid=r.guid.clone() options act/> })}
         <div class="mt-4 grid gap-4 lg:grid-cols-2">
             <section aria-labelledby="device-heading" class=card>
                 <h2 id="device-heading" class="font-semibold">"Device (Get-MobileDevice)"</h2>

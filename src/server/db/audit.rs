@@ -19,13 +19,14 @@ pub(crate) struct NewEntry {
     pub parameters: Option<String>,
     pub result: &'static str,
     pub detail: Option<String>,
+    pub request_id: Option<String>,
 }
 
 /// Appends `e`.
 pub(crate) async fn append(pool: &SqlitePool, e: &NewEntry) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_log (at, actor, source_address, action, target, cmdlet, parameters, \
-             result, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             result, detail, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )
     .bind(e.at)
     .bind(&e.actor)
@@ -36,13 +37,14 @@ pub(crate) async fn append(pool: &SqlitePool, e: &NewEntry) -> Result<(), sqlx::
     .bind(&e.parameters)
     .bind(e.result)
     .bind(&e.detail)
+    .bind(&e.request_id)
     .execute(pool)
     .await?;
     Ok(())
 }
 
 const COLUMNS: &str = "id, at, CAST(at AS TEXT) AS at_key, actor, source_address, action, \
-    target, cmdlet, parameters, result, detail";
+    target, cmdlet, parameters, result, detail, request_id";
 
 /// Entries matching `filter`, newest first (`at`, then `id`), after the keyset position
 /// `after` (`at` as stored, `id`); at most `limit`. Each entry comes with its `at` as stored.
@@ -130,6 +132,7 @@ fn read_entry(r: &SqliteRow) -> Result<AuditEntry, sqlx::Error> {
         parameters: r.try_get("parameters")?,
         result: AuditResult::parse(&result).ok_or_else(|| unknown("result", &result))?,
         detail: r.try_get("detail")?,
+        request_id: r.try_get("request_id")?,
     })
 }
 

@@ -145,6 +145,56 @@ pub(crate) async fn set_removal_hold(
     Ok(())
 }
 
+/// Records the optional cmdlets `id`'s identity may not run (the pre-flight's finding).
+pub(crate) async fn set_denied_optional(
+    conn: &mut SqliteConnection,
+    id: &str,
+    denied: &[&str],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE connectors SET denied_optional = ?2 WHERE id = ?1")
+        .bind(id)
+        .bind(denied.join(","))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Adds `cmdlet` to the optional cmdlets `id`'s identity may not run (Exchange refused it).
+pub(crate) async fn add_denied_optional(
+    pool: &SqlitePool,
+    id: &str,
+    cmdlet: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE connectors SET denied_optional = CASE WHEN denied_optional = '' THEN ?2 \
+             ELSE denied_optional || ',' || ?2 END \
+         WHERE id = ?1 AND instr(',' || denied_optional || ',', ',' || ?2 || ',') = 0",
+    )
+    .bind(id)
+    .bind(cmdlet)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The optional cmdlets `id`'s identity may not run, as far as the connector knows.
+pub(crate) async fn denied_optional(
+    pool: &SqlitePool,
+    id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let denied: Option<String> =
+        sqlx::query_scalar("SELECT denied_optional FROM connectors WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(denied
+        .unwrap_or_default()
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
 /// Marks the connector disconnected with a plain-language reason.
 pub(crate) async fn mark_disconnected(
     conn: &mut SqliteConnection,

@@ -55,6 +55,66 @@ pub(crate) async fn one(
         .await
 }
 
+/// What a device action needs to know of one device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub guid: String,
+    /// `<mailbox>\ExchangeActiveSyncDevices\<name>`.
+    pub identity: String,
+    /// The id the mailbox's allowed and blocked lists hold.
+    pub device_id: String,
+    pub name: String,
+    pub client_version: Option<String>,
+    pub access_state: String,
+    pub access_state_reason: Option<String>,
+    /// Get-MobileDeviceStatistics' `Status` (`DeviceWipePending`, …).
+    pub sync_status: Option<String>,
+    /// Get-MobileDeviceStatistics' `IsRemoteWipeSupported`.
+    pub remote_wipe: Option<bool>,
+    pub removed: bool,
+}
+
+/// The devices of `connector_id` among `guids` (present or removed; unknown ones are left out).
+pub(crate) async fn targets(
+    pool: &SqlitePool,
+    connector_id: &str,
+    guids: &[String],
+) -> Result<Vec<Target>, sqlx::Error> {
+    let mut found = Vec::with_capacity(guids.len());
+    // SQLite takes 32,766 parameters; a bulk action is far below, chunks keep it so.
+    for chunk in guids.chunks(900) {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT guid, identity, device_id, \
+                    COALESCE(NULLIF(friendly_name, ''), NULLIF(device_model, ''), device_id) AS name, \
+                    client_version, access_state, access_state_reason, sync_status, \
+                    is_remote_wipe_supported, \
+                    removed_at IS NOT NULL AS removed \
+               FROM devices WHERE connector_id = ",
+        );
+        q.push_bind(connector_id).push(" AND guid IN (");
+        let mut list = q.separated(", ");
+        for guid in chunk {
+            list.push_bind(guid);
+        }
+        q.push(")");
+        for r in q.build().fetch_all(pool).await? {
+            found.push(Target {
+                guid: r.try_get("guid")?,
+                identity: r.try_get("identity")?,
+                device_id: r.try_get("device_id")?,
+                name: r.try_get("name")?,
+                client_version: r.try_get("client_version")?,
+                access_state: r.try_get("access_state")?,
+                access_state_reason: r.try_get("access_state_reason")?,
+                sync_status: r.try_get("sync_status")?,
+                remote_wipe: r.try_get("is_remote_wipe_supported")?,
+                removed: r.try_get("removed")?,
+            });
+        }
+    }
+    Ok(found)
+}
+
 /// The organization's default access level as the last full sync read it.
 pub(crate) async fn default_access_level(
     pool: &SqlitePool,

@@ -248,6 +248,7 @@ pub(crate) async fn details(
         last_seen_at: r.try_get("last_seen_at")?,
         why,
         events,
+        actions: None,
         row,
     }))
 }

@@ -41,7 +41,7 @@ pub(crate) use error::{ApiFailure, ExchangeError};
 pub(crate) use pages::{Page, Pages};
 #[cfg(test)]
 use preflight::PermissionSource;
-pub(crate) use preflight::{Permission, PermissionReport};
+pub(crate) use preflight::{Permission, PermissionReport, OPTIONAL_CMDLETS};
 use retry::Verdict;
 pub(crate) use stats::ClientStats;
 use stats::{Meter, Wait};

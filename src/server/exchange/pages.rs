@@ -16,6 +16,8 @@ use super::{wire, Call, ExchangeClient, ExchangeError};
 pub(crate) struct Page<T> {
     pub items: Vec<T>,
     pub warnings: Vec<String>,
+    /// Exchange's `request-id` of the answer, when it sent one.
+    pub request_id: Option<String>,
 }
 
 impl<T> Default for Page<T> {
@@ -23,6 +25,7 @@ impl<T> Default for Page<T> {
         Self {
             items: Vec::new(),
             warnings: Vec::new(),
+            request_id: None,
         }
     }
 }
@@ -105,6 +108,11 @@ impl<T: DeserializeOwned> Pages<T> {
             let url = self.checked_next_link(link)?;
             self.read_ahead(url);
         }
+        let request_id = fetched
+            .headers
+            .get("request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let envelope = wire::parse_envelope::<T>(&fetched.body).map_err(|e| {
             self.unreadable(format!("the answer is not what the admin API sends ({e})"))
         })?;
@@ -115,16 +123,13 @@ impl<T: DeserializeOwned> Pages<T> {
             return Err(ExchangeError::Partial {
                 cmdlet: self.cmdlet.clone(),
                 message: envelope.errors.join("; "),
-                request_id: fetched
-                    .headers
-                    .get("request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned),
+                request_id,
             });
         }
         Ok(Some(Page {
             items: envelope.value,
             warnings: envelope.warnings,
+            request_id,
         }))
     }
 

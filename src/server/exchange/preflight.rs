@@ -14,8 +14,14 @@ use crate::model::REQUIRED_CMDLETS;
 
 /// The pseudo-cmdlet name of the pre-flight request (for counters and messages).
 pub(crate) const MODULE_FILE: &str = "EXOModuleFile";
-/// The optional cmdlet for device actions.
-pub(crate) const OPTIONAL_CMDLETS: &[&str] = &["Remove-MobileDevice"];
+/// The optional cmdlets of device actions (spec §9): a connector works without them, and the
+/// actions that need them say so.
+pub(crate) const OPTIONAL_CMDLETS: &[&str] = &[
+    "Get-CASMailbox",
+    "Set-CASMailbox",
+    "Clear-MobileDevice",
+    "Remove-MobileDevice",
+];
 
 /// Whether the identity may run one cmdlet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +52,15 @@ impl PermissionReport {
         self.cmdlets
             .iter()
             .filter(|(name, p)| *p == Permission::Denied && !OPTIONAL_CMDLETS.contains(name))
+            .map(|(name, _)| *name)
+            .collect()
+    }
+
+    /// Optional cmdlets the identity may not run.
+    pub fn denied_optional(&self) -> Vec<&'static str> {
+        self.cmdlets
+            .iter()
+            .filter(|(name, p)| *p == Permission::Denied && OPTIONAL_CMDLETS.contains(name))
             .map(|(name, _)| *name)
             .collect()
     }
@@ -233,7 +248,10 @@ mod tests {
         let r = PermissionReport::from_exported(
             "get-mobiledevice, Get-MobileDeviceStatistics,Get-Mailbox,Remove-MobileDevice",
         );
-        assert_eq!(r.cmdlets.len(), REQUIRED_CMDLETS.len() + 1);
+        assert_eq!(
+            r.cmdlets.len(),
+            REQUIRED_CMDLETS.len() + OPTIONAL_CMDLETS.len()
+        );
         assert_eq!(r.get("Get-MobileDevice"), Some(Permission::Allowed));
         assert_eq!(r.get("Remove-MobileDevice"), Some(Permission::Allowed));
         assert_eq!(
@@ -242,5 +260,9 @@ mod tests {
         );
         assert_eq!(r.denied().len(), REQUIRED_CMDLETS.len() - 2);
         assert!(!r.denied().contains(&"Remove-MobileDevice"));
+        assert_eq!(
+            r.denied_optional(),
+            ["Get-CASMailbox", "Set-CASMailbox", "Clear-MobileDevice"]
+        );
     }
 }

@@ -31,7 +31,7 @@ use super::config::AuthMode;
 use super::connector::overview;
 use super::db::{connectors, BEGIN_WRITE};
 use super::error::AppError;
-use super::exchange::{ExchangeClient, Permission, PermissionReport};
+use super::exchange::{ExchangeClient, Permission, PermissionReport, OPTIONAL_CMDLETS};
 use super::state::AppState;
 use super::sync;
 
@@ -99,7 +99,9 @@ impl From<sqlx::Error> for Stopped {
 
 /// What to grant for `cmdlet`, in words an Exchange admin acts on.
 pub(crate) fn hint(cmdlet: &str, account: &str) -> String {
-    let role = if cmdlet.contains("MobileDevice") && !cmdlet.contains("MailboxPolicy") {
+    let role = if (cmdlet.contains("MobileDevice") && !cmdlet.contains("MailboxPolicy"))
+        || cmdlet.contains("CASMailbox")
+    {
         "Mail Recipients"
     } else {
         "Organization Client Access"
@@ -110,10 +112,11 @@ pub(crate) fn hint(cmdlet: &str, account: &str) -> String {
     )
 }
 
-/// The checklist of the 13 required cmdlets from a pre-flight report.
+/// The checklist of the 13 required cmdlets, then the optional ones, from a pre-flight report.
 pub(crate) fn checklist(report: &PermissionReport, account: &str) -> Vec<PermissionCheck> {
     REQUIRED_CMDLETS
         .iter()
+        .chain(OPTIONAL_CMDLETS)
         .map(|cmdlet| {
             let allowed = match report.get(cmdlet) {
                 Some(Permission::Allowed) => Some(true),
@@ -122,6 +125,7 @@ pub(crate) fn checklist(report: &PermissionReport, account: &str) -> Vec<Permiss
             };
             PermissionCheck {
                 cmdlet: (*cmdlet).to_owned(),
+                optional: OPTIONAL_CMDLETS.contains(cmdlet),
                 allowed,
                 hint: (allowed == Some(false)).then(|| hint(cmdlet, account)),
             }
@@ -210,6 +214,7 @@ pub(crate) async fn connect(
     {
         let mut tx = pool.begin_with(BEGIN_WRITE).await?;
         connectors::begin_setup(&mut tx, &new_connector(state, &id, &account, actor, mode)).await?;
+        connectors::set_denied_optional(&mut tx, &id, &report.denied_optional()).await?;
         if let Some(token) = &refresh_token {
             store_refresh_token(state, &mut tx, &id, token).await?;
         }
@@ -450,13 +455,18 @@ mod tests {
     }
 
     #[test]
-    fn the_checklist_lists_the_13_cmdlets_with_a_hint_for_each_denied_one() {
+    fn the_checklist_lists_the_13_cmdlets_and_the_4_optional_ones_with_a_hint_for_each_denied_one()
+    {
         let report = PermissionReport::from_module_file_for_tests(
             "Get-ActiveSyncOrganizationSettings, Get-MobileDevice, Get-MobileDeviceStatistics",
         );
         let checks = checklist(&report, "admin@contoso.com");
-        assert_eq!(checks.len(), 13);
+        assert_eq!(checks.len(), 17);
+        assert_eq!(checks.iter().filter(|c| c.optional).count(), 4);
         let get = |c: &str| checks.iter().find(|x| x.cmdlet == c).expect(c);
+        assert!(get("Set-CASMailbox").optional);
+        assert_eq!(get("Set-CASMailbox").allowed, Some(false));
+        assert!(!get("Set-ActiveSyncOrganizationSettings").optional);
         assert_eq!(get("Get-MobileDevice").allowed, Some(true));
         assert_eq!(get("Get-MobileDevice").hint, None);
         let denied = get("Set-ActiveSyncOrganizationSettings");

@@ -27,6 +27,10 @@ pub(crate) struct PreparedRun {
     connector_id: String,
     kind: SyncKind,
     started_at: DateTime<Utc>,
+    /// Devices read again whatever their `WhenChangedUTC` says (a quick sync that reads back
+    /// a change the connector made: Exchange's times have whole seconds, so two changes in
+    /// one second look like one).
+    pub touched: std::collections::HashSet<String>,
 }
 
 /// How a run ended (the ledger holds the details).
@@ -58,6 +62,7 @@ pub(crate) async fn prepare(
         connector_id: connector.id,
         kind,
         started_at: Utc::now(),
+        touched: std::collections::HashSet::new(),
     };
     let mut conn = state.db.pool().acquire().await?;
     sync_runs::start(
@@ -185,7 +190,10 @@ async fn perform(
     ));
     let devices = fetch::stage_devices(
         pages,
-        stored.devices,
+        fetch::Against {
+            stored: stored.devices,
+            touched: &run.touched,
+        },
         compare,
         claim,
         &mut notes,

@@ -68,6 +68,14 @@ pub(crate) struct DevicePass {
     pub missing: Vec<String>,
 }
 
+/// What a run compares the listing with.
+pub(crate) struct Against<'a> {
+    /// The stored present devices, by GUID.
+    pub stored: HashMap<String, Stored>,
+    /// Devices a change made from here touched: re-read whatever their `WhenChangedUTC` says.
+    pub touched: &'a HashSet<String>,
+}
+
 /// Which listed devices a run writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Compare {
@@ -86,7 +94,7 @@ pub(crate) enum Compare {
 /// while the next pages are.
 pub(crate) async fn stage_devices(
     mut pages: Pages<MobileDevice>,
-    mut stored: HashMap<String, Stored>,
+    against: Against<'_>,
     compare: Compare,
     claim: &Claim,
     notes: &mut Notes,
@@ -94,6 +102,10 @@ pub(crate) async fn stage_devices(
     staged: mpsc::Sender<Staged>,
 ) -> Result<DevicePass, SyncError> {
     claim.update(|p| p.phase = SyncPhase::Devices);
+    let Against {
+        mut stored,
+        touched,
+    } = against;
     let stored_ref = &mut stored;
     let read = async move {
         let (mut seen, mut added, mut changed_count) = (0u64, 0u64, 0u64);
@@ -145,6 +157,7 @@ pub(crate) async fn stage_devices(
                             Compare::WhenChanged => {
                                 s.content_digest.is_none()
                                     || s.when_changed_utc != d.when_changed_utc
+                                    || touched.contains(&d.guid)
                             }
                             Compare::Content => s.content_digest != Some(digest),
                         };

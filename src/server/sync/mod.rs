@@ -56,6 +56,23 @@ pub(crate) async fn run_now(
     run_claimed(state, claim, kind, trigger, by).await
 }
 
+/// A quick sync that reads the devices `touched` whatever their change time says (the
+/// read-back of a change the connector made), run now under the same one-run slot.
+pub(crate) async fn read_back(
+    state: &AppState,
+    touched: std::collections::HashSet<String>,
+    by: Option<String>,
+) -> Result<RunSummary, AppError> {
+    let claim = state
+        .hub
+        .claim()
+        .ok_or_else(|| AppError::Conflict(hub::ALREADY_RUNNING.into()))?;
+    let mut run =
+        engine::prepare(state, &claim, SyncKind::DeltaSync, SyncTrigger::Manual, by).await?;
+    run.touched = touched;
+    Ok(engine::execute(state, run, claim).await?)
+}
+
 /// [`run_now`] with the slot already taken (set-up takes it before it touches the connector).
 pub(crate) async fn run_claimed(
     state: &AppState,

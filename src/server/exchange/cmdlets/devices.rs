@@ -87,8 +87,27 @@ pub(super) fn statistics_call(mailbox: &str) -> Invocation {
         .call("Get-MobileDeviceStatistics")
 }
 
-pub(super) fn remove_call(identity: &str) -> Invocation {
+pub(crate) fn remove_call(identity: &str) -> Invocation {
     Params::removal(identity).call("Remove-MobileDevice")
+}
+
+/// What `Clear-MobileDevice` asks of a device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wipe {
+    /// Erase the whole device (Outlook mobile: the app and all its accounts) at its next
+    /// connection.
+    Device,
+    /// Remove only this mailbox's data (Exchange ActiveSync 16.1 or later).
+    AccountOnly,
+    /// Withdraw a wipe that is still pending.
+    Cancel,
+}
+
+pub(crate) fn wipe_call(identity: &str, wipe: Wipe) -> Invocation {
+    Params::removal(identity)
+        .switch("AccountOnly", wipe == Wipe::AccountOnly)
+        .switch("Cancel", wipe == Wipe::Cancel)
+        .call("Clear-MobileDevice")
 }
 
 #[allow(dead_code)] // used by the sync engine (issue 4) and set-up (issue 5)
@@ -111,5 +130,17 @@ impl ExchangeClient {
     /// device syncs again as new, subject to the access rules, if it still can).
     pub(crate) async fn remove_mobile_device(&self, identity: &str) -> Result<(), ExchangeError> {
         self.run(remove_call(identity)).await
+    }
+
+    /// `Clear-MobileDevice -Identity <identity> -Confirm:$false` with `-AccountOnly` or
+    /// `-Cancel` as `wipe` says. Exchange only records the request: the device acts on it at
+    /// its next connection, and Exchange Online usually leaves the status "pending".
+    /// Returns Exchange's request id.
+    pub(crate) async fn clear_mobile_device(
+        &self,
+        identity: &str,
+        wipe: Wipe,
+    ) -> Result<Option<String>, ExchangeError> {
+        self.write(wipe_call(identity, wipe)).await
     }
 }

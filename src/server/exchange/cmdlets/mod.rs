@@ -7,6 +7,7 @@
 //! `ExchangeClient::invoke`.
 
 mod devices;
+mod mailboxes;
 mod policies;
 mod rules;
 mod settings;
@@ -26,7 +27,11 @@ use super::{ExchangeClient, ExchangeError, Page, Pages};
 
 #[allow(unused_imports)] // used by the sync engine (issue 4) and set-up (issue 5)
 pub(crate) use self::{
-    devices::{DeviceScope, MobileDeviceQuery, ResultSize},
+    devices::{
+        remove_call as remove_device_call, wipe_call, DeviceScope, MobileDeviceQuery, ResultSize,
+        Wipe,
+    },
+    mailboxes::DeviceListsChange,
     policies::{MailboxPolicySettings, NewMailboxPolicy},
     rules::NewDeviceAccessRule,
     settings::{ListUpdate, OrganizationSettingsChange},
@@ -155,6 +160,7 @@ impl<T: DeserializeOwned> Pages<T> {
         while let Some(page) = self.next_page().await? {
             all.items.extend(page.items);
             all.warnings.extend(page.warnings);
+            all.request_id = all.request_id.or(page.request_id);
         }
         Ok(all)
     }
@@ -182,5 +188,15 @@ impl ExchangeClient {
     /// Runs a cmdlet whose output does not matter (`Set-*`, `Remove-*`).
     async fn run(&self, call: Invocation) -> Result<(), ExchangeError> {
         self.collect::<IgnoredAny>(call).await.map(drop)
+    }
+
+    /// Runs a write and returns Exchange's `request-id` of its answer (for the audit log).
+    pub(crate) async fn write(&self, call: Invocation) -> Result<Option<String>, ExchangeError> {
+        let cmdlet = call.cmdlet;
+        let page = self.start::<IgnoredAny>(call).collect_all().await?;
+        for warning in &page.warnings {
+            tracing::warn!(cmdlet, "Exchange warning: {warning}");
+        }
+        Ok(page.request_id)
     }
 }

@@ -24,7 +24,7 @@ pub(crate) enum ListUpdate {
 
 impl ListUpdate {
     /// A `Change` that adds and removes nothing.
-    fn is_noop(&self) -> bool {
+    pub(super) fn is_noop(&self) -> bool {
         matches!(self, Self::Change { add, remove } if add.is_empty() && remove.is_empty())
     }
 }

@@ -13,8 +13,12 @@ async fn an_account_with_every_role_is_allowed_all_cmdlets_by_the_module_file() 
         .await
         .expect("report");
     assert_eq!(report.source, PermissionSource::ModuleFile);
-    assert_eq!(report.cmdlets.len(), REQUIRED_CMDLETS.len() + 1);
+    assert_eq!(
+        report.cmdlets.len(),
+        REQUIRED_CMDLETS.len() + super::super::OPTIONAL_CMDLETS.len()
+    );
     assert!(report.denied().is_empty(), "{report:?}");
+    assert!(report.denied_optional().is_empty(), "{report:?}");
     assert_eq!(report.get("Remove-MobileDevice"), Some(Permission::Allowed));
     let module_file = sim
         .state()

@@ -8,6 +8,7 @@
 mod devices;
 mod enums;
 mod fields;
+mod mailboxes;
 mod policies;
 mod rules;
 mod settings;
@@ -30,6 +31,7 @@ pub(crate) use enums::{
 };
 use fields::Key;
 pub(crate) use fields::{Limit, TimeSpan};
+pub(crate) use mailboxes::CasMailbox;
 pub(crate) use policies::MobileDeviceMailboxPolicy;
 pub(crate) use rules::{DeviceAccessRule, DeviceClass};
 pub(crate) use settings::OrganizationSettings;
