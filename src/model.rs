@@ -7,11 +7,13 @@ mod access;
 mod account;
 mod audit;
 mod devices;
+mod exchange_access;
 
 pub use access::*;
 pub use account::*;
 pub use audit::*;
 pub use devices::*;
+pub use exchange_access::*;
 
 /// The cmdlets the connector's account must be allowed to run (spec §7), in the order the
 /// set-up page lists them.

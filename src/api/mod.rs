@@ -1,6 +1,8 @@
 //! Every server function. Thin: take the state from context, call `server::*`, map errors.
 //! The same functions serve the page and, later, the JSON API.
 
+// The access-change functions take the ten fields of one form, as a plain form post sends them.
+#[allow(clippy::too_many_arguments)]
 mod access;
 mod audit;
 mod auth;

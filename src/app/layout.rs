@@ -44,6 +44,11 @@ const CONDITIONAL_ACCESS: &[NavItem] = &[
         href: paths::READINESS,
         aliases: &[],
     },
+    NavItem {
+        label: "Exchange access",
+        href: paths::EXCHANGE_ACCESS,
+        aliases: &[],
+    },
 ];
 
 const ADMINISTRATION: &[NavItem] = &[

@@ -22,6 +22,7 @@ use pages::audit_log::AuditLogPage;
 use pages::connector::ConnectorPage;
 use pages::device::DevicePage;
 use pages::devices::DevicesPage;
+use pages::exchange_access::ExchangeAccessPage;
 use pages::first_admin::FirstAdminPage;
 use pages::history::SyncHistoryPage;
 use pages::not_found::NotFound;
@@ -80,6 +81,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/conditional-access/devices") view=DevicesPage ssr=SsrMode::Async/>
                 <Route path=path!("/conditional-access/devices/:id") view=DevicePage ssr=SsrMode::Async/>
                 <Route path=path!("/conditional-access/readiness") view=ReadinessPage ssr=SsrMode::Async/>
+                <Route path=path!("/conditional-access/exchange-access") view=ExchangeAccessPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/audit-log") view=AuditLogPage ssr=SsrMode::Async/>
                 <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
                 <Route path=path!("/first-admin") view=FirstAdminPage ssr=SsrMode::Async/>

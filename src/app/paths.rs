@@ -28,6 +28,8 @@ pub const SSO_CALLBACK: &str = "/auth/sso/callback";
 pub const DEVICES: &str = "/conditional-access/devices";
 /// The device list as CSV (the page's query as query).
 pub const DEVICES_CSV: &str = "/conditional-access/devices.csv";
+/// The organization's access settings and device access rules, each change previewed.
+pub const EXCHANGE_ACCESS: &str = "/conditional-access/exchange-access";
 /// EAS 16.1 readiness and stale partnerships.
 pub const READINESS: &str = "/conditional-access/readiness";
 

@@ -7,6 +7,7 @@ mod auth;
 mod binary;
 mod consent;
 mod devices;
+mod exchange_access;
 mod helpers;
 mod history;
 mod restart;

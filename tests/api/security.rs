@@ -39,6 +39,7 @@ const READ_ONLY: &[&str] = &[
     "/api/devices/page",
     "/api/devices/readiness",
     "/api/devices/summary",
+    "/api/exchange-access",
     "/api/sync-history/page",
     "/api/sync-history/run",
 ];
@@ -55,6 +56,9 @@ const ARGS: &[(&str, &str)] = &[
     ),
     ("/api/connector/remove", "confirmation=remove"),
     ("/api/devices/device", "id=no-such-device"),
+    ("/api/devices/act", "devices=no-such-device&action=block"),
+    ("/api/exchange-access/apply", "change=deleteRule&rule=no-such-rule"),
+    ("/api/exchange-access/preview", "change=deleteRule&rule=no-such-rule"),
     ("/api/connector/sync", "kind=deltaSync"),
     ("/api/sync-history/run", "id=no-such-run"),
     (

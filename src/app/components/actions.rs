@@ -151,9 +151,9 @@ fn ConfirmedAction(
     }
 }
 
-/// Exchange's answer to an action.
+/// Exchange's answer to an action or a change.
 #[component]
-fn Report(report: ActionReport) -> impl IntoView {
+pub fn Report(report: ActionReport) -> impl IntoView {
     let calls = |n: u32| {
         if n == 1 {
             "1 call".to_owned()

@@ -5,6 +5,7 @@ pub mod audit_log;
 pub mod connector;
 pub mod device;
 pub mod devices;
+pub mod exchange_access;
 pub mod first_admin;
 pub mod history;
 pub mod not_found;

@@ -194,3 +194,30 @@ pub(crate) async fn rows_as_json(
     let json: Option<String> = q.build_query_scalar().fetch_one(pool).await?;
     Ok(json.unwrap_or_else(|| "[]".to_owned()))
 }
+
+/// The most frequent values of one rule characteristic among the present devices of
+/// `connector_id`, with their device counts (at most `limit`, most devices first).
+pub(crate) async fn value_counts(
+    pool: &SqlitePool,
+    connector_id: &str,
+    characteristic: &str,
+    limit: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    // A fixed column per characteristic: nothing from the caller reaches the SQL text.
+    let column = match characteristic {
+        "UserAgent" => "device_user_agent",
+        "DeviceOS" => "device_os",
+        "DeviceModel" => "device_model",
+        "DeviceType" => "device_type",
+        _ => return Ok(Vec::new()),
+    };
+    sqlx::query_as(&format!(
+        "SELECT {column}, COUNT(*) FROM devices \
+          WHERE connector_id = ?1 AND removed_at IS NULL AND COALESCE({column}, '') <> '' \
+          GROUP BY {column} ORDER BY COUNT(*) DESC, {column} LIMIT ?2"
+    ))
+    .bind(connector_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

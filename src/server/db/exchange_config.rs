@@ -179,3 +179,56 @@ pub(crate) async fn put_classes(
     }
     Ok(())
 }
+
+/// The organization settings the last sync read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct StoredSettings {
+    pub default_access_level: Option<String>,
+    pub admin_mail_recipients: Vec<String>,
+    pub user_mail_insert: Option<String>,
+    pub ota_notification_mail_insert: Option<String>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// The organization settings of `connector_id` as the last sync read them.
+pub(crate) async fn settings(
+    pool: &sqlx::SqlitePool,
+    connector_id: &str,
+) -> Result<Option<StoredSettings>, sqlx::Error> {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT default_access_level, admin_mail_recipients, user_mail_insert, \
+                ota_notification_mail_insert, synced_at \
+           FROM exchange_settings WHERE connector_id = ?1",
+    )
+    .bind(connector_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let recipients: String = r.try_get("admin_mail_recipients")?;
+    Ok(Some(StoredSettings {
+        default_access_level: r.try_get("default_access_level")?,
+        admin_mail_recipients: serde_json::from_str(&recipients).unwrap_or_default(),
+        user_mail_insert: r.try_get("user_mail_insert")?,
+        ota_notification_mail_insert: r.try_get("ota_notification_mail_insert")?,
+        read_at: Some(r.try_get("synced_at")?),
+    }))
+}
+
+/// The device access rules of `connector_id` as the last sync read them, in identity order:
+/// (identity, name, characteristic, query string, access level).
+pub(crate) async fn rules(
+    pool: &sqlx::SqlitePool,
+    connector_id: &str,
+) -> Result<Vec<(String, String, String, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT identity, COALESCE(name, identity), COALESCE(characteristic, ''), \
+                COALESCE(query_string, ''), COALESCE(access_level, '') \
+           FROM device_access_rules WHERE connector_id = ?1 ORDER BY identity",
+    )
+    .bind(connector_id)
+    .fetch_all(pool)
+    .await
+}

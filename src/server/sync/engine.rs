@@ -31,6 +31,9 @@ pub(crate) struct PreparedRun {
     /// a change the connector made: Exchange's times have whole seconds, so two changes in
     /// one second look like one).
     pub touched: std::collections::HashSet<String>,
+    /// Whether a quick sync reads the configuration too (settings, policies, rules, device
+    /// classes), as a full sync does: the read-back of a change to them.
+    pub read_config: bool,
 }
 
 /// How a run ended (the ledger holds the details).
@@ -63,6 +66,7 @@ pub(crate) async fn prepare(
         kind,
         started_at: Utc::now(),
         touched: std::collections::HashSet::new(),
+        read_config: false,
     };
     let mut conn = state.db.pool().acquire().await?;
     sync_runs::start(
@@ -162,7 +166,7 @@ async fn perform(
     let mut pages = exchange.get_mobile_devices(MobileDeviceQuery::default());
     pages.start();
     let config = async {
-        match full {
+        match full || run.read_config {
             true => fetch::read_config(exchange, &mut notes).await,
             false => Ok(ExchangeConfig::default()),
         }

@@ -56,11 +56,13 @@ pub(crate) async fn run_now(
     run_claimed(state, claim, kind, trigger, by).await
 }
 
-/// A quick sync that reads the devices `touched` whatever their change time says (the
-/// read-back of a change the connector made), run now under the same one-run slot.
+/// A quick sync that reads the devices `touched` whatever their change time says, and the
+/// configuration when `config` (the read-back of a change the connector made), run now under
+/// the same one-run slot.
 pub(crate) async fn read_back(
     state: &AppState,
     touched: std::collections::HashSet<String>,
+    config: bool,
     by: Option<String>,
 ) -> Result<RunSummary, AppError> {
     let claim = state
@@ -70,6 +72,7 @@ pub(crate) async fn read_back(
     let mut run =
         engine::prepare(state, &claim, SyncKind::DeltaSync, SyncTrigger::Manual, by).await?;
     run.touched = touched;
+    run.read_config = config;
     Ok(engine::execute(state, run, claim).await?)
 }
 

@@ -33,7 +33,7 @@ pub(crate) use self::{
     },
     mailboxes::DeviceListsChange,
     policies::{MailboxPolicySettings, NewMailboxPolicy},
-    rules::NewDeviceAccessRule,
+    rules::{remove_call as remove_rule_call, set_call as set_rule_call, NewDeviceAccessRule},
     settings::{ListUpdate, OrganizationSettingsChange},
 };
 

@@ -27,14 +27,14 @@ pub(super) fn get_call() -> Invocation {
     Params::new().call("Get-ActiveSyncDeviceAccessRule")
 }
 
-pub(super) fn set_call(identity: &str, access_level: &AccessLevel) -> Invocation {
+pub(crate) fn set_call(identity: &str, access_level: &AccessLevel) -> Invocation {
     Params::new()
         .set("Identity", identity)
         .set("AccessLevel", access_level)
         .call("Set-ActiveSyncDeviceAccessRule")
 }
 
-pub(super) fn remove_call(identity: &str) -> Invocation {
+pub(crate) fn remove_call(identity: &str) -> Invocation {
     Params::removal(identity).call("Remove-ActiveSyncDeviceAccessRule")
 }
 

@@ -1,36 +1,26 @@
-//! Changes made in Exchange from the connector (spec §9): device actions for now. Every
-//! change is checked before anything is sent, audited call by call with Exchange's request id,
-//! and read back from Exchange (a quick sync) so that the pages show Exchange's answer, not
-//! the connector's hope.
+//! Device actions (spec §9): allow, block and clear through the mailbox's lists
+//! (Set-CASMailbox), remove the partnership, wipe and cancel a wipe.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use futures_util::StreamExt;
 
 use crate::model::{
-    version_key, ActionOption, ActionReport, AuditAction, AuditResult, ConnectionStatus,
-    DeviceAction, EAS_MINIMUM_KEY, MAX_BULK_DEVICES,
+    version_key, ActionOption, ActionReport, AuditAction, ConnectionStatus, DeviceAction,
+    EAS_MINIMUM_KEY, MAX_BULK_DEVICES,
 };
 
-use super::audit::{self, Event};
-use super::db::devices::{self, Target};
-use super::db::{connectors, staging};
-use super::error::AppError;
-use super::exchange::cmdlets::{
+use super::super::db::devices::{self, Target};
+use super::super::db::{connectors, staging};
+use super::super::error::AppError;
+use super::super::exchange::cmdlets::{
     remove_device_call, wipe_call, DeviceListsChange, Invocation, ListUpdate, Wipe,
 };
-use super::exchange::wire::CasMailbox;
-use super::exchange::ExchangeError;
-use super::setup::Actor;
-use super::state::AppState;
-use super::sync;
-
-/// Exchange calls of one bulk action in flight at once.
-const CONCURRENCY: usize = 4;
-
-/// How long the read-back waits for a sync that is already running.
-const READ_BACK_WAIT: Duration = Duration::from_secs(120);
+use super::super::exchange::wire::CasMailbox;
+use super::super::exchange::ExchangeError;
+use super::super::setup::Actor;
+use super::super::state::AppState;
+use super::{invalid, list, read_back, send, Write, CONCURRENCY};
 
 /// The actions the device page offers for `t`, each available or disabled with the reason.
 /// `denied` are the optional cmdlets the connector's identity may not run.
@@ -117,22 +107,6 @@ pub(crate) async fn device_options(
     let denied = connectors::denied_optional(pool, &connector.id).await?;
     let connected = connector.status == ConnectionStatus::Connected;
     Ok(Some(options(target, connected, &denied)))
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    AppError::Invalid {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
-/// One Exchange call of an action: what it is sent for (for the audit log and failures).
-struct Write {
-    call: Invocation,
-    /// The mailbox or device the call acts on.
-    target: String,
-    /// The devices it concerns, by name.
-    devices: Vec<String>,
 }
 
 /// Carries out `action` on the devices `guids` of the current connector for `actor`: checks
@@ -249,61 +223,35 @@ pub(crate) async fn act(
         devices: targets.len() as u32,
         ..ActionReport::default()
     };
-    let exchange = state.exchange.get();
-    let results: Vec<(Write, Result<Option<String>, ExchangeError>)> =
-        futures_util::stream::iter(writes)
-            .map(|w| {
-                let exchange = exchange.clone();
-                async move {
-                    let result = exchange.write(w.call.clone()).await;
-                    (w, result)
-                }
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-    let mut written = Vec::new();
-    let mut forbidden = 0;
-    for (w, result) in results {
-        let parameters = serde_json::Value::Object(w.call.parameters.clone());
-        let detail = format!(
-            "{} {}",
-            action.label(),
-            list(w.devices.iter().map(|d| d.as_str()))
-        );
-        let event = Event::new(
-            AuditAction::DeviceAction,
-            actor.email.as_deref(),
-            AuditResult::Success,
-        )
-        .address(actor.address.as_deref())
-        .target(w.target.clone())
-        .exchange_write(w.call.cmdlet, parameters);
-        match result {
-            Ok(request_id) => {
-                report.calls_done += 1;
-                written.push(w.target.clone());
-                audit::record(pool, event.request_id(request_id.as_deref()).detail(detail)).await;
-            }
-            Err(e) => {
-                report.calls_failed += 1;
-                forbidden += u32::from(e.status() == Some(403));
-                report.failures.push(format!("{}: {e}", w.target));
-                let mut event = event
-                    .request_id(e.request_id())
-                    .detail(format!("{detail}: {e}"));
-                event.result = AuditResult::Failure;
-                audit::record(pool, event).await;
-            }
-        }
-    }
+    let (written, forbidden) = send(
+        state,
+        actor,
+        AuditAction::DeviceAction,
+        writes,
+        &mut report,
+        |w| {
+            format!(
+                "{} {}",
+                action.label(),
+                list(w.devices.iter().map(|d| d.as_str()))
+            )
+        },
+    )
+    .await;
     // Refused everywhere: the identity may not run the cmdlet (a 403 for some mailboxes only
     // is a management scope, not a missing role).
     if forbidden > 0 && report.calls_done == 0 {
         connectors::add_denied_optional(pool, &connector.id, cmdlet).await?;
     }
     if report.calls_done > 0 {
-        read_back(state, actor, guids.iter().cloned().collect(), &mut report).await;
+        read_back(
+            state,
+            actor,
+            guids.iter().cloned().collect(),
+            false,
+            &mut report,
+        )
+        .await;
         let after = devices::targets(pool, &connector.id, &guids).await?;
         report.differences = differences(action, &after);
         if action.cmdlet() == "Set-CASMailbox" {
@@ -454,43 +402,6 @@ fn writes(action: DeviceAction, targets: &[Target]) -> Result<Vec<Write>, AppErr
     Ok(writes)
 }
 
-/// Reads the change back from Exchange: a quick sync, after the one that is running if any.
-async fn read_back(
-    state: &AppState,
-    actor: &Actor,
-    touched: std::collections::HashSet<String>,
-    report: &mut ActionReport,
-) {
-    let deadline = tokio::time::Instant::now() + READ_BACK_WAIT;
-    let mut changes = state.hub.subscribe();
-    loop {
-        let by = actor.email.clone();
-        match sync::read_back(state, touched.clone(), by).await {
-            Ok(run) => {
-                report.read_back_run = Some(run.id);
-                if let Some(e) = run.record.error {
-                    report
-                        .notes
-                        .push(format!("The read-back sync was partial: {}", e.message));
-                }
-                return;
-            }
-            Err(AppError::Conflict(_)) if tokio::time::Instant::now() < deadline => {
-                // Another sync holds the slot: wait for it to end, then read.
-                let _ = tokio::time::timeout_at(deadline, changes.changed()).await;
-            }
-            Err(e) => {
-                report.notes.push(format!(
-                    "Exchange made the change, but reading it back failed ({}); the next sync \
-                     shows it.",
-                    e.public_message()
-                ));
-                return;
-            }
-        }
-    }
-}
-
 /// What Exchange says of the devices after `action`, where it is not what the action asked.
 fn differences(action: DeviceAction, after: &[Target]) -> Vec<String> {
     let state_of = |t: &Target| match t.access_state_reason.as_deref() {
@@ -531,23 +442,6 @@ fn differences(action: DeviceAction, after: &[Target]) -> Vec<String> {
         })
         .take(50)
         .collect()
-}
-
-/// "a, b and c" (at most ten named, then how many more).
-fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    let items: Vec<&str> = items.collect();
-    let shown: Vec<&str> = items.iter().take(10).copied().collect();
-    let more = items.len().saturating_sub(shown.len());
-    let text = match shown.as_slice() {
-        [] => String::new(),
-        [one] => (*one).to_owned(),
-        [init @ .., last] if more == 0 => format!("{} and {last}", init.join(", ")),
-        all => all.join(", "),
-    };
-    match more {
-        0 => text,
-        n => format!("{text} and {n} more"),
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,160 @@
+//! Changes made in Exchange from the connector (spec §9): device actions, and the
+//! organization's access settings and device access rules, each previewed first. Every change
+//! is checked before anything is sent, audited call by call with Exchange's request id, and read
+//! back from Exchange (a quick sync) so that the pages show Exchange's answer, not the
+//! connector's hope.
+
+mod control;
+mod devices;
+mod preview;
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+
+use crate::model::{ActionReport, AuditAction, AuditResult};
+
+use super::audit::{self, Event};
+use super::error::AppError;
+use super::exchange::cmdlets::Invocation;
+use super::exchange::ExchangeError;
+use super::setup::Actor;
+use super::state::AppState;
+use super::sync;
+
+pub(crate) use control::{apply, overview, preview};
+pub(crate) use devices::{act, device_options};
+
+/// Exchange calls of one bulk change in flight at once.
+const CONCURRENCY: usize = 4;
+
+/// How long the read-back waits for a sync that is already running.
+const READ_BACK_WAIT: Duration = Duration::from_secs(120);
+
+fn invalid(field: &str, message: impl Into<String>) -> AppError {
+    AppError::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// One Exchange call of a change: what it is sent for (for the audit log and failures).
+struct Write {
+    call: Invocation,
+    /// The mailbox, device, rule or settings object the call acts on.
+    target: String,
+    /// The devices it concerns, by name (none for settings and rules).
+    devices: Vec<String>,
+}
+
+/// Sends `writes` (up to [`CONCURRENCY`] at once: each is a different object), records each
+/// in the audit log as `action` with the words `detail` gives it, and counts them in `report`.
+/// Nothing is sent twice: a call that failed is reported, not repeated. Returns the targets
+/// written and how many calls Exchange refused with 403.
+async fn send(
+    state: &AppState,
+    actor: &Actor,
+    action: AuditAction,
+    writes: Vec<Write>,
+    report: &mut ActionReport,
+    detail: impl Fn(&Write) -> String,
+) -> (Vec<String>, u32) {
+    let pool = state.db.pool();
+    let exchange = state.exchange.get();
+    let results: Vec<(Write, Result<Option<String>, ExchangeError>)> =
+        futures_util::stream::iter(writes)
+            .map(|w| {
+                let exchange = exchange.clone();
+                async move {
+                    let result = exchange.write(w.call.clone()).await;
+                    (w, result)
+                }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+    let mut written = Vec::new();
+    let mut forbidden = 0;
+    for (w, result) in results {
+        let parameters = serde_json::Value::Object(w.call.parameters.clone());
+        let detail = detail(&w);
+        let event = Event::new(action, actor.email.as_deref(), AuditResult::Success)
+            .address(actor.address.as_deref())
+            .target(w.target.clone())
+            .exchange_write(w.call.cmdlet, parameters);
+        match result {
+            Ok(request_id) => {
+                report.calls_done += 1;
+                written.push(w.target.clone());
+                audit::record(pool, event.request_id(request_id.as_deref()).detail(detail)).await;
+            }
+            Err(e) => {
+                report.calls_failed += 1;
+                forbidden += u32::from(e.status() == Some(403));
+                report.failures.push(format!("{}: {e}", w.target));
+                let mut event = event
+                    .request_id(e.request_id())
+                    .detail(format!("{detail}: {e}"));
+                event.result = AuditResult::Failure;
+                audit::record(pool, event).await;
+            }
+        }
+    }
+    (written, forbidden)
+}
+
+/// Reads the change back from Exchange: a quick sync (with the configuration when `config`),
+/// after the one that is running if any.
+async fn read_back(
+    state: &AppState,
+    actor: &Actor,
+    touched: std::collections::HashSet<String>,
+    config: bool,
+    report: &mut ActionReport,
+) {
+    let deadline = tokio::time::Instant::now() + READ_BACK_WAIT;
+    let mut changes = state.hub.subscribe();
+    loop {
+        let by = actor.email.clone();
+        match sync::read_back(state, touched.clone(), config, by).await {
+            Ok(run) => {
+                report.read_back_run = Some(run.id);
+                if let Some(e) = run.record.error {
+                    report
+                        .notes
+                        .push(format!("The read-back sync was partial: {}", e.message));
+                }
+                return;
+            }
+            Err(AppError::Conflict(_)) if tokio::time::Instant::now() < deadline => {
+                // Another sync holds the slot: wait for it to end, then read.
+                let _ = tokio::time::timeout_at(deadline, changes.changed()).await;
+            }
+            Err(e) => {
+                report.notes.push(format!(
+                    "Exchange made the change, but reading it back failed ({}); the next sync \
+                     shows it.",
+                    e.public_message()
+                ));
+                return;
+            }
+        }
+    }
+}
+
+/// "a, b and c" (at most ten named, then how many more).
+fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let items: Vec<&str> = items.collect();
+    let shown: Vec<&str> = items.iter().take(10).copied().collect();
+    let more = items.len().saturating_sub(shown.len());
+    let text = match shown.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] if more == 0 => format!("{} and {last}", init.join(", ")),
+        all => all.join(", "),
+    };
+    match more {
+        0 => text,
+        n => format!("{text} and {n} more"),
+    }
+}

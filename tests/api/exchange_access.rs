@@ -1,0 +1,455 @@
+//! The Exchange access page's changes over HTTP against the simulator: a preview computed from
+//! the stored devices, then the change made in Exchange, read back and compared with the preview;
+//! grandfathering; rules created, changed and deleted; bad input named by field with nothing
+//! sent; readers refused.
+
+use chrono::{DateTime, Duration, Utc};
+use exchange_connector::error::ApiError;
+use exchange_connector::model::{AccessPreview, ActionReport, ExchangeAccess, Role};
+use serde::de::DeserializeOwned;
+use sqlx::{Row, SqlitePool};
+
+use crate::helpers::{call_fn, TestApp};
+
+/// Calls `function` with `fields`; the answer or the error it gave.
+async fn call<T: DeserializeOwned>(
+    app: &TestApp,
+    client: &reqwest::Client,
+    function: &str,
+    fields: &[(&str, &str)],
+) -> Result<T, ApiError> {
+    let (status, body) = call_fn(client, &app.base_url, function, fields).await;
+    if status == 200 {
+        return Ok(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}")));
+    }
+    let error: ApiError = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(status, error.status_code(), "{error:?}");
+    Err(error)
+}
+
+async fn preview(app: &TestApp, fields: &[(&str, &str)]) -> Result<AccessPreview, ApiError> {
+    call(app, app.http(), "exchange-access/preview", fields).await
+}
+
+async fn apply(app: &TestApp, fields: &[(&str, &str)]) -> Result<ActionReport, ApiError> {
+    call(app, app.http(), "exchange-access/apply", fields).await
+}
+
+fn clean(report: &ActionReport) {
+    assert_eq!(report.calls_failed, 0, "{report:?}");
+    assert!(report.differences.is_empty(), "{report:?}");
+    assert!(report.read_back_run.is_some(), "{report:?}");
+}
+
+/// Present devices as stored: (guid, state, reason, model, last successful sync).
+async fn devices(db: &SqlitePool) -> Vec<(String, String, String, String, Option<DateTime<Utc>>)> {
+    sqlx::query(
+        "SELECT guid, access_state, COALESCE(access_state_reason, ''), \
+                COALESCE(device_model, ''), last_success_sync \
+           FROM devices WHERE removed_at IS NULL ORDER BY guid",
+    )
+    .fetch_all(db)
+    .await
+    .expect("devices")
+    .into_iter()
+    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+    .collect()
+}
+
+fn settings(level: &str, days: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("change", "settings".into()),
+        ("default_access_level", level.into()),
+        ("admin_mail_recipients", "mobile-admins@contoso.com".into()),
+        ("user_mail_insert", "Call the help desk on 1234.".into()),
+        ("ota_notification_mail_insert", String::new()),
+        ("grandfather_days", days.into()),
+    ]
+}
+
+fn borrow<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    v.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+#[tokio::test]
+async fn a_stricter_default_is_previewed_counted_grandfathered_and_exchange_agrees() {
+    let app = TestApp::with_sim(80, 100).await;
+    let sim = app.sim.as_ref().expect("sim");
+    app.set_up().await.expect("set-up");
+    let db = app.db().await;
+    let before = devices(&db).await;
+    let since = Utc::now() - Duration::days(30);
+    // What Exchange's order says: only devices the default decides move; of those, the allowed
+    // ones that synced in the last 30 days are grandfathered.
+    let moving: Vec<_> = before
+        .iter()
+        .filter(|d| d.2 == "Global" && d.1 != "DeviceDiscovery" && d.1 != "Blocked")
+        .collect();
+    let kept_allowed: Vec<_> = moving
+        .iter()
+        .filter(|d| d.1 == "Allowed" && d.4.is_some_and(|t| t >= since))
+        .collect();
+    assert!(
+        !kept_allowed.is_empty(),
+        "the demo tenant has recently synced devices"
+    );
+    assert!(
+        moving.len() > kept_allowed.len(),
+        "and some the default would move"
+    );
+
+    let form = settings("Block", "30");
+    let p = preview(&app, &borrow(&form)).await.expect("preview");
+    assert_eq!(
+        p.changing as usize,
+        moving.len() - kept_allowed.len(),
+        "{p:?}"
+    );
+    assert_eq!(p.grandfathered as usize, kept_allowed.len(), "{p:?}");
+    assert_eq!(
+        p.by_new_state.iter().map(|s| s.count).sum::<u64>(),
+        p.changing
+    );
+    assert!(p.by_new_state.iter().all(|s| s.state == "Blocked"), "{p:?}");
+    assert!(
+        p.summary
+            .iter()
+            .any(|s| s.contains("Default access level") && s.contains("Block")),
+        "{p:?}"
+    );
+    assert!(
+        p.kept.iter().any(|k| k.why.contains("rule")),
+        "devices rules decide stay: {p:?}"
+    );
+    let kept: u64 = p.kept.iter().map(|k| k.devices).sum();
+    assert_eq!(
+        kept + p.changing + p.grandfathered,
+        before.len() as u64,
+        "every device is counted once"
+    );
+    assert_eq!(
+        sim.state().received("Set-ActiveSyncOrganizationSettings"),
+        0,
+        "a preview sends nothing"
+    );
+
+    let report = apply(&app, &borrow(&form)).await.expect("apply");
+    clean(&report);
+    let after = devices(&db).await;
+    let state_of = |guid: &str| {
+        after
+            .iter()
+            .find(|d| d.0 == guid)
+            .map(|d| (d.1.clone(), d.2.clone()))
+    };
+    for d in &kept_allowed {
+        assert_eq!(
+            state_of(&d.0),
+            Some(("Allowed".into(), "Individual".into())),
+            "grandfathered"
+        );
+    }
+    for d in moving
+        .iter()
+        .filter(|d| !kept_allowed.iter().any(|k| k.0 == d.0))
+    {
+        assert_eq!(state_of(&d.0), Some(("Blocked".into(), "Global".into())));
+    }
+    let level: String = sqlx::query_scalar("SELECT default_access_level FROM exchange_settings")
+        .fetch_one(&db)
+        .await
+        .expect("settings");
+    assert_eq!(level, "Block", "the settings were read back");
+    let recipients: String =
+        sqlx::query_scalar("SELECT admin_mail_recipients FROM exchange_settings")
+            .fetch_one(&db)
+            .await
+            .expect("settings");
+    assert!(recipients.contains("mobile-admins@contoso.com"));
+
+    // Audited: one Set-CASMailbox per grandfathered mailbox, then the settings, with request ids.
+    let rows = sqlx::query(
+        "SELECT cmdlet, request_id, result FROM audit_log WHERE action = 'exchangeChange' ORDER BY id",
+    )
+    .fetch_all(&db)
+    .await
+    .expect("audit");
+    let last: String = rows.last().expect("rows").get("cmdlet");
+    assert_eq!(last, "Set-ActiveSyncOrganizationSettings");
+    assert_eq!(rows.len() as u64, p.grandfathered_mailboxes + 1);
+    assert!(rows
+        .iter()
+        .all(|r| r.get::<Option<String>, _>("request_id").is_some()));
+    assert!(rows
+        .iter()
+        .all(|r| r.get::<String, _>("result") == "success"));
+
+    // The same form again changes nothing and sends nothing.
+    let sent = sim.state().received("Set-ActiveSyncOrganizationSettings");
+    let again = preview(&app, &borrow(&form)).await.expect("preview");
+    assert!(again.no_change, "{again:?}");
+    let refused = apply(&app, &borrow(&form))
+        .await
+        .expect_err("nothing to apply");
+    assert!(
+        matches!(refused, ApiError::Invalid { ref field, .. } if field == "change"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        sim.state().received("Set-ActiveSyncOrganizationSettings"),
+        sent
+    );
+}
+
+#[tokio::test]
+async fn a_rule_is_created_from_a_seen_value_changed_and_deleted_each_previewed_and_read_back() {
+    let app = TestApp::with_sim(80, 100).await;
+    app.set_up().await.expect("set-up");
+    let db = app.db().await;
+    let page: ExchangeAccess = call(&app, app.http(), "exchange-access", &[])
+        .await
+        .expect("page");
+    assert!(page.can_change && page.unavailable.is_none(), "{page:?}");
+    // A model the sync saw, offered with its count, that no rule covers yet.
+    let before = devices(&db).await;
+    let seen = page
+        .suggestions
+        .iter()
+        .filter(|s| s.characteristic == "DeviceModel")
+        .find(|s| {
+            before
+                .iter()
+                .any(|d| d.3 == s.value && d.2 == "Global" && d.1 == "Allowed")
+                && !page
+                    .rules
+                    .iter()
+                    .any(|r| r.query_string.eq_ignore_ascii_case(&s.value))
+        })
+        .expect("a seen model decided by the default")
+        .clone();
+    assert_eq!(
+        seen.devices as usize,
+        before.iter().filter(|d| d.3 == seen.value).count(),
+        "the count offered is the stored devices'"
+    );
+    let moving = before
+        .iter()
+        .filter(|d| d.3 == seen.value && d.2 == "Global" && d.1 == "Allowed")
+        .count();
+    let new = [
+        ("change", "newRule"),
+        ("characteristic", "DeviceModel"),
+        ("query_string", seen.value.as_str()),
+        ("access_level", "Quarantine"),
+    ];
+    let p = preview(&app, &new).await.expect("preview");
+    assert_eq!(p.changing as usize, moving, "{p:?}");
+    clean(&apply(&app, &new).await.expect("apply"));
+    let name = format!("{} (DeviceModel)", seen.value);
+    let page: ExchangeAccess = call(&app, app.http(), "exchange-access", &[])
+        .await
+        .expect("page");
+    let rule = page
+        .rules
+        .iter()
+        .find(|r| r.name == name)
+        .expect("the new rule, read back");
+    assert_eq!(rule.access_level, "Quarantine");
+    assert_eq!(rule.decides as usize, moving, "{rule:?}");
+    let quarantined: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM devices WHERE removed_at IS NULL AND device_model = ?1 \
+            AND access_state = 'Quarantined' AND access_state_reason = 'DeviceRule'",
+    )
+    .bind(&seen.value)
+    .fetch_one(&db)
+    .await
+    .expect("count");
+    assert_eq!(quarantined as usize, moving);
+
+    // A second rule for the same value is refused before anything is sent.
+    let twice = preview(&app, &new).await.expect_err("duplicate");
+    assert!(
+        matches!(twice, ApiError::Invalid { ref field, .. } if field == "query_string"),
+        "{twice:?}"
+    );
+
+    let level = [
+        ("change", "ruleLevel"),
+        ("rule", rule.identity.as_str()),
+        ("access_level", "Block"),
+    ];
+    let p = preview(&app, &level).await.expect("preview");
+    assert_eq!(p.changing as usize, moving);
+    assert!(p.by_new_state.iter().all(|s| s.state == "Blocked"));
+    clean(&apply(&app, &level).await.expect("apply"));
+    let blocked: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM devices WHERE removed_at IS NULL AND device_model = ?1 \
+            AND access_state = 'Blocked' AND access_state_reason = 'DeviceRule'",
+    )
+    .bind(&seen.value)
+    .fetch_one(&db)
+    .await
+    .expect("count");
+    assert_eq!(blocked as usize, moving);
+
+    let delete = [("change", "deleteRule"), ("rule", rule.identity.as_str())];
+    let p = preview(&app, &delete).await.expect("preview");
+    assert_eq!(p.changing as usize, moving, "back to the default (Allow)");
+    clean(&apply(&app, &delete).await.expect("apply"));
+    let page: ExchangeAccess = call(&app, app.http(), "exchange-access", &[])
+        .await
+        .expect("page");
+    assert!(
+        !page.rules.iter().any(|r| r.name == name),
+        "deleted in Exchange"
+    );
+    let after = devices(&db).await;
+    assert_eq!(
+        after
+            .iter()
+            .filter(|d| d.3 == seen.value && d.1 == "Allowed" && d.2 == "Global")
+            .count(),
+        moving
+    );
+    let audited: Vec<String> = sqlx::query_scalar(
+        "SELECT cmdlet FROM audit_log WHERE action = 'exchangeChange' ORDER BY id",
+    )
+    .fetch_all(&db)
+    .await
+    .expect("audit");
+    assert_eq!(
+        audited,
+        [
+            "New-ActiveSyncDeviceAccessRule",
+            "Set-ActiveSyncDeviceAccessRule",
+            "Remove-ActiveSyncDeviceAccessRule"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn bad_input_names_the_field_and_sends_nothing_and_readers_are_refused() {
+    let app = TestApp::with_sim(20, 40).await;
+    let sim = app.sim.as_ref().expect("sim");
+    app.set_up().await.expect("set-up");
+    let long = "x".repeat(257);
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (vec![("change", "everything")], "change"),
+        (
+            vec![("change", "settings"), ("default_access_level", "Deny")],
+            "default_access_level",
+        ),
+        (
+            vec![
+                ("change", "settings"),
+                ("default_access_level", "Allow"),
+                ("admin_mail_recipients", "ok@contoso.com, not-an-address"),
+            ],
+            "admin_mail_recipients",
+        ),
+        (
+            vec![
+                ("change", "settings"),
+                ("default_access_level", "Allow"),
+                ("user_mail_insert", &long),
+            ],
+            "user_mail_insert",
+        ),
+        (
+            vec![
+                ("change", "settings"),
+                ("default_access_level", "Allow"),
+                ("ota_notification_mail_insert", &long),
+            ],
+            "ota_notification_mail_insert",
+        ),
+        (
+            vec![
+                ("change", "settings"),
+                ("default_access_level", "Block"),
+                ("grandfather_days", "-3"),
+            ],
+            "grandfather_days",
+        ),
+        (
+            vec![
+                ("change", "newRule"),
+                ("characteristic", "Colour"),
+                ("query_string", "x"),
+                ("access_level", "Block"),
+            ],
+            "characteristic",
+        ),
+        (
+            vec![
+                ("change", "newRule"),
+                ("characteristic", "DeviceModel"),
+                ("query_string", " "),
+                ("access_level", "Block"),
+            ],
+            "query_string",
+        ),
+        (
+            vec![
+                ("change", "newRule"),
+                ("characteristic", "DeviceModel"),
+                ("query_string", "iPhone*"),
+                ("access_level", "Block"),
+            ],
+            "query_string",
+        ),
+        (
+            vec![
+                ("change", "newRule"),
+                ("characteristic", "DeviceModel"),
+                ("query_string", "iPhone"),
+                ("access_level", "Sometimes"),
+            ],
+            "access_level",
+        ),
+        (
+            vec![("change", "deleteRule"), ("rule", "no such rule")],
+            "rule",
+        ),
+    ];
+    for (fields, expected) in cases {
+        for function in ["exchange-access/preview", "exchange-access/apply"] {
+            let e = call::<serde_json::Value>(&app, app.http(), function, &fields)
+                .await
+                .expect_err("refused");
+            match &e {
+                ApiError::Invalid { field, message } => {
+                    assert_eq!(field, expected, "{function} {fields:?}: {message}");
+                    assert!(!message.is_empty());
+                }
+                other => panic!("{function} {fields:?}: {other:?}"),
+            }
+        }
+    }
+    for cmdlet in [
+        "Set-ActiveSyncOrganizationSettings",
+        "New-ActiveSyncDeviceAccessRule",
+        "Remove-ActiveSyncDeviceAccessRule",
+        "Set-CASMailbox",
+    ] {
+        assert_eq!(sim.state().received(cmdlet), 0, "{cmdlet} was sent");
+    }
+
+    let reader = app.signed_in(Role::Reader).await;
+    let page: ExchangeAccess = call(&app, &reader, "exchange-access", &[])
+        .await
+        .expect("readers see the page");
+    assert!(!page.can_change);
+    assert!(page.synced);
+    for function in ["exchange-access/preview", "exchange-access/apply"] {
+        let e = call::<serde_json::Value>(
+            &app,
+            &reader,
+            function,
+            &[("change", "deleteRule"), ("rule", "x")],
+        )
+        .await
+        .expect_err("refused");
+        assert_eq!(e.status_code(), 403, "{function}: {e:?}");
+    }
+}
