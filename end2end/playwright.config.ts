@@ -11,7 +11,7 @@ import { defineConfig, devices } from "@playwright/test";
 //   3105: embedded simulator denying one cmdlet          -> the permission checklist
 //   3107: embedded simulator                             -> the device list, a device's page and
 //         readiness, hydrated and with JavaScript off (the specs set the connector up first)
-//   3108: embedded simulator                             -> device actions (they change the tenant)
+//   3108: embedded simulator                             -> device actions and the Exchange access page (they change the tenant)
 // Each starts with an admin and a reader created by `exchange-connector admin create`.
 // 3106 is started and restarted by reconnect.spec.ts itself (the live stream across a restart).
 import { ADMIN, READER, SIM_DEVICES } from "./tests/helpers";
@@ -131,7 +131,7 @@ export default defineConfig({
     },
     {
       name: "actions",
-      testMatch: /actions\.spec\.ts/,
+      testMatch: /(actions|exchange-access)\.spec\.ts/,
       use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.actions}` },
     },
   ],
