@@ -127,6 +127,19 @@ impl SyncControl {
         Ok(devices::readiness(&self.state).await?)
     }
 
+    /// The Exchange access page (as an admin sees it).
+    pub async fn exchange_access(&self) -> Result<crate::model::ExchangeAccess, ApiError> {
+        Ok(super::access::overview(&self.state, true).await?)
+    }
+
+    /// The preview of a change of the access settings or rules.
+    pub async fn preview_access(
+        &self,
+        form: &crate::model::AccessChangeForm,
+    ) -> Result<crate::model::AccessPreview, ApiError> {
+        Ok(super::access::preview(&self.state, form).await?)
+    }
+
     /// One device's details.
     pub async fn device(&self, guid: &str) -> Result<Option<DeviceDetails>, ApiError> {
         Ok(devices::details(&self.state, guid).await?)

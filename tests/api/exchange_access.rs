@@ -453,3 +453,102 @@ async fn bad_input_names_the_field_and_sends_nothing_and_readers_are_refused() {
         assert_eq!(e.status_code(), 403, "{function}: {e:?}");
     }
 }
+
+/// A small deterministic generator (xorshift), so a failure repeats.
+struct Draw(u64);
+
+impl Draw {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+#[tokio::test]
+async fn random_rule_and_default_changes_move_exactly_the_devices_their_preview_names() {
+    let app = TestApp::with_sim(120, 150).await;
+    app.set_up().await.expect("set-up");
+    let db = app.db().await;
+    let mut draw = Draw(0x5eed_cafe_f00d);
+    let (mut applied, mut moved_in_all) = (0, 0);
+    for round in 0..10 {
+        let page: ExchangeAccess = call(&app, app.http(), "exchange-access", &[])
+            .await
+            .expect("page");
+        let level = ["Allow", "Block", "Quarantine"][draw.next(3)];
+        let before = devices(&db).await;
+        // A rule on a value the sync saw, a level change, a deletion or a new default.
+        let fields: Vec<(&'static str, String)> = match draw.next(4) {
+            0 | 1 => {
+                let seen: Vec<_> = page
+                    .suggestions
+                    .iter()
+                    .filter(|s| {
+                        !page.rules.iter().any(|r| {
+                            r.characteristic == s.characteristic
+                                && r.query_string.eq_ignore_ascii_case(&s.value)
+                        })
+                    })
+                    .collect();
+                let s = seen[draw.next(seen.len())];
+                vec![
+                    ("change", "newRule".into()),
+                    ("characteristic", s.characteristic.clone()),
+                    ("query_string", s.value.clone()),
+                    ("access_level", level.into()),
+                ]
+            }
+            2 if !page.rules.is_empty() => {
+                let r = &page.rules[draw.next(page.rules.len())];
+                if draw.next(2) == 0 {
+                    vec![
+                        ("change", "deleteRule".into()),
+                        ("rule", r.identity.clone()),
+                    ]
+                } else {
+                    vec![
+                        ("change", "ruleLevel".into()),
+                        ("rule", r.identity.clone()),
+                        ("access_level", level.into()),
+                    ]
+                }
+            }
+            _ => {
+                let mut f = settings(level, if draw.next(2) == 0 { "" } else { "30" });
+                // Keep the recipients and texts Exchange has: only the default moves.
+                f[2].1 = page.settings.admin_mail_recipients.join(", ");
+                f[3].1 = page.settings.user_mail_insert.clone().unwrap_or_default();
+                f[4].1 = page
+                    .settings
+                    .ota_notification_mail_insert
+                    .clone()
+                    .unwrap_or_default();
+                f
+            }
+        };
+        let fields = borrow(&fields);
+        let p = preview(&app, &fields).await.expect("preview");
+        if p.no_change {
+            continue;
+        }
+        let report = apply(&app, &fields).await.expect("apply");
+        assert!(
+            report.differences.is_empty() && report.calls_failed == 0,
+            "round {round} {fields:?}: {report:?}"
+        );
+        // Nothing else moved either.
+        let after = devices(&db).await;
+        let moved = before
+            .iter()
+            .filter(|b| after.iter().any(|a| a.0 == b.0 && a.1 != b.1))
+            .count() as u64;
+        // (Grandfathered devices stay Allowed: only their reason moves to Individual.)
+        assert_eq!(moved, p.changing, "round {round} {fields:?}: {p:?}");
+        applied += 1;
+        moved_in_all += moved;
+    }
+    assert!(applied >= 6, "only {applied} rounds changed anything");
+    assert!(moved_in_all > 0, "no round moved a device");
+}

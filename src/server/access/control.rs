@@ -83,29 +83,38 @@ async fn stored(state: &AppState) -> Result<Option<Stored>, AppError> {
     }))
 }
 
-/// The present devices of `catalog` as the preview sees them, with their GUIDs.
-fn subjects(catalog: &Catalog) -> (Vec<Subject<'_>>, Vec<&str>) {
-    catalog
-        .present()
-        .map(|e| {
-            (
-                Subject {
-                    state: catalog.text(e.state),
-                    reason: catalog.text(e.reason),
-                    device_type: catalog.text(e.device_type),
-                    model: catalog.text(e.model),
-                    os: catalog.text(e.os),
-                    agent: catalog.text(e.agent),
-                    last_sync: if e.last_sync == NO_TIME {
-                        i64::MIN
-                    } else {
-                        e.last_sync
-                    },
-                },
-                catalog.text(e.guid),
-            )
-        })
-        .unzip()
+/// The present devices of `catalog` as the preview sees them, with their GUIDs and mailboxes
+/// (interned ids: equal ids, same mailbox).
+struct Subjects<'a> {
+    subjects: Vec<Subject<'a>>,
+    guids: Vec<&'a str>,
+    mailboxes: Vec<u32>,
+}
+
+fn subjects(catalog: &Catalog) -> Subjects<'_> {
+    let mut out = Subjects {
+        subjects: Vec::new(),
+        guids: Vec::new(),
+        mailboxes: Vec::new(),
+    };
+    for e in catalog.present() {
+        out.subjects.push(Subject {
+            state: catalog.text(e.state),
+            reason: catalog.text(e.reason),
+            device_type: catalog.text(e.device_type),
+            model: catalog.text(e.model),
+            os: catalog.text(e.os),
+            agent: catalog.text(e.agent),
+            last_sync: if e.last_sync == NO_TIME {
+                i64::MIN
+            } else {
+                e.last_sync
+            },
+        });
+        out.guids.push(catalog.text(e.guid));
+        out.mailboxes.push(e.user);
+    }
+    out
 }
 
 /// Why changes cannot be made now, if they cannot.
@@ -148,7 +157,10 @@ pub(crate) async fn overview(
         };
     }
     let catalog = super::super::devices::catalog(state).await?;
-    let (subjects, _) = catalog.as_deref().map(subjects).unwrap_or_default();
+    let subjects = catalog
+        .as_deref()
+        .map(|c| subjects(c).subjects)
+        .unwrap_or_default();
     page.rules = stored
         .rules
         .iter()
@@ -537,7 +549,11 @@ fn plan(change: &Change, stored: &Stored, catalog: Option<&Catalog>) -> Planned 
         expected: HashMap::new(),
     };
     if let Some(catalog) = catalog {
-        let (subjects, guids) = subjects(catalog);
+        let Subjects {
+            subjects,
+            guids,
+            mailboxes,
+        } = subjects(catalog);
         let out = preview::evaluate(
             &subjects,
             &Evaluation {
@@ -570,6 +586,12 @@ fn plan(change: &Change, stored: &Stored, catalog: Option<&Catalog>) -> Planned 
         kept.sort_by_key(|k| std::cmp::Reverse(k.devices));
         preview.kept = kept;
         preview.grandfathered = out.grandfathered.len() as u64;
+        preview.grandfathered_mailboxes = out
+            .grandfathered
+            .iter()
+            .map(|i| mailboxes[*i])
+            .collect::<HashSet<_>>()
+            .len() as u64;
         planned.grandfather = out
             .grandfathered
             .iter()
@@ -601,29 +623,20 @@ fn plan(change: &Change, stored: &Stored, catalog: Option<&Catalog>) -> Planned 
     planned
 }
 
-/// Names the listed devices of `preview` (and their mailboxes) from the store, and counts the
-/// mailboxes of the grandfathered devices.
+/// Names the listed devices of `preview` (and their mailboxes) from the store.
 async fn name_devices(
     state: &AppState,
     connector_id: &str,
     preview: &mut AccessPreview,
-    grandfather: &[String],
 ) -> Result<(), AppError> {
-    let pool = state.db.pool();
     let listed: Vec<String> = preview.devices.iter().map(|d| d.guid.clone()).collect();
-    let found = devices::targets(pool, connector_id, &listed).await?;
+    let found = devices::targets(state.db.pool(), connector_id, &listed).await?;
     for d in &mut preview.devices {
         if let Some(t) = found.iter().find(|t| t.guid == d.guid) {
             d.name = t.name.clone();
             d.user = staging::mailbox_of(&t.identity).map(str::to_owned);
         }
     }
-    let grandfathered = devices::targets(pool, connector_id, grandfather).await?;
-    preview.grandfathered_mailboxes = grandfathered
-        .iter()
-        .filter_map(|t| staging::mailbox_of(&t.identity))
-        .collect::<HashSet<_>>()
-        .len() as u64;
     Ok(())
 }
 
@@ -640,13 +653,7 @@ pub(crate) async fn preview(
     let change = check(form, &stored)?;
     let catalog = super::super::devices::catalog(state).await?;
     let mut planned = plan(&change, &stored, catalog.as_deref());
-    name_devices(
-        state,
-        &stored.connector.id,
-        &mut planned.preview,
-        &planned.grandfather,
-    )
-    .await?;
+    name_devices(state, &stored.connector.id, &mut planned.preview).await?;
     Ok(planned.preview)
 }
 
@@ -898,9 +905,9 @@ async fn compare(
     let Some(catalog) = super::super::devices::catalog(state).await? else {
         return Ok(said);
     };
-    let (subjects, guids) = subjects(&catalog);
+    let now = subjects(&catalog);
     let mut off = Vec::new();
-    for (s, guid) in subjects.iter().zip(guids) {
+    for (s, guid) in now.subjects.iter().zip(now.guids) {
         if let Some(expected) = planned.expected.get(guid) {
             if !s.state.eq_ignore_ascii_case(expected) {
                 off.push((guid.to_owned(), expected.clone(), s.state.to_owned()));
