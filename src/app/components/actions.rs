@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::{RunDeviceAction, ACTION_ERROR_PARAM, ACTION_NOTICE_PARAM};
 use crate::app::components::alert::Alert;
 use crate::app::layout::HISTORY_PATH;
+use crate::error::ApiError;
 use crate::model::{ActionOption, ActionReport, DeviceAction};
 
 const BUTTON: &str =
@@ -49,26 +50,11 @@ pub fn DeviceActions(
             </p>
             <div class="mt-3 flex flex-wrap items-start gap-3">{plain}</div>
             <div class="mt-3 space-y-2">{risky}</div>
-            <div aria-live="polite">
-                {move || act.pending().get().then(|| view! {
-                    <p class="mt-3 text-sm text-slate-700" data-testid="action-pending">
-                        "Working: Exchange is making the change, then the connector reads it back…"
-                    </p>
-                })}
-                {move || match act.value().get() {
-                    Some(Ok(report)) => view! { <Report report/> }.into_any(),
-                    Some(Err(e)) => view! { <Alert title="Nothing was changed" message=e.to_string()/> }.into_any(),
-                    None => match notice() {
-                        Some(Ok(())) => view! {
-                            <p class="mt-3 rounded-md border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900" data-testid="action-report">
-                                "Exchange made the change; the page shows what it says now."
-                            </p>
-                        }.into_any(),
-                        Some(Err(reason)) => view! { <Alert title="Nothing was changed" message=reason/> }.into_any(),
-                        None => ().into_any(),
-                    },
-                }}
-            </div>
+            <ChangeOutcome
+                pending=Signal::derive(move || act.pending().get())
+                value=Signal::derive(move || act.value().get())
+                notice=Signal::derive(notice)
+            />
         </section>
     }
 }
@@ -148,6 +134,38 @@ fn ConfirmedAction(
             </details>
         }
         .into_any(),
+    }
+}
+
+/// How the last change went: working, Exchange's answer (`value`, from the page's action), or
+/// the notice a plain form post came back with (`notice`: done, or failed with the reason).
+#[component]
+pub fn ChangeOutcome(
+    pending: Signal<bool>,
+    value: Signal<Option<Result<ActionReport, ApiError>>>,
+    notice: Signal<Option<Result<(), String>>>,
+) -> impl IntoView {
+    view! {
+        <div aria-live="polite">
+            {move || pending.get().then(|| view! {
+                <p class="mt-3 text-sm text-slate-700" data-testid="action-pending">
+                    "Working: Exchange is making the change, then the connector reads it back…"
+                </p>
+            })}
+            {move || match value.get() {
+                Some(Ok(report)) => view! { <Report report/> }.into_any(),
+                Some(Err(e)) => view! { <Alert title="Nothing was changed" message=e.to_string()/> }.into_any(),
+                None => match notice.get() {
+                    Some(Ok(())) => view! {
+                        <p class="mt-3 rounded-md border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900" data-testid="action-report">
+                            "Exchange made the change; the page shows what it says now."
+                        </p>
+                    }.into_any(),
+                    Some(Err(reason)) => view! { <Alert title="Nothing was changed" message=reason/> }.into_any(),
+                    None => ().into_any(),
+                },
+            }}
+        </div>
     }
 }
 

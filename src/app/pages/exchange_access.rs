@@ -12,7 +12,7 @@ use crate::api::{
     get_exchange_access, preview_access_change, ApplyAccessChange, ACTION_ERROR_PARAM,
     APPLIED_PARAM,
 };
-use crate::app::components::actions::Report;
+use crate::app::components::actions::ChangeOutcome;
 use crate::app::components::alert::Alert;
 use crate::app::components::devices::StateBadge;
 use crate::app::components::time::LocalTime;
@@ -84,26 +84,11 @@ pub fn ExchangeAccessPage() -> impl IntoView {
             <p class="mt-1 max-w-3xl text-sm text-slate-600">
                 "How Exchange Online decides which mobile devices may sync mail: personal allow and block lists first, then device access rules (user agent, OS, model, type, in that order), then the default access level. Every change is previewed against the devices the connector has stored, made in Exchange, recorded in the audit log and read back."
             </p>
-            <div aria-live="polite">
-                {move || apply.pending().get().then(|| view! {
-                    <p class="mt-3 text-sm text-slate-700" data-testid="apply-pending">
-                        "Working: Exchange is making the change, then the connector reads it back…"
-                    </p>
-                })}
-                {move || match apply.value().get() {
-                    Some(Ok(report)) => view! { <Report report/> }.into_any(),
-                    Some(Err(e)) => view! { <Alert title="Nothing was changed" message=e.to_string()/> }.into_any(),
-                    None => match notice() {
-                        Some(Ok(())) => view! {
-                            <p class="mt-3 rounded-md border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900" data-testid="action-report">
-                                "Exchange made the change; the page shows what it says now."
-                            </p>
-                        }.into_any(),
-                        Some(Err(reason)) => view! { <Alert title="Nothing was changed" message=reason/> }.into_any(),
-                        None => ().into_any(),
-                    },
-                }}
-            </div>
+            <ChangeOutcome
+                pending=Signal::derive(move || apply.pending().get())
+                value=Signal::derive(move || apply.value().get())
+                notice=Signal::derive(notice)
+            />
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match preview.await {
