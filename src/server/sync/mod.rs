@@ -49,11 +49,16 @@ pub(crate) async fn run_now(
     trigger: SyncTrigger,
     by: Option<String>,
 ) -> Result<RunSummary, AppError> {
-    let claim = state
+    let claim = claim(state)?;
+    run_claimed(state, claim, kind, trigger, by).await
+}
+
+/// The one-run slot, or "A sync is already running."
+fn claim(state: &AppState) -> Result<hub::Claim, AppError> {
+    state
         .hub
         .claim()
-        .ok_or_else(|| AppError::Conflict(hub::ALREADY_RUNNING.into()))?;
-    run_claimed(state, claim, kind, trigger, by).await
+        .ok_or_else(|| AppError::Conflict(hub::ALREADY_RUNNING.into()))
 }
 
 /// A quick sync that reads the devices `touched` whatever their change time says, and the
@@ -65,10 +70,7 @@ pub(crate) async fn read_back(
     config: bool,
     by: Option<String>,
 ) -> Result<RunSummary, AppError> {
-    let claim = state
-        .hub
-        .claim()
-        .ok_or_else(|| AppError::Conflict(hub::ALREADY_RUNNING.into()))?;
+    let claim = claim(state)?;
     let mut run =
         engine::prepare(state, &claim, SyncKind::DeltaSync, SyncTrigger::Manual, by).await?;
     run.touched = touched;
