@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use exchange_connector::error::ApiError;
 use exchange_connector::model::{AccessPreview, ActionReport, ExchangeAccess, Role};
+use exchange_connector::sim::{FaultKind, FaultRule};
 use serde::de::DeserializeOwned;
 use sqlx::{Row, SqlitePool};
 
@@ -551,4 +552,53 @@ async fn random_rule_and_default_changes_move_exactly_the_devices_their_preview_
     }
     assert!(applied >= 6, "only {applied} rounds changed anything");
     assert!(moved_in_all > 0, "no round moved a device");
+}
+
+#[tokio::test]
+async fn a_change_whose_browser_goes_away_is_still_made_audited_and_read_back() {
+    let app = TestApp::with_sim(40, 40).await;
+    let sim = app.sim.as_ref().expect("sim");
+    app.set_up().await.expect("set-up");
+    sim.state().faults().push(
+        FaultRule::always(FaultKind::Slow { delay_ms: 800 })
+            .for_cmdlet("Set-ActiveSyncOrganizationSettings"),
+    );
+    let form = settings("Quarantine", "");
+    // This browser gives up while Exchange is still answering.
+    let gone = app
+        .http()
+        .post(format!("{}/api/exchange-access/apply", app.base_url))
+        .header("accept", "application/json")
+        .form(&borrow(&form))
+        .timeout(std::time::Duration::from_millis(300))
+        .send()
+        .await;
+    assert!(
+        gone.is_err_and(|e| e.is_timeout()),
+        "the browser went away first"
+    );
+    let db = app.db().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let audited: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE cmdlet = 'Set-ActiveSyncOrganizationSettings' \
+                AND result = 'success' AND request_id IS NOT NULL",
+        )
+        .fetch_one(&db)
+        .await
+        .expect("audit");
+        let level: Option<String> =
+            sqlx::query_scalar("SELECT default_access_level FROM exchange_settings")
+                .fetch_one(&db)
+                .await
+                .expect("settings");
+        if audited == 1 && level.as_deref() == Some("Quarantine") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "audited {audited}, level {level:?}: the change stopped with the request"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

@@ -22,8 +22,49 @@ use super::setup::Actor;
 use super::state::AppState;
 use super::sync;
 
-pub(crate) use control::{apply, overview, preview};
-pub(crate) use devices::{act, device_options};
+pub(crate) use control::{overview, preview};
+pub(crate) use devices::device_options;
+
+/// Carries out a device action (see [`devices::act`]) to its end even when the request that
+/// asked for it goes away (a browser closed mid-change): what Exchange did is still audited
+/// and read back.
+pub(crate) async fn act(
+    state: &AppState,
+    actor: &Actor,
+    guids: &[String],
+    action: crate::model::DeviceAction,
+    confirmation: &str,
+) -> Result<ActionReport, AppError> {
+    let (state, actor) = (state.clone(), actor.clone());
+    let (guids, confirmation) = (guids.to_vec(), confirmation.to_owned());
+    to_the_end(async move { devices::act(&state, &actor, &guids, action, &confirmation).await })
+        .await
+}
+
+/// Makes a change of the settings or rules (see [`control::apply`]) to its end even when the
+/// request that asked for it goes away.
+pub(crate) async fn apply(
+    state: &AppState,
+    actor: &Actor,
+    form: &crate::model::AccessChangeForm,
+) -> Result<ActionReport, AppError> {
+    let (state, actor, form) = (state.clone(), actor.clone(), form.clone());
+    to_the_end(async move { control::apply(&state, &actor, &form).await }).await
+}
+
+/// Runs `work` on its own task: dropping the caller (the request) does not stop it between an
+/// Exchange call and its audit entry.
+async fn to_the_end<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, AppError>> + Send + 'static,
+) -> Result<T, AppError> {
+    match tokio::spawn(work).await {
+        Ok(done) => done,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(AppError::Conflict(
+            "The server is stopping; the change may not have been read back.".into(),
+        )),
+    }
+}
 
 /// Exchange calls of one bulk change in flight at once.
 const CONCURRENCY: usize = 4;
