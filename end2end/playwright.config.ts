@@ -131,7 +131,7 @@ export default defineConfig({
     },
     {
       name: "actions",
-      testMatch: /(actions|exchange-access)\.spec\.ts/,
+      testMatch: /(actions|exchange-access|policies)\.spec\.ts/,
       use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.actions}` },
     },
   ],

@@ -8,12 +8,14 @@ mod account;
 mod audit;
 mod devices;
 mod exchange_access;
+mod policies;
 
 pub use access::*;
 pub use account::*;
 pub use audit::*;
 pub use devices::*;
 pub use exchange_access::*;
+pub use policies::*;
 
 /// The cmdlets the connector's account must be allowed to run (spec §7), in the order the
 /// set-up page lists them.

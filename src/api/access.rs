@@ -20,13 +20,15 @@ pub const ACTION_ERROR_PARAM: &str = "reason";
 
 /// Carries out `action` (`allow`, `block`, `clearIndividual`, `remove`, `wipe`,
 /// `accountOnlyWipe`, `cancelWipe`) on `devices` (device GUIDs separated by spaces, commas or
-/// new lines; at most 500). Remove and the wipes need `confirmation` (`REMOVE`, `WIPE`).
-/// Nothing is sent to Exchange when a field is wrong; the answer names it.
+/// new lines), or `selected` (one GUID each, as the device list's check boxes send them:
+/// `selected[3]=…`); at most 500 in all. Remove and the wipes need `confirmation` (`REMOVE`,
+/// `WIPE`). Nothing is sent to Exchange when a field is wrong; the answer names it.
 #[server(endpoint = "devices/act")]
 pub async fn run_device_action(
-    devices: String,
+    #[server(default)] devices: String,
     action: String,
     #[server(default)] confirmation: String,
+    #[server(default)] selected: Vec<String>,
 ) -> Result<ActionReport, ApiError> {
     let (state, who) = authorize(Role::Admin).await?;
     let actor = crate::server::setup::Actor {
@@ -41,6 +43,7 @@ pub async fn run_device_action(
         Some(action) => {
             let guids: Vec<String> = devices
                 .split(|c: char| c == ',' || c.is_whitespace())
+                .chain(selected.iter().map(|g| g.trim()))
                 .filter(|g| !g.is_empty())
                 .take(crate::model::MAX_BULK_DEVICES + 1)
                 .map(str::to_owned)
@@ -50,7 +53,11 @@ pub async fn run_device_action(
     };
     if is_form_post() {
         // Back to the page it came from (a device's page), saying how it ended.
-        let back = back_to_device(&devices);
+        let back = if selected.is_empty() {
+            back_to_device(&devices)
+        } else {
+            crate::app::paths::DEVICES.to_owned()
+        };
         let target = match &done {
             Ok(_) => format!("{back}?{ACTION_NOTICE_PARAM}=done"),
             Err(e) => {
@@ -77,6 +84,77 @@ fn back_to_device(devices: &str) -> String {
         }
         _ => crate::app::paths::DEVICES.to_owned(),
     }
+}
+
+/// The form field a plain (no-JavaScript) post's error is about.
+pub const FIELD_PARAM: &str = "field";
+
+/// Creates, changes, makes default or deletes a mobile device mailbox policy (admins): see
+/// [`crate::model::PolicyForm`]. `settings` maps Exchange's parameter names to the values typed
+/// (`settings[MinPasswordLength]=6`); each is checked against Exchange's range before anything
+/// is sent, and a refused one is named. A plain form post comes back to the page with
+/// `?applied=done`, or `failed` with the reason and the field.
+#[server(endpoint = "exchange-access/policy")]
+pub async fn change_mailbox_policy(
+    change: String,
+    #[server(default)] policy: String,
+    #[server(default)] name: String,
+    #[server(default)] make_default: Option<String>,
+    #[server(default)] settings: std::collections::BTreeMap<String, String>,
+) -> Result<ActionReport, ApiError> {
+    let (state, who) = authorize(Role::Admin).await?;
+    let actor = crate::server::setup::Actor {
+        email: Some(who.email),
+        address: Some(client_address().await),
+    };
+    let form = crate::model::PolicyForm {
+        make_default: make_default.is_some_and(|v| matches!(v.as_str(), "on" | "true")),
+        change,
+        policy,
+        name,
+        settings,
+    };
+    let done = crate::server::access::apply_policy(&state, &actor, form.clone()).await;
+    if is_form_post() {
+        let encode =
+            |s: &str| -> String { url::form_urlencoded::byte_serialize(s.as_bytes()).collect() };
+        let back = crate::app::paths::EXCHANGE_ACCESS;
+        let open = match form.change.as_str() {
+            "save" if !form.policy.trim().is_empty() => {
+                format!("&{}={}", crate::model::POLICY_PARAM, encode(&form.policy))
+            }
+            _ => String::new(),
+        };
+        let target = match &done {
+            Ok(r) if r.calls_failed == 0 => format!("{back}?{APPLIED_PARAM}=done{open}#policies"),
+            Ok(r) => format!(
+                "{back}?{APPLIED_PARAM}=failed&{ACTION_ERROR_PARAM}={}{open}#policies",
+                encode(&r.failures.join(" "))
+            ),
+            Err(e) => {
+                let field = match e {
+                    crate::server::error::AppError::Invalid { field, .. } => encode(field),
+                    _ => String::new(),
+                };
+                let open = if open.is_empty() && form.change == "save" {
+                    format!(
+                        "&{}={}",
+                        crate::model::POLICY_PARAM,
+                        crate::model::NEW_POLICY
+                    )
+                } else {
+                    open
+                };
+                format!(
+                    "{back}?{APPLIED_PARAM}=failed&{ACTION_ERROR_PARAM}={}&{FIELD_PARAM}={field}{open}#policies",
+                    encode(&e.public_message())
+                )
+            }
+        };
+        leptos_axum::redirect(&target);
+        return done.map_err(ApiError::from);
+    }
+    done.map_err(fail)
 }
 
 /// The query parameter a plain (no-JavaScript) Apply comes back with: `done`, or `failed`

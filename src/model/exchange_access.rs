@@ -84,6 +84,8 @@ pub struct ExchangeAccess {
     pub synced: bool,
     pub settings: AccessSettings,
     pub rules: Vec<AccessRule>,
+    /// The mobile device mailbox policies, by name.
+    pub policies: Vec<super::MailboxPolicyInfo>,
     /// The most frequent values per characteristic (at most 50 each).
     pub suggestions: Vec<ValueSuggestion>,
     /// Whether the person may change anything (admins).

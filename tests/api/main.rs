@@ -10,6 +10,7 @@ mod devices;
 mod exchange_access;
 mod helpers;
 mod history;
+mod policies;
 mod restart;
 mod secrets;
 mod security;

@@ -59,6 +59,7 @@ const ARGS: &[(&str, &str)] = &[
     ("/api/devices/act", "devices=no-such-device&action=block"),
     ("/api/exchange-access/apply", "change=deleteRule&rule=no-such-rule"),
     ("/api/exchange-access/preview", "change=deleteRule&rule=no-such-rule"),
+    ("/api/exchange-access/policy", "change=delete&policy=no-such-policy"),
     ("/api/connector/sync", "kind=deltaSync"),
     ("/api/sync-history/run", "id=no-such-run"),
     (

@@ -9,12 +9,13 @@ use leptos_router::components::Form;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{
-    get_exchange_access, preview_access_change, ApplyAccessChange, ACTION_ERROR_PARAM,
-    APPLIED_PARAM,
+    get_exchange_access, preview_access_change, ApplyAccessChange, ChangeMailboxPolicy,
+    ACTION_ERROR_PARAM, APPLIED_PARAM, FIELD_PARAM,
 };
 use crate::app::components::actions::ChangeOutcome;
 use crate::app::components::alert::Alert;
 use crate::app::components::devices::StateBadge;
+use crate::app::components::policies::Policies;
 use crate::app::components::time::LocalTime;
 use crate::app::layout::Frame;
 use crate::app::live::use_ledger_version;
@@ -22,7 +23,8 @@ use crate::app::paths::{self, EXCHANGE_ACCESS};
 use crate::error::ApiError;
 use crate::model::{
     AccessChangeForm, AccessPreview, AccessRule, AccessSettings, ExchangeAccess, ACCESS_LEVELS,
-    CHARACTERISTICS, DEFAULT_GRANDFATHER_DAYS, MAX_MAIL_INSERT, MAX_QUERY_STRING,
+    CHARACTERISTICS, DEFAULT_GRANDFATHER_DAYS, MAX_MAIL_INSERT, MAX_QUERY_STRING, NEW_POLICY,
+    POLICY_PARAM,
 };
 
 const CARD: &str = "mt-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm";
@@ -36,8 +38,15 @@ pub fn ExchangeAccessPage() -> impl IntoView {
     let params = use_query_map();
     let ledger = use_ledger_version();
     let apply = ServerAction::<ApplyAccessChange>::new();
+    let policy_action = ServerAction::<ChangeMailboxPolicy>::new();
     let page = Resource::new(
-        move || (ledger.get(), apply.version().get()),
+        move || {
+            (
+                ledger.get(),
+                apply.version().get(),
+                policy_action.version().get(),
+            )
+        },
         |_| get_exchange_access(),
     );
     let form = Memo::new(move |_| params.with(|p| AccessChangeForm::from_params(|k| p.get(k))));
@@ -68,6 +77,24 @@ pub fn ExchangeAccessPage() -> impl IntoView {
     Effect::new(move |_| {
         if apply.version().get() > 0 && matches!(apply.value().get(), Some(Ok(_))) {
             navigate(EXCHANGE_ACCESS, Default::default());
+        }
+    });
+    // A policy created or deleted: its form closes (the list shows Exchange's answer).
+    let closing = StoredValue::new(false);
+    Effect::new(move |_| {
+        if let Some(input) = policy_action.input().get() {
+            let new = input.policy.trim().is_empty() || input.policy == NEW_POLICY;
+            closing.set_value(input.change == "delete" || (input.change == "save" && new));
+        }
+    });
+    let navigate_back = use_navigate();
+    Effect::new(move |_| {
+        if policy_action.version().get() > 0
+            && matches!(policy_action.value().get(), Some(Ok(_)))
+            && closing.get_value()
+        {
+            closing.set_value(false);
+            navigate_back(&format!("{EXCHANGE_ACCESS}#policies"), Default::default());
         }
     });
     let notice = move || {
@@ -101,11 +128,29 @@ pub fn ExchangeAccessPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading Exchange's settings…"</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
-                        Ok(a) => view! { <Overview a form=form.get_untracked()/> }.into_any(),
+                        Ok(a) => {
+                            let (open, failed) = params.with(|p| {
+                                let failed = (p.get(APPLIED_PARAM).as_deref() == Some("failed"))
+                                    .then(|| p.get(FIELD_PARAM).filter(|f| !f.is_empty()))
+                                    .flatten()
+                                    .map(|f| (f, p.get(ACTION_ERROR_PARAM).unwrap_or_default()));
+                                (p.get(POLICY_PARAM), failed)
+                            });
+                            view! { <Overview a form=form.get_untracked() policy_action open failed/> }.into_any()
+                        }
                         Err(e) => view! { <Alert title="The settings could not be loaded" message=e.to_string()/> }.into_any(),
                     }
                 })}
             </Transition>
+            // Exchange's answer to the last policy change, under the policies (the last
+            // section), outside the part that refreshes.
+            <div data-testid="policy-outcome">
+                <ChangeOutcome
+                    pending=Signal::derive(move || policy_action.pending().get())
+                    value=Signal::derive(move || policy_action.value().get())
+                    notice=Signal::derive(|| None)
+                />
+            </div>
         </Frame>
     }
 }
@@ -229,8 +274,15 @@ fn PreviewPanel(p: AccessPreview, apply: ServerAction<ApplyAccessChange>) -> imp
 
 /// The settings and the rules.
 #[component]
-fn Overview(a: ExchangeAccess, form: Option<AccessChangeForm>) -> impl IntoView {
+fn Overview(
+    a: ExchangeAccess,
+    form: Option<AccessChangeForm>,
+    policy_action: ServerAction<ChangeMailboxPolicy>,
+    open: Option<String>,
+    failed: Option<(String, String)>,
+) -> impl IntoView {
     let editable = a.can_change && a.unavailable.is_none();
+    let policies = a.policies.clone();
     view! {
         {(a.can_change).then(|| a.unavailable.clone().map(|why| view! {
             <p class="mt-4 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-950" data-testid="access-unavailable">{why}</p>
@@ -240,6 +292,7 @@ fn Overview(a: ExchangeAccess, form: Option<AccessChangeForm>) -> impl IntoView 
         })}
         <Settings s=a.settings.clone() editable form=form.filter(|f| f.change == "settings")/>
         <Rules a editable/>
+        <Policies policies editable open action=policy_action failed/>
     }
 }
 

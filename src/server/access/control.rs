@@ -177,6 +177,7 @@ pub(crate) async fn overview(
             }
         })
         .collect();
+    page.policies = super::policies::list(state, &stored.connector.id).await?;
     let pool = state.db.pool();
     for c in CHARACTERISTICS {
         for (value, n) in devices::value_counts(pool, &stored.connector.id, c, SUGGESTIONS).await? {

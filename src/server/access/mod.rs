@@ -6,6 +6,7 @@
 
 mod control;
 mod devices;
+mod policies;
 mod preview;
 
 use std::time::Duration;
@@ -50,6 +51,17 @@ pub(crate) async fn apply(
 ) -> Result<ActionReport, AppError> {
     let (state, actor, form) = (state.clone(), actor.clone(), form.clone());
     to_the_end(async move { control::apply(&state, &actor, &form).await }).await
+}
+
+/// Makes a mailbox policy change (see [`policies::apply`]) to its end even when the request
+/// that asked for it goes away.
+pub(crate) async fn apply_policy(
+    state: &AppState,
+    actor: &Actor,
+    form: crate::model::PolicyForm,
+) -> Result<ActionReport, AppError> {
+    let (state, actor) = (state.clone(), actor.clone());
+    to_the_end(async move { policies::apply(&state, &actor, &form).await }).await
 }
 
 /// Runs `work` on its own task: dropping the caller (the request) does not stop it between an

@@ -221,3 +221,20 @@ pub(crate) async fn value_counts(
     .fetch_all(pool)
     .await
 }
+
+/// How many present devices of `connector_id` report each mailbox policy applied (by the
+/// policy's name, as the devices give it).
+pub(crate) async fn policy_counts(
+    pool: &SqlitePool,
+    connector_id: &str,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT device_policy_applied, COUNT(*) FROM devices \
+          WHERE connector_id = ?1 AND removed_at IS NULL \
+            AND COALESCE(device_policy_applied, '') <> '' \
+          GROUP BY device_policy_applied",
+    )
+    .bind(connector_id)
+    .fetch_all(pool)
+    .await
+}

@@ -232,3 +232,43 @@ pub(crate) async fn rules(
     .fetch_all(pool)
     .await
 }
+
+/// A mailbox policy as the last sync read it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct StoredPolicy {
+    pub identity: String,
+    pub name: String,
+    pub is_default: bool,
+    /// Exchange's settings by parameter name, as the sync stored them.
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    pub when_changed: Option<DateTime<Utc>>,
+}
+
+/// The mailbox policies of `connector_id` as the last sync read them, by name.
+pub(crate) async fn policies(
+    pool: &sqlx::SqlitePool,
+    connector_id: &str,
+) -> Result<Vec<StoredPolicy>, sqlx::Error> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT identity, COALESCE(name, identity) AS name, is_default, settings, \
+                when_changed_utc \
+           FROM mailbox_policies WHERE connector_id = ?1 \
+          ORDER BY COALESCE(name, identity) COLLATE NOCASE",
+    )
+    .bind(connector_id)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let settings: String = r.try_get("settings")?;
+            Ok(StoredPolicy {
+                identity: r.try_get("identity")?,
+                name: r.try_get("name")?,
+                is_default: r.try_get::<Option<bool>, _>("is_default")?.unwrap_or(false),
+                settings: serde_json::from_str(&settings).unwrap_or_default(),
+                when_changed: r.try_get("when_changed_utc")?,
+            })
+        })
+        .collect()
+}

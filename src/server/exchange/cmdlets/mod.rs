@@ -32,7 +32,10 @@ pub(crate) use self::{
         Wipe,
     },
     mailboxes::DeviceListsChange,
-    policies::{MailboxPolicySettings, NewMailboxPolicy},
+    policies::{
+        remove_call as remove_policy_call, set_call as set_policy_call, MailboxPolicySettings,
+        NewMailboxPolicy,
+    },
     rules::{remove_call as remove_rule_call, set_call as set_rule_call, NewDeviceAccessRule},
     settings::{ListUpdate, OrganizationSettingsChange},
 };
@@ -101,6 +104,13 @@ impl ParamValue for str {
 impl ParamValue for String {
     fn to_param(&self) -> Value {
         Value::String(self.clone())
+    }
+}
+
+/// `None` is sent as `null` (Exchange's `$null`: the setting cleared).
+impl<T: ParamValue> ParamValue for Option<T> {
+    fn to_param(&self) -> Value {
+        self.as_ref().map_or(Value::Null, ParamValue::to_param)
     }
 }
 

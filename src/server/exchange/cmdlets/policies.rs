@@ -14,8 +14,8 @@ pub(crate) struct MailboxPolicySettings {
     pub password_enabled: Option<bool>,
     pub alphanumeric_password_required: Option<bool>,
     pub allow_simple_password: Option<bool>,
-    /// 1-16.
-    pub min_password_length: Option<u32>,
+    /// 1-16; `Some(None)` clears it (`$null`).
+    pub min_password_length: Option<Option<u32>>,
     /// 4-16 or unlimited.
     pub max_password_failed_attempts: Option<Limit<u32>>,
     /// 1-730 days or unlimited.
@@ -110,7 +110,7 @@ pub(super) fn get_call() -> Invocation {
 }
 
 /// `None` when `settings` sets nothing.
-pub(super) fn set_call(identity: &str, settings: &MailboxPolicySettings) -> Option<Invocation> {
+pub(crate) fn set_call(identity: &str, settings: &MailboxPolicySettings) -> Option<Invocation> {
     let params = settings.add_to(Params::new());
     if params.0.is_empty() {
         return None;
@@ -122,7 +122,7 @@ pub(super) fn set_call(identity: &str, settings: &MailboxPolicySettings) -> Opti
     )
 }
 
-pub(super) fn remove_call(identity: &str) -> Invocation {
+pub(crate) fn remove_call(identity: &str) -> Invocation {
     Params::removal(identity).call("Remove-MobileDeviceMailboxPolicy")
 }
 

@@ -190,7 +190,7 @@ fn a_new_policy_sends_its_name_limits_and_time_spans_in_exchange_form() {
         name: "Strict".into(),
         settings: MailboxPolicySettings {
             password_enabled: Some(true),
-            min_password_length: Some(8),
+            min_password_length: Some(Some(8)),
             max_password_failed_attempts: Some(Limit::Value(10)),
             password_expiration: Some(Limit::Value(TimeSpan::days(90))),
             max_inactivity_time_lock: Some(Limit::Value(TimeSpan::minutes(15))),

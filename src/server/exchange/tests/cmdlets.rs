@@ -141,7 +141,7 @@ async fn a_mailbox_policy_and_the_organization_settings_can_be_written() {
         name: "Executives".into(),
         settings: MailboxPolicySettings {
             password_enabled: Some(true),
-            min_password_length: Some(8),
+            min_password_length: Some(Some(8)),
             max_password_failed_attempts: Some(Limit::Value(6)),
             ..MailboxPolicySettings::default()
         },
@@ -179,7 +179,7 @@ async fn a_mailbox_policy_and_the_organization_settings_can_be_written() {
         .set_mailbox_policy(
             "Executives",
             &MailboxPolicySettings {
-                min_password_length: Some(40),
+                min_password_length: Some(Some(40)),
                 ..MailboxPolicySettings::default()
             },
         )
