@@ -65,6 +65,47 @@ test.describe("with JavaScript", () => {
     await expect(rows.first()).toContainText("Request id");
   });
 
+  test("three devices chosen in the list are blocked in one go, then cleared; the list shows Exchange's answer", async ({ page }) => {
+    await page.goto(`${DEVICES}?state=Allowed`);
+    await waitForHydration(page);
+    const rows = page.getByTestId("device-row");
+    const guids = (await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute("data-guid") ?? ""))).slice(0, 3);
+    expect(guids.length).toBe(3);
+    const bar = page.getByTestId("bulk-actions");
+    await expect(page.getByTestId("bulk-count")).toHaveAttribute("data-count", "0");
+    for (const g of guids) await page.locator(`[data-testid=device-row][data-guid="${g}"]`).getByTestId("device-choose").check();
+    await expect(page.getByTestId("bulk-count")).toHaveText("3 devices chosen");
+    await bar.getByLabel("Action").selectOption("block");
+    await bar.getByRole("button", { name: "Apply to the chosen devices" }).click();
+    await expect(report(page)).toHaveAttribute("data-ok", "true");
+    // Read back: the allowed list no longer has them, and the choice is gone.
+    for (const g of guids) await expect(page.locator(`[data-testid=device-row][data-guid="${g}"]`)).toHaveCount(0);
+    await expect(page.getByTestId("bulk-count")).toHaveAttribute("data-count", "0");
+
+    await page.goto(`${DEVICES}?state=Blocked`);
+    await waitForHydration(page);
+    // "Choose every device on this page", then the three only.
+    await page.getByLabel("Choose every device on this page").check();
+    const all = await page.getByTestId("device-row").count();
+    await expect(page.getByTestId("bulk-count")).toHaveAttribute("data-count", String(all));
+    await page.getByLabel("Choose every device on this page").uncheck();
+    for (const g of guids) {
+      const row = page.locator(`[data-testid=device-row][data-guid="${g}"]`);
+      await expect(row).toHaveAttribute("data-state", "Blocked");
+      await row.getByTestId("device-choose").check();
+    }
+    await bar.getByLabel("Action").selectOption("clearIndividual");
+    await bar.getByRole("button", { name: "Apply to the chosen devices" }).click();
+    await expect(report(page)).toHaveAttribute("data-ok", "true");
+    for (const g of guids) await expect(page.locator(`[data-testid=device-row][data-guid="${g}"]`)).toHaveCount(0);
+
+    // A wipe of the chosen devices needs the typed word; nothing is sent without it.
+    await page.getByTestId("device-choose").first().check();
+    await bar.getByLabel("Action").selectOption("wipe");
+    await bar.getByRole("button", { name: "Apply to the chosen devices" }).click();
+    await expect(page.getByRole("alert")).toContainText("Type WIPE to confirm");
+  });
+
   test("a wipe says what happens, needs the typed word, and can be cancelled", async ({ page }) => {
     const guids = await devicesIn(page, "Allowed");
     // The simulator refuses wipes on a few devices (IsRemoteWipeSupported false): find one it takes.

@@ -17,16 +17,18 @@ use crate::model::Role;
 /// values are ignored.
 #[server(endpoint = "devices/page")]
 pub async fn get_devices(#[server(default)] query: String) -> Result<DevicePage, ApiError> {
-    let (state, _who) = authorize(Role::Reader).await?;
+    let (state, who) = authorize(Role::Reader).await?;
     let pairs: std::collections::HashMap<String, String> =
         url::form_urlencoded::parse(query.as_bytes())
             .take(64)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
     let query = DeviceQuery::from_params(|key| pairs.get(key).cloned());
-    crate::server::devices::page(&state, &query)
+    let mut page = crate::server::devices::page(&state, &query)
         .await
-        .map_err(fail)
+        .map_err(fail)?;
+    page.can_act = who.role == Role::Admin;
+    Ok(page)
 }
 
 /// The present devices by access state, and the values the filters offer.

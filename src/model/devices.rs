@@ -414,6 +414,9 @@ pub struct DevicePage {
     pub prev_cursor: Option<String>,
     /// Whether a connector has ever synced (an empty list then means "no match").
     pub synced: bool,
+    /// Whether the person may select devices for an Exchange action (admins).
+    #[serde(default)]
+    pub can_act: bool,
 }
 
 /// The present devices by access state, for the chart.

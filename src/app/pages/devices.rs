@@ -9,7 +9,8 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::{get_device_summary, get_devices};
+use crate::api::{get_device_summary, get_devices, RunDeviceAction};
+use crate::app::components::actions::ChangeOutcome;
 use crate::app::components::alert::Alert;
 use crate::app::components::devices::{StateBadge, StateChart};
 use crate::app::components::time::LocalTime;
@@ -22,8 +23,8 @@ use crate::app::layout::{Frame, PageHeading, CONNECTOR_PATH};
 use crate::app::live::use_ledger_version;
 use crate::app::paths::{self, DEVICES};
 use crate::model::{
-    version_key, DevicePage, DeviceQuery, DeviceRow, DeviceSummary, OsFamily, Removed, Staleness,
-    StateBucket, DEVICE_PAGE_SIZES, EAS_MINIMUM_KEY,
+    version_key, DeviceAction, DevicePage, DeviceQuery, DeviceRow, DeviceSummary, OsFamily,
+    Removed, Staleness, StateBucket, DEVICE_PAGE_SIZES, EAS_MINIMUM_KEY, MAX_BULK_DEVICES,
 };
 
 #[component]
@@ -31,9 +32,26 @@ pub fn DevicesPage() -> impl IntoView {
     let params = use_query_map();
     let query = Memo::new(move |_| params.with(|p| DeviceQuery::from_params(|k| p.get(k))));
     let ledger = use_ledger_version();
+    // The bulk action and the devices chosen for it outlive the table's refreshes, so
+    // Exchange's answer stays on the page while the list shows the devices read back.
+    let bulk = Bulk {
+        act: ServerAction::<RunDeviceAction>::new(),
+        chosen: RwSignal::new(Default::default()),
+    };
+    // The choice goes once the action ran (the rows show what Exchange says now), and with
+    // another view of the list (only the boxes on the page are sent).
+    Effect::new(move |_| {
+        if matches!(bulk.act.value().get(), Some(Ok(_))) {
+            bulk.chosen.set(Default::default());
+        }
+    });
+    Effect::new(move |_| {
+        query.track();
+        bulk.chosen.set(Default::default());
+    });
     let page = Resource::new(
-        move || (query.get(), ledger.get()),
-        |(q, _)| get_devices(query_string(&q)),
+        move || (query.get(), ledger.get(), bulk.act.version().get()),
+        |(q, _, _)| get_devices(query_string(&q)),
     );
     let summary = Resource::new(move || ledger.get(), |_| get_device_summary());
 
@@ -45,11 +63,17 @@ pub fn DevicesPage() -> impl IntoView {
                 eyebrow="Monitor Exchange conditional access"
                 description="Every Exchange ActiveSync partnership the connector found, with its access state and why. Pick a state in the chart, search, filter and sort; the address keeps the view."
             />
+            // Exchange's answer to the last bulk action, outside the list that refreshes.
+            <ChangeOutcome
+                pending=Signal::derive(move || bulk.act.pending().get())
+                value=Signal::derive(move || bulk.act.value().get())
+                notice=Signal::derive(|| None)
+            />
             <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the devices…"</p> }>
                 {move || Suspend::new(async move {
                     let q = query.get_untracked();
                     match (summary.await, page.await) {
-                        (Ok(s), Ok(p)) => view! { <Devices summary=s page=p query=q/> }.into_any(),
+                        (Ok(s), Ok(p)) => view! { <Devices summary=s page=p query=q bulk/> }.into_any(),
                         (Err(e), _) | (_, Err(e)) => view! {
                             <Alert title="The devices could not be loaded" message=e.to_string()/>
                         }.into_any(),
@@ -60,8 +84,20 @@ pub fn DevicesPage() -> impl IntoView {
     }
 }
 
+/// The device list's bulk action and the GUIDs chosen for it.
+#[derive(Clone, Copy)]
+struct Bulk {
+    act: ServerAction<RunDeviceAction>,
+    chosen: RwSignal<std::collections::BTreeSet<String>>,
+}
+
 #[component]
-fn Devices(summary: DeviceSummary, page: DevicePage, query: DeviceQuery) -> impl IntoView {
+fn Devices(
+    summary: DeviceSummary,
+    page: DevicePage,
+    query: DeviceQuery,
+    bulk: Bulk,
+) -> impl IntoView {
     let counts = summary
         .counts
         .iter()
@@ -71,7 +107,7 @@ fn Devices(summary: DeviceSummary, page: DevicePage, query: DeviceQuery) -> impl
     view! {
         <StateChart counts total=summary.total active=query.filter.state all_href/>
         <Filters summary=summary.clone() query=query.clone()/>
-        <Results page query/>
+        <Results page query bulk/>
     }
 }
 
@@ -183,13 +219,14 @@ fn Filters(summary: DeviceSummary, query: DeviceQuery) -> impl IntoView {
 
 /// The count, the export link, the table and the page links.
 #[component]
-fn Results(page: DevicePage, query: DeviceQuery) -> impl IntoView {
+fn Results(page: DevicePage, query: DeviceQuery, bulk: Bulk) -> impl IntoView {
     let DevicePage {
         rows,
         total,
         next_cursor,
         prev_cursor,
         synced,
+        can_act,
     } = page;
     let next = next_cursor.map(|c| {
         list_href(&DeviceQuery {
@@ -233,7 +270,13 @@ fn Results(page: DevicePage, query: DeviceQuery) -> impl IntoView {
                     "Export CSV"
                 </a>
             </div>
-            {if rows.is_empty() { empty } else { view! { <DeviceTable rows query=query.clone()/> }.into_any() }}
+            {if rows.is_empty() {
+                empty
+            } else if can_act {
+                view! { <Selectable rows query=query.clone() bulk/> }.into_any()
+            } else {
+                view! { <DeviceTable rows query=query.clone() selection=None/> }.into_any()
+            }}
             <nav aria-label="Pages of devices" class="flex justify-between gap-2 border-t border-slate-200 px-5 py-3 text-sm">
                 <span class="flex gap-4">
                     {first.map(|href| view! { <a href=href class="text-sky-700 underline hover:text-sky-900">"First page"</a> })}
@@ -245,8 +288,67 @@ fn Results(page: DevicePage, query: DeviceQuery) -> impl IntoView {
     }
 }
 
+/// The table with a check box per row and the action for the devices checked (admins). A plain
+/// form: without JavaScript the boxes post as they are; with it, the page stays, says how many
+/// are chosen, and shows Exchange's answer.
 #[component]
-fn DeviceTable(rows: Vec<DeviceRow>, query: DeviceQuery) -> impl IntoView {
+fn Selectable(rows: Vec<DeviceRow>, query: DeviceQuery, bulk: Bulk) -> impl IntoView {
+    let Bulk { act, chosen } = bulk;
+    let all: Vec<String> = rows.iter().map(|d| d.guid.clone()).collect();
+    let count = move || chosen.with(|c| c.len());
+    let action = RwSignal::new(DeviceAction::Block.as_str().to_owned());
+    let word = move || DeviceAction::parse(&action.get()).and_then(DeviceAction::confirmation_word);
+    let explanation = move || DeviceAction::parse(&action.get()).map(DeviceAction::explanation);
+    view! {
+        <ActionForm action=act attr:aria-label="Exchange action for the chosen devices">
+            <div class="flex flex-wrap items-end gap-3 border-b border-slate-200 bg-slate-50 px-5 py-3" data-testid="bulk-actions">
+                <p class="text-sm font-medium" aria-live="polite" data-testid="bulk-count" data-count=move || count().to_string()>
+                    {move || match count() {
+                        0 => "Choose devices with the boxes to act on them in Exchange.".to_owned(),
+                        1 => "1 device chosen".to_owned(),
+                        n => format!("{n} devices chosen"),
+                    }}
+                </p>
+                <div>
+                    <label for="bulk-action" class="block text-xs font-medium text-slate-700">"Action"</label>
+                    <select id="bulk-action" name="action" class="mt-0.5 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
+                        on:change=move |ev| action.set(event_target_value(&ev))>
+                        {DeviceAction::ALL.into_iter().map(|a| view! {
+                            <option value=a.as_str() selected=a == DeviceAction::Block>{a.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div>
+                    <label for="bulk-confirmation" class="block text-xs font-medium text-slate-700">"Confirmation (remove, wipe)"</label>
+                    <input id="bulk-confirmation" name="confirmation" type="text" autocomplete="off" spellcheck="false"
+                        placeholder=move || word().unwrap_or("not needed")
+                        aria-describedby="bulk-explanation"
+                        class="mt-0.5 w-40 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"/>
+                </div>
+                <button type="submit" class="inline-flex items-center rounded-md bg-sky-700 px-3 py-1.5 text-sm font-semibold text-white hover:bg-sky-800 disabled:opacity-50"
+                    disabled=move || act.pending().get()>
+                    "Apply to the chosen devices"
+                </button>
+                <p id="bulk-explanation" class="w-full text-xs text-slate-600">
+                    {move || explanation().unwrap_or_default()}
+                    {move || word().map(|w| format!(" Type {w} to confirm."))}
+                    {format!(" At most {MAX_BULK_DEVICES} devices at a time; list actions make one Set-CASMailbox call per mailbox.")}
+                </p>
+            </div>
+            <DeviceTable rows query selection=Some((chosen, all))/>
+        </ActionForm>
+    }
+}
+
+/// The chosen GUIDs and the GUIDs of the page's rows.
+type Selection = (RwSignal<std::collections::BTreeSet<String>>, Vec<String>);
+
+#[component]
+fn DeviceTable(
+    rows: Vec<DeviceRow>,
+    query: DeviceQuery,
+    selection: Option<Selection>,
+) -> impl IntoView {
     // Narrow cells: all eight columns fit a 1280-pixel window beside the navigation.
     let th = "px-2 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500";
     let headings = COLUMNS
@@ -270,9 +372,29 @@ fn DeviceTable(rows: Vec<DeviceRow>, query: DeviceQuery) -> impl IntoView {
         <div class="overflow-x-auto">
             <table class="min-w-full divide-y divide-slate-200 text-sm">
                 <caption class="sr-only">"Devices; the column headings sort the list"</caption>
-                <thead class="bg-slate-50"><tr>{headings}</tr></thead>
+                <thead class="bg-slate-50"><tr>
+                    {selection.clone().map(|(chosen, all)| {
+                        let every = all.clone();
+                        view! {
+                            <th scope="col" class="w-8 px-2 py-2">
+                                <input type="checkbox" aria-label="Choose every device on this page" class="h-4 w-4 rounded border-slate-400"
+                                    prop:checked=move || !every.is_empty() && chosen.with(|c| every.iter().all(|g| c.contains(g)))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        chosen.update(|c| for g in &all {
+                                            if on { c.insert(g.clone()); } else { c.remove(g); }
+                                        });
+                                    }/>
+                            </th>
+                        }
+                    })}
+                    {headings}
+                </tr></thead>
                 <tbody class="divide-y divide-slate-100">
-                    {rows.into_iter().map(|d| view! { <Row d/> }).collect_view()}
+                    {rows.into_iter().enumerate().map(|(i, d)| {
+                        let pick = selection.as_ref().map(|(chosen, _)| (*chosen, i));
+                        view! { <Row d pick/> }
+                    }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -280,8 +402,32 @@ fn DeviceTable(rows: Vec<DeviceRow>, query: DeviceQuery) -> impl IntoView {
 }
 
 #[component]
-fn Row(d: DeviceRow) -> impl IntoView {
+fn Row(
+    d: DeviceRow,
+    pick: Option<(RwSignal<std::collections::BTreeSet<String>>, usize)>,
+) -> impl IntoView {
     let cell = "px-2 py-2 align-top";
+    let label = format!(
+        "Choose {}",
+        d.friendly_name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| d.device_id.clone())
+    );
+    let check = pick.map(|(chosen, i)| {
+        let (g1, g2, g3) = (d.guid.clone(), d.guid.clone(), d.guid.clone());
+        view! {
+            <td class="w-8 px-2 py-2 align-top">
+                <input type="checkbox" name=format!("selected[{i}]") value=g1 aria-label=label.clone()
+                    class="h-4 w-4 rounded border-slate-400" data-testid="device-choose"
+                    prop:checked=move || chosen.with(|c| c.contains(&g2))
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        chosen.update(|c| { if on { c.insert(g3.clone()); } else { c.remove(&g3); } });
+                    }/>
+            </td>
+        }
+    });
     let name = d
         .friendly_name
         .clone()
@@ -296,6 +442,7 @@ fn Row(d: DeviceRow) -> impl IntoView {
     );
     view! {
         <tr class="hover:bg-slate-50" data-testid="device-row" data-guid=d.guid.clone() data-state=d.access_state.clone()>
+            {check}
             <td class=cell>
                 <span class="block max-w-[9rem] truncate" title=d.user.clone().unwrap_or_default()>{d.user.clone().unwrap_or_else(|| "—".into())}</span>
                 {d.user_name.clone().map(|n| view! { <span class="block max-w-[9rem] truncate text-xs text-slate-600">{n}</span> })}

@@ -62,6 +62,7 @@ pub(crate) async fn page(state: &AppState, query: &DeviceQuery) -> Result<Device
     let pool = state.db.pool();
     let Some(list) = catalog(state).await? else {
         return Ok(DevicePage {
+            can_act: false,
             rows: Vec::new(),
             total: 0,
             next_cursor: None,
@@ -124,6 +125,7 @@ pub(crate) async fn page(state: &AppState, query: &DeviceQuery) -> Result<Device
     // Only an empty answer needs telling "nothing synced yet" from "nothing matches".
     let synced = total > 0 || devices::has_synced(pool, &list.connector_id).await?;
     Ok(DevicePage {
+        can_act: false,
         rows,
         total,
         next_cursor,
