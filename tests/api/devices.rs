@@ -12,10 +12,9 @@ use exchange_connector::model::{
     OsFamily, Readiness, Removed, SortDir, Staleness, StateBucket, SyncKind, SyncStatus,
     EAS_MINIMUM_KEY,
 };
-use serde_json::Value;
 use sqlx::Row;
 
-use crate::helpers::{call_fn, TestApp};
+use crate::helpers::{call_fn, invoke, TestApp};
 
 /// A device as the brute force sees it.
 #[derive(Clone, Debug)]
@@ -504,27 +503,6 @@ async fn readiness_numbers_equal_a_count_by_hand() {
     }
     assert!(r.stale[0].count >= r.stale[1].count && r.stale[1].count >= r.stale[2].count);
     assert_eq!(r.present_total, present.len() as u64);
-}
-
-/// Runs a cmdlet on the simulator as an admin would.
-async fn invoke(app: &TestApp, cmdlet: &str, params: Value) -> Value {
-    let sim = app.sim.as_ref().expect("sim");
-    let url = format!(
-        "{}/{}/InvokeCommand",
-        sim.admin_api_url(),
-        sim.config().tenant_id
-    );
-    reqwest::Client::new()
-        .post(url)
-        .bearer_auth(sim.state().issue_app_token())
-        .header("x-responseformat", "json")
-        .json(&serde_json::json!({"CmdletInput": {"CmdletName": cmdlet, "Parameters": params}}))
-        .send()
-        .await
-        .expect("invoke")
-        .json()
-        .await
-        .expect("json")
 }
 
 #[tokio::test]

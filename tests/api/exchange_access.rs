@@ -7,26 +7,9 @@ use chrono::{DateTime, Duration, Utc};
 use exchange_connector::error::ApiError;
 use exchange_connector::model::{AccessPreview, ActionReport, ExchangeAccess, Role};
 use exchange_connector::sim::{FaultKind, FaultRule};
-use serde::de::DeserializeOwned;
 use sqlx::{Row, SqlitePool};
 
-use crate::helpers::{call_fn, TestApp};
-
-/// Calls `function` with `fields`; the answer or the error it gave.
-async fn call<T: DeserializeOwned>(
-    app: &TestApp,
-    client: &reqwest::Client,
-    function: &str,
-    fields: &[(&str, &str)],
-) -> Result<T, ApiError> {
-    let (status, body) = call_fn(client, &app.base_url, function, fields).await;
-    if status == 200 {
-        return Ok(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}")));
-    }
-    let error: ApiError = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
-    assert_eq!(status, error.status_code(), "{error:?}");
-    Err(error)
-}
+use crate::helpers::{call_with as call, TestApp};
 
 async fn preview(app: &TestApp, fields: &[(&str, &str)]) -> Result<AccessPreview, ApiError> {
     call(app, app.http(), "exchange-access/preview", fields).await

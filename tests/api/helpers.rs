@@ -316,3 +316,40 @@ pub fn unreachable_settings() -> ExchangeSettings {
         "unused",
     )
 }
+
+/// Calls `function` with `fields`; the answer or the error it gave.
+pub async fn call_with<T: serde::de::DeserializeOwned>(
+    app: &TestApp,
+    client: &reqwest::Client,
+    function: &str,
+    fields: &[(&str, &str)],
+) -> Result<T, ApiError> {
+    let (status, body) = call_fn(client, &app.base_url, function, fields).await;
+    if status == 200 {
+        return Ok(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}")));
+    }
+    let error: ApiError = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(status, error.status_code(), "{error:?}");
+    Err(error)
+}
+
+/// Runs a cmdlet on the simulator as an admin would.
+pub async fn invoke(app: &TestApp, cmdlet: &str, params: serde_json::Value) -> serde_json::Value {
+    let sim = app.sim.as_ref().expect("sim");
+    let url = format!(
+        "{}/{}/InvokeCommand",
+        sim.admin_api_url(),
+        sim.config().tenant_id
+    );
+    reqwest::Client::new()
+        .post(url)
+        .bearer_auth(sim.state().issue_app_token())
+        .header("x-responseformat", "json")
+        .json(&serde_json::json!({"CmdletInput": {"CmdletName": cmdlet, "Parameters": params}}))
+        .send()
+        .await
+        .expect("invoke")
+        .json()
+        .await
+        .expect("json")
+}

@@ -5,25 +5,9 @@
 
 use exchange_connector::error::ApiError;
 use exchange_connector::model::{ActionReport, ExchangeAccess, MailboxPolicyInfo, Role};
-use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-use crate::helpers::{call_fn, TestApp};
-
-async fn call<T: DeserializeOwned>(
-    app: &TestApp,
-    client: &reqwest::Client,
-    function: &str,
-    fields: &[(&str, &str)],
-) -> Result<T, ApiError> {
-    let (status, body) = call_fn(client, &app.base_url, function, fields).await;
-    if status == 200 {
-        return Ok(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}")));
-    }
-    let error: ApiError = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
-    assert_eq!(status, error.status_code(), "{error:?}");
-    Err(error)
-}
+use crate::helpers::{call_with as call, invoke, TestApp};
 
 async fn change(app: &TestApp, fields: &[(&str, &str)]) -> Result<ActionReport, ApiError> {
     call(app, app.http(), "exchange-access/policy", fields).await
@@ -219,25 +203,12 @@ async fn a_policy_is_created_changed_made_default_and_deleted_each_audited_and_r
 /// What Exchange (the simulator) answers to `Set-MobileDeviceMailboxPolicy` with `key` =
 /// `value`, sent directly.
 async fn exchange_says(app: &TestApp, identity: &str, key: &str, value: Value) -> String {
-    let sim = app.sim.as_ref().expect("sim");
-    let url = format!(
-        "{}/{}/InvokeCommand",
-        sim.admin_api_url(),
-        sim.config().tenant_id
-    );
-    let body = json!({"CmdletInput": {"CmdletName": "Set-MobileDeviceMailboxPolicy",
-        "Parameters": {"Identity": identity, key: value}}});
-    let answer: Value = reqwest::Client::new()
-        .post(url)
-        .bearer_auth(sim.state().issue_app_token())
-        .header("x-responseformat", "json")
-        .json(&body)
-        .send()
-        .await
-        .expect("invoke")
-        .json()
-        .await
-        .expect("json");
+    let answer = invoke(
+        app,
+        "Set-MobileDeviceMailboxPolicy",
+        json!({"Identity": identity, key: value}),
+    )
+    .await;
     answer["error"]["details"][0]["message"]
         .as_str()
         .unwrap_or_else(|| panic!("{key}={value}: refused, not {answer}"))

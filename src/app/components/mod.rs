@@ -5,7 +5,6 @@ pub mod alert;
 pub mod chart;
 pub mod devices;
 pub mod icons;
-pub mod policies;
 pub mod setup;
 pub mod status;
 pub mod sync;

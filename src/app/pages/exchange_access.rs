@@ -3,6 +3,8 @@
 //! the preview has an address and works without JavaScript) shows what the change would do to
 //! the stored devices, then Apply makes it in Exchange and reads Exchange's answer back.
 
+mod policies;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -15,7 +17,6 @@ use crate::api::{
 use crate::app::components::actions::ChangeOutcome;
 use crate::app::components::alert::Alert;
 use crate::app::components::devices::StateBadge;
-use crate::app::components::policies::Policies;
 use crate::app::components::time::LocalTime;
 use crate::app::layout::Frame;
 use crate::app::live::use_ledger_version;
@@ -26,6 +27,7 @@ use crate::model::{
     CHARACTERISTICS, DEFAULT_GRANDFATHER_DAYS, MAX_MAIL_INSERT, MAX_QUERY_STRING, NEW_POLICY,
     POLICY_PARAM,
 };
+use policies::Policies;
 
 const CARD: &str = "mt-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm";
 const LABEL: &str = "block text-sm font-medium text-slate-700";

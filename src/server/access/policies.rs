@@ -533,68 +533,38 @@ mod tests {
             Err(AppError::Invalid { field, .. }) => field,
             other => panic!("{other:?}"),
         };
-        let none = BTreeMap::new();
-        assert_eq!(
-            field(check("save", "new", " ", false, &none, &policies)),
-            "name"
-        );
-        assert_eq!(
-            field(check("save", "new", "sales", false, &none, &policies)),
-            "name"
-        );
-        assert_eq!(
-            field(check(
-                "save",
-                "new",
-                &"n".repeat(65),
-                false,
-                &none,
-                &policies
-            )),
-            "name"
-        );
-        assert_eq!(
-            field(check(
+        let long = "n".repeat(65);
+        // (change, policy, name, settings, the field named)
+        type Case<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, &'a str)], &'a str);
+        let cases: [Case; 10] = [
+            ("save", "new", " ", &[], "name"),
+            ("save", "new", "sales", &[], "name"),
+            ("save", "new", &long, &[], "name"),
+            (
                 "save",
                 "new",
                 "X",
+                &[("PasswordHistory", "51")],
+                "PasswordHistory",
+            ),
+            ("save", "new", "X", &[("Nope", "1")], "settings"),
+            ("delete", "Default", "", &[], "policy"),
+            ("makeDefault", "Default", "", &[], "policy"),
+            ("delete", "Gone", "", &[], "policy"),
+            ("rename", "Sales", "", &[], "change"),
+            ("save", "Sales", "", &[], "change"),
+        ];
+        for (kind, identity, name, settings, expected) in cases {
+            let got = field(check(
+                kind,
+                identity,
+                name,
                 false,
-                &form(&[("PasswordHistory", "51")]),
-                &policies
-            )),
-            "PasswordHistory"
-        );
-        assert_eq!(
-            field(check(
-                "save",
-                "new",
-                "X",
-                false,
-                &form(&[("Nope", "1")]),
-                &policies
-            )),
-            "settings"
-        );
-        assert_eq!(
-            field(check("delete", "Default", "", false, &none, &policies)),
-            "policy"
-        );
-        assert_eq!(
-            field(check("makeDefault", "Default", "", false, &none, &policies)),
-            "policy"
-        );
-        assert_eq!(
-            field(check("delete", "Gone", "", false, &none, &policies)),
-            "policy"
-        );
-        assert_eq!(
-            field(check("rename", "Sales", "", false, &none, &policies)),
-            "change"
-        );
-        assert_eq!(
-            field(check("save", "Sales", "", false, &none, &policies)),
-            "change"
-        );
+                &form(settings),
+                &policies,
+            ));
+            assert_eq!(got, expected, "{kind} {identity} {name:?} {settings:?}");
+        }
         // Clearing the minimum length sends $null.
         let Ok(Change::Update { values, .. }) = check(
             "save",

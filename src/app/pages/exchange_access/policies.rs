@@ -12,11 +12,7 @@ use crate::model::{
     POLICY_PARAM, POLICY_SETTINGS,
 };
 
-const CARD: &str = "mt-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm";
-const LABEL: &str = "block text-sm font-medium text-slate-700";
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm focus:border-sky-600 focus:outline-none focus:ring-1 focus:ring-sky-600";
-const BUTTON: &str = "inline-flex items-center rounded-md bg-sky-700 px-3 py-1.5 text-sm font-semibold text-white hover:bg-sky-800";
-const QUIET_BUTTON: &str = "inline-flex items-center rounded-md bg-white px-3 py-1.5 text-sm font-semibold text-slate-800 ring-1 ring-inset ring-slate-300 hover:bg-slate-50";
+use super::{BUTTON, CARD, INPUT, LABEL, QUIET_BUTTON};
 
 /// The address that opens `identity`'s settings.
 fn open_href(identity: &str) -> String {
