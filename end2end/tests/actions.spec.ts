@@ -76,7 +76,7 @@ test.describe("with JavaScript", () => {
     for (const g of guids) await page.locator(`[data-testid=device-row][data-guid="${g}"]`).getByTestId("device-choose").check();
     await expect(page.getByTestId("bulk-count")).toHaveText("3 devices chosen");
     await bar.getByLabel("Action").selectOption("block");
-    await bar.getByRole("button", { name: "Apply to the chosen devices" }).click();
+    await bar.getByRole("button", { name: "Run on the chosen devices" }).click();
     await expect(report(page)).toHaveAttribute("data-ok", "true");
     // Read back: the allowed list no longer has them, and the choice is gone.
     for (const g of guids) await expect(page.locator(`[data-testid=device-row][data-guid="${g}"]`)).toHaveCount(0);
@@ -95,14 +95,14 @@ test.describe("with JavaScript", () => {
       await row.getByTestId("device-choose").check();
     }
     await bar.getByLabel("Action").selectOption("clearIndividual");
-    await bar.getByRole("button", { name: "Apply to the chosen devices" }).click();
+    await bar.getByRole("button", { name: "Run on the chosen devices" }).click();
     await expect(report(page)).toHaveAttribute("data-ok", "true");
     for (const g of guids) await expect(page.locator(`[data-testid=device-row][data-guid="${g}"]`)).toHaveCount(0);
 
     // A wipe of the chosen devices needs the typed word; nothing is sent without it.
     await page.getByTestId("device-choose").first().check();
     await bar.getByLabel("Action").selectOption("wipe");
-    await bar.getByRole("button", { name: "Apply to the chosen devices" }).click();
+    await bar.getByRole("button", { name: "Run on the chosen devices" }).click();
     await expect(page.getByRole("alert")).toContainText("Type WIPE to confirm");
   });
 

@@ -127,7 +127,7 @@ test("the column headings sort the list and a second click turns the order round
   await expect(page).toHaveURL((url) => url.searchParams.get("sort") === "lastSync" && url.searchParams.get("dir") === "desc");
   expect(new URL(page.url()).searchParams.get("limit"), "sorting keeps the page size").toBe("200");
   const times = await rows(page).evaluateAll((rs) =>
-    rs.map((r) => r.querySelectorAll("td")[6]?.querySelector("time")?.getAttribute("datetime") ?? null),
+    rs.map((r) => r.querySelector("[data-testid=last-sync] time")?.getAttribute("datetime") ?? null),
   );
   expect(times).toHaveLength(SIM_DEVICES);
   const synced = times.filter((t): t is string => t !== null).map((t) => Date.parse(t));

@@ -327,7 +327,7 @@ fn Selectable(rows: Vec<DeviceRow>, query: DeviceQuery, bulk: Bulk) -> impl Into
                 </div>
                 <button type="submit" class="inline-flex items-center rounded-md bg-sky-700 px-3 py-1.5 text-sm font-semibold text-white hover:bg-sky-800 disabled:opacity-50"
                     disabled=move || act.pending().get()>
-                    "Apply to the chosen devices"
+                    "Run on the chosen devices"
                 </button>
                 <p id="bulk-explanation" class="w-full text-xs text-slate-600">
                     {move || explanation().unwrap_or_default()}
@@ -462,7 +462,7 @@ fn Row(
                 {legacy.then(|| view! { <span class="mt-0.5 block w-fit whitespace-nowrap rounded bg-amber-100 px-1 text-xs font-semibold text-amber-900" title="Exchange Online refuses EAS clients below 16.1 since 1 March 2026">"below 16.1"</span> })}
             </td>
             <td class=cell><StateBadge state=d.access_state.clone() reason=d.access_state_reason.clone()/></td>
-            <td class=format!("{cell} w-24")>
+            <td class=format!("{cell} w-24") data-testid="last-sync">
                 {match d.last_success_sync {
                     Some(at) => view! { <LocalTime at compact=true/> }.into_any(),
                     None => view! { <span class="text-slate-600">"Never"</span> }.into_any(),
