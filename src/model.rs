@@ -345,11 +345,30 @@ pub enum HealthCause {
 }
 
 /// What the live status stream (server-sent events) sends on every change: the connector as
-/// the page shows it, and the running sync, if any.
+/// the page shows it, the running sync, if any, and the Exchange changes under way.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LiveStatus {
     pub overview: ConnectorOverview,
     pub progress: Option<SyncProgress>,
+    #[serde(default)]
+    pub changes: Vec<ChangeProgress>,
+}
+
+/// An Exchange change under way (a device action, an access or policy change): how far its
+/// calls got.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeProgress {
+    /// Tells one change from another while they run.
+    pub id: u64,
+    /// The change in words ("Block · 120 devices").
+    pub what: String,
+    /// Who asked for it.
+    pub by: Option<String>,
+    pub calls_total: u32,
+    pub calls_done: u32,
+    pub calls_failed: u32,
+    /// Every call answered: the change is being read back from Exchange.
+    pub reading_back: bool,
 }
 
 /// Everything the "Exchange service connector" page shows, read in one call.

@@ -7,6 +7,7 @@ import { READER, ensureConnector, signIn, waitForHydration } from "./helpers";
 // stored devices, then applied in Exchange and read back.
 
 const ACCESS = "/conditional-access/exchange-access";
+const DEVICES = "/conditional-access/devices";
 
 test.describe.configure({ mode: "serial" });
 
@@ -41,7 +42,18 @@ test.describe("with JavaScript", () => {
     await expect(page).toHaveURL(/change=newRule/);
     await expect(preview(page)).toContainText(`New rule ${value} (DeviceType)`);
     const n = await changing(page);
+    expect(n).toBeGreaterThan(0);
     await expect(preview(page).getByText("Left as they are")).toBeVisible();
+
+    // The devices the preview counts open in the device list, limited to them; then back.
+    await preview(page).getByRole("link", { name: new RegExp(`^Open the ${n} devices? in the device list$`) }).click();
+    await expect(page).toHaveURL((url) => url.pathname === DEVICES && url.searchParams.get("change") === "newRule");
+    await expect(page.getByTestId("change-scope")).toContainText(`New rule ${value} (DeviceType)`);
+    await expect(page.getByTestId("devices-count")).toHaveAttribute("data-count", String(n));
+    for (const text of await page.getByTestId("device-row").allTextContents()) expect(text).toContain(value);
+    await page.getByRole("link", { name: "Back to the preview" }).click();
+    await expect(page).toHaveURL((url) => url.pathname === ACCESS && url.searchParams.get("change") === "newRule");
+    await expect(page.getByTestId("preview-changing")).toHaveAttribute("data-count", String(n));
 
     await preview(page).getByRole("button", { name: "Apply in Exchange" }).click();
     await expect(page.getByTestId("action-report")).toHaveAttribute("data-ok", "true");

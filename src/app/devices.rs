@@ -1,9 +1,9 @@
 //! What the device pages show, as plain functions: labels of states, reasons and client types,
 //! the addresses of a view (filters, sort, page) and its CSV, and the summary chart's segments.
 
-use crate::app::paths::{DEVICES, DEVICES_CSV};
+use crate::app::paths::{DEVICES, DEVICES_CSV, EXCHANGE_ACCESS};
 use crate::app::query::{encode, with_query};
-use crate::model::{DeviceFilter, DeviceQuery, DeviceSort, SortDir, StateBucket};
+use crate::model::{AccessChangeForm, DeviceFilter, DeviceQuery, DeviceSort, SortDir, StateBucket};
 
 /// The word Intune uses for a state bucket.
 pub fn bucket_label(bucket: StateBucket) -> &'static str {
@@ -106,6 +106,16 @@ pub fn list_href(q: &DeviceQuery) -> String {
 /// The list with only `filter` (the default sort and size): readiness and chart links.
 pub fn filter_href(filter: &DeviceFilter) -> String {
     with_query(DEVICES, &encode(&filter.params()))
+}
+
+/// The device list of the devices a previewed change would move or grandfather.
+pub fn change_devices_href(form: &AccessChangeForm) -> String {
+    with_query(DEVICES, &encode(&form.params()))
+}
+
+/// The Exchange access page showing the preview of `form` again.
+pub fn preview_href(form: &AccessChangeForm) -> String {
+    with_query(EXCHANGE_ACCESS, &encode(&form.params()))
 }
 
 /// The CSV of a view's filter, in its sort (all pages).

@@ -21,6 +21,10 @@ pub fn use_live_status() -> ReadSignal<Option<LiveStatus>> {
     live
 }
 
+/// The live status of the page (given by [`use_ledger_version`] to the page's parts).
+#[derive(Clone, Copy)]
+pub struct PageLive(pub ReadSignal<Option<LiveStatus>>);
+
 /// A number that goes up whenever the stream tells of a sync run starting or ending (or of a
 /// new last sync), for pages that show the ledger. It also goes up once at the stream's first
 /// message: a run that started or ended between the server's rendering of the page and the
@@ -28,6 +32,8 @@ pub fn use_live_status() -> ReadSignal<Option<LiveStatus>> {
 /// once per visit, is the price).
 pub fn use_ledger_version() -> ReadSignal<u32> {
     let live = use_live_status();
+    // The page's parts that show changes under way read the same stream.
+    provide_context(PageLive(live));
     let key = Memo::new(move |_| {
         live.with(|l| {
             l.as_ref().map(|l| {

@@ -6,6 +6,12 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::{AccessChangeForm, MAX_MAIL_INSERT, MAX_RECIPIENTS};
+
+/// The longest field of a previewed change read from a device list's address (the longest
+/// the form allows: every recipient at its longest).
+const MAX_CHANGE_FIELD: usize = MAX_RECIPIENTS * 320 + MAX_MAIL_INSERT;
+
 /// The longest search text kept (longer input is cut, not refused).
 pub const MAX_SEARCH_CHARS: usize = 100;
 /// Devices on one page by default, and the sizes offered.
@@ -253,6 +259,10 @@ pub struct DeviceFilter {
     pub legacy_eas: bool,
     pub stale: Option<Staleness>,
     pub removed: Removed,
+    /// Only the devices a previewed change on the Exchange access page would move or
+    /// grandfather (the preview's own fields, `change=…`).
+    #[serde(default)]
+    pub change: Option<AccessChangeForm>,
 }
 
 /// A filter value as the query string gives it: trimmed, control characters dropped, at most
@@ -288,6 +298,11 @@ impl DeviceFilter {
                 Some(v) if v == "only" || v == "1" || v == "true" => Removed::Only,
                 _ => Removed::Hidden,
             },
+            // As the preview's form sent it (new lines separate addresses); the server checks
+            // each field as the preview does.
+            change: AccessChangeForm::from_params(|k| {
+                get(k).map(|v| v.chars().take(MAX_CHANGE_FIELD).collect())
+            }),
         }
     }
 
@@ -311,6 +326,7 @@ impl DeviceFilter {
         ]
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .chain(self.change.iter().flat_map(AccessChangeForm::params))
         .collect()
     }
 
@@ -417,6 +433,18 @@ pub struct DevicePage {
     /// Whether the person may select devices for an Exchange action (admins).
     #[serde(default)]
     pub can_act: bool,
+    /// When the list is limited to a previewed change's devices: that change.
+    #[serde(default)]
+    pub change: Option<ChangeScope>,
+}
+
+/// The previewed change a device list is limited to.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeScope {
+    /// The change in words, as the preview says it.
+    pub summary: Vec<String>,
+    /// Why the change cannot be previewed any more (then the list is empty).
+    pub problem: Option<String>,
 }
 
 /// The present devices by access state, for the chart.

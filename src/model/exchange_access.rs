@@ -126,7 +126,7 @@ impl AccessChangeKind {
 }
 
 /// A change as the forms send it: every field as text (the server checks each).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AccessChangeForm {
     /// `settings`, `newRule`, `ruleLevel` or `deleteRule`.
     pub change: String,
@@ -182,6 +182,16 @@ impl AccessChangeForm {
             access_level: f("access_level"),
             rule: f("rule"),
         })
+    }
+
+    /// The fields that are set, as (key, value) pairs for an address: the preview's, and the
+    /// device list of the devices it moves.
+    pub fn params(&self) -> Vec<(&'static str, String)> {
+        self.pairs()
+            .into_iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect()
     }
 
     /// The fields as (key, value) pairs, in [`ACCESS_CHANGE_KEYS`] order.

@@ -112,10 +112,8 @@ pub(crate) async fn access_denied(
     record(pool, event).await;
 }
 
-/// Appends `event`. A failure to write the audit log is logged as an error (the action it
-/// describes has already happened or been refused).
-pub(crate) async fn record(pool: &SqlitePool, event: Event) {
-    let entry = NewEntry {
+fn entry(event: Event) -> NewEntry {
+    NewEntry {
         at: Utc::now(),
         actor: event.actor,
         source_address: event.source_address,
@@ -126,10 +124,56 @@ pub(crate) async fn record(pool: &SqlitePool, event: Event) {
         result: event.result.as_str(),
         detail: event.detail,
         request_id: event.request_id,
-    };
+    }
+}
+
+/// Appends `event`. A failure to write the audit log is logged as an error (the action it
+/// describes has already happened or been refused).
+pub(crate) async fn record(pool: &SqlitePool, event: Event) {
+    let entry = entry(event);
     if let Err(e) = audit::append(pool, &entry).await {
         tracing::error!(error = %e, action = entry.action, "cannot write the audit log");
     }
+}
+
+/// What the audit log says of an Exchange write whose answer a stopped server never recorded.
+pub(crate) const UNANSWERED_WRITE: &str = "The server stopped while this call was with \
+    Exchange, before its answer was recorded: Exchange may or may not have made the change. The \
+    next sync shows Exchange's state";
+
+/// Journals an Exchange write about to be sent (`event` as it would be audited), so that a
+/// server stopped before its answer is recorded still leaves an audit entry at its next start.
+/// `None` when the journal cannot be written (logged): then the write must not be sent.
+pub(crate) async fn journal_write(pool: &SqlitePool, event: &Event) -> Option<i64> {
+    let entry = entry(event.clone());
+    match audit::journal_write(pool, &entry).await {
+        Ok(id) => Some(id),
+        Err(e) => {
+            tracing::error!(error = %e, cmdlet = ?entry.cmdlet, "cannot journal an Exchange write");
+            None
+        }
+    }
+}
+
+/// Appends `event`, Exchange's answer to the journaled write `journal`, and closes the journal
+/// entry in the same transaction.
+pub(crate) async fn record_answer(pool: &SqlitePool, journal: i64, event: Event) {
+    let entry = entry(event);
+    if let Err(e) = audit::append_answer(pool, journal, &entry).await {
+        tracing::error!(error = %e, action = entry.action, "cannot write the audit log");
+    }
+}
+
+/// At start: audits the Exchange writes the last run sent without recording their answer
+/// (failure, [`UNANSWERED_WRITE`]). Returns how many.
+pub(crate) async fn settle_unanswered_writes(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
+    audit::settle_journal(
+        pool,
+        AuditResult::Failure.as_str(),
+        UNANSWERED_WRITE,
+        Utc::now(),
+    )
+    .await
 }
 
 /// `exchange-connector admin create` made a user.

@@ -46,7 +46,11 @@ pub(crate) async fn live_status(state: &AppState) -> Result<LiveStatus, AppError
     let progress = state.hub.progress();
     let overview = overview(state).await?;
     let progress = progress.filter(|_| state.hub.is_running());
-    Ok(LiveStatus { overview, progress })
+    Ok(LiveStatus {
+        overview,
+        progress,
+        changes: state.changes.list(),
+    })
 }
 
 /// The named cause of `run` when it failed or only partly worked; `status` and `cmdlet` are

@@ -140,6 +140,21 @@ impl SyncControl {
         Ok(super::access::preview(&self.state, form).await?)
     }
 
+    /// Runs a device action on `guids` as the admin `by` (bulk: one call per mailbox).
+    pub async fn act(
+        &self,
+        by: &str,
+        guids: &[String],
+        action: crate::model::DeviceAction,
+        confirmation: &str,
+    ) -> Result<crate::model::ActionReport, ApiError> {
+        let actor = super::setup::Actor {
+            email: Some(by.to_owned()),
+            address: None,
+        };
+        Ok(super::access::act(&self.state, &actor, guids, action, confirmation).await?)
+    }
+
     /// One device's details.
     pub async fn device(&self, guid: &str) -> Result<Option<DeviceDetails>, ApiError> {
         Ok(devices::details(&self.state, guid).await?)

@@ -113,10 +113,14 @@ impl Application {
         let runs = db::sync_runs::interrupt_abandoned(db.pool(), now)
             .await
             .map_err(db_error)?;
-        if setups + runs > 0 {
+        let writes = audit::settle_unanswered_writes(db.pool())
+            .await
+            .map_err(db_error)?;
+        if setups + runs + writes > 0 {
             tracing::warn!(
                 setups,
                 runs,
+                writes,
                 "work cut off by the last stop was recorded as interrupted"
             );
         }
@@ -189,6 +193,7 @@ impl Application {
             first_admin: Arc::new(std::sync::Mutex::new(first_admin)),
             oidc,
             catalogs: Arc::default(),
+            changes: Arc::default(),
         };
         // Delegated mode: act as the admin who set the connector up, with the stored token.
         if let Err(e) = setup::consent::restore(&state).await {

@@ -51,6 +51,8 @@ pub struct AppState {
     pub(crate) oidc: Option<Arc<super::auth::oidc::Provider>>,
     /// The device list in memory (`devices::catalog`).
     pub(crate) catalogs: Arc<super::devices::catalog::Catalogs>,
+    /// The Exchange changes under way (`access::progress`).
+    pub(crate) changes: Arc<super::access::progress::ChangeBoard>,
 }
 
 impl AppState {

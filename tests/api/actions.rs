@@ -7,7 +7,9 @@ use exchange_connector::model::{ActionReport, DeviceAction, DeviceDetails, Role}
 use exchange_connector::sim::{FaultKind, FaultRule};
 use sqlx::{Row, SqlitePool};
 
-use crate::helpers::{call_fn, settings_for, start_sim, TestApp};
+use std::time::Duration;
+
+use crate::helpers::{call_fn, settings_for, start_sim, Events, TestApp};
 use crate::tenant::read_tenant;
 
 /// A present device of `db` matching `condition` (SQL on `devices`): its GUID.
@@ -425,4 +427,86 @@ async fn a_denied_optional_cmdlet_disables_its_actions_and_the_checklist_says_op
         .iter()
         .filter(|c| !c.optional)
         .all(|c| c.allowed == Some(true)));
+}
+
+#[tokio::test]
+async fn a_bulk_action_shows_its_calls_on_the_live_stream_as_exchange_answers_them() {
+    let app = TestApp::with_sim(120, 200).await;
+    let sim = app.sim.as_ref().expect("sim");
+    app.set_up().await.expect("set-up");
+    let db = app.db().await;
+    let rows = sqlx::query(
+        "SELECT guid, substr(identity, 1, instr(identity, '\\') - 1) AS mailbox FROM devices \
+          WHERE removed_at IS NULL ORDER BY guid LIMIT 30",
+    )
+    .fetch_all(&db)
+    .await
+    .expect("devices");
+    let guids: Vec<String> = rows.iter().map(|r| r.get("guid")).collect();
+    let mut mailboxes: Vec<String> = rows.iter().map(|r| r.get("mailbox")).collect();
+    mailboxes.sort();
+    mailboxes.dedup();
+    // Exchange answers each call in 150 ms: the calls come in over about a second.
+    sim.state()
+        .faults()
+        .push(FaultRule::always(FaultKind::Slow { delay_ms: 150 }).for_cmdlet("Set-CASMailbox"));
+    // Another admin watches the live stream while the action runs.
+    let watcher = app.signed_in(Role::Reader).await;
+    let mut events = Events::open_with(&app, &watcher).await;
+    let running = {
+        let (base, client, guids) = (app.base_url.clone(), app.http().clone(), guids.join(" "));
+        tokio::spawn(async move {
+            call_fn(
+                &client,
+                &base,
+                "devices/act",
+                &[
+                    ("devices", &guids),
+                    ("action", "block"),
+                    ("confirmation", ""),
+                ],
+            )
+            .await
+        })
+    };
+    let total = mailboxes.len() as u32;
+    // The answered calls as the stream tells them, up to the read-back.
+    let mut answered = Vec::new();
+    let change = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let status = events.next().await.expect("the stream goes on");
+            if let Some(c) = status.changes.first() {
+                answered.push(c.calls_done + c.calls_failed);
+                if c.reading_back {
+                    return c.clone();
+                }
+            }
+        }
+    })
+    .await
+    .expect("the read-back is announced");
+    assert!(
+        answered.windows(2).all(|w| w[0] <= w[1]),
+        "never backwards: {answered:?}"
+    );
+    assert!(
+        answered.iter().any(|n| *n > 0 && *n < total),
+        "calls shown as they are answered: {answered:?} of {total}"
+    );
+    assert_eq!(change.what, "Block · 30 devices");
+    assert_eq!(change.calls_total, total);
+    assert_eq!(change.calls_done + change.calls_failed, total);
+    assert!(
+        change
+            .by
+            .as_deref()
+            .is_some_and(|b| b.starts_with("admin-")),
+        "{change:?}"
+    );
+    let (status, body) = running.await.expect("the action");
+    assert_eq!(status, 200, "{body}");
+    // Once it ended, the stream says so.
+    events
+        .until(Duration::from_secs(20), |s| s.changes.is_empty())
+        .await;
 }

@@ -5,11 +5,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 use exchange_connector::error::ApiError;
-use exchange_connector::model::{AccessPreview, ActionReport, ExchangeAccess, Role};
+use exchange_connector::model::{
+    AccessChangeForm, AccessPreview, ActionReport, ChangeScope, DevicePage, ExchangeAccess, Role,
+};
 use exchange_connector::sim::{FaultKind, FaultRule};
 use sqlx::{Row, SqlitePool};
 
-use crate::helpers::{call_with as call, TestApp};
+use crate::helpers::{call_fn, call_with as call, settings_for, TestApp};
 
 async fn preview(app: &TestApp, fields: &[(&str, &str)]) -> Result<AccessPreview, ApiError> {
     call(app, app.http(), "exchange-access/preview", fields).await
@@ -49,6 +51,36 @@ fn settings(level: &str, days: &str) -> Vec<(&'static str, String)> {
         ("ota_notification_mail_insert", String::new()),
         ("grandfather_days", days.into()),
     ]
+}
+
+fn encoded(pairs: &[(&str, String)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+/// The device list a preview links to (200 a page; these tenants are smaller): its GUIDs, in
+/// order, and what it says about the change.
+async fn change_devices(
+    app: &TestApp,
+    form: &AccessChangeForm,
+) -> (Vec<String>, Option<ChangeScope>) {
+    let mut pairs = form.params();
+    pairs.push(("limit", "200".into()));
+    let (status, body) = call_fn(
+        app.http(),
+        &app.base_url,
+        "devices/page",
+        &[("query", &encoded(&pairs))],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let page: DevicePage = serde_json::from_str(&body).expect("a device page");
+    assert!(page.next_cursor.is_none(), "one page");
+    assert_eq!(page.total as usize, page.rows.len());
+    let mut guids: Vec<String> = page.rows.into_iter().map(|r| r.guid).collect();
+    guids.sort_unstable();
+    (guids, page.change)
 }
 
 fn borrow<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
@@ -116,6 +148,29 @@ async fn a_stricter_default_is_previewed_counted_grandfathered_and_exchange_agre
         0,
         "a preview sends nothing"
     );
+
+    // The preview's device list holds exactly the devices it counts, the CSV too.
+    let mut want: Vec<&str> = moving.iter().map(|d| d.0.as_str()).collect();
+    want.sort_unstable();
+    let (listed, scope) = change_devices(&app, &p.form).await;
+    assert_eq!(listed, want);
+    let scope = scope.expect("the list says which change");
+    assert_eq!(scope.summary, p.summary);
+    assert_eq!(scope.problem, None);
+    let csv = app
+        .http()
+        .get(format!(
+            "{}/conditional-access/devices.csv?{}",
+            app.base_url,
+            encoded(&p.form.params())
+        ))
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(csv.status(), 200);
+    let text = csv.text().await.expect("csv body");
+    assert_eq!(text.lines().count(), want.len() + 1, "{text}");
+    assert!(want.iter().all(|g| text.contains(g)));
 
     let report = apply(&app, &borrow(&form)).await.expect("apply");
     clean(&report);
@@ -279,7 +334,14 @@ async fn a_rule_is_created_from_a_seen_value_changed_and_deleted_each_previewed_
     let delete = [("change", "deleteRule"), ("rule", rule.identity.as_str())];
     let p = preview(&app, &delete).await.expect("preview");
     assert_eq!(p.changing as usize, moving, "back to the default (Allow)");
+    assert_eq!(change_devices(&app, &p.form).await.0.len(), moving);
     clean(&apply(&app, &delete).await.expect("apply"));
+    // A preview's device list kept from before: the rule is gone, so it lists nothing and
+    // says why.
+    let (listed, scope) = change_devices(&app, &p.form).await;
+    assert!(listed.is_empty(), "{listed:?}");
+    let problem = scope.and_then(|s| s.problem).expect("says why");
+    assert!(problem.contains("no such rule"), "{problem}");
     let page: ExchangeAccess = call(&app, app.http(), "exchange-access", &[])
         .await
         .expect("page");
@@ -584,4 +646,246 @@ async fn a_change_whose_browser_goes_away_is_still_made_audited_and_read_back() 
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+/// Whether an apply ended with Exchange making every call.
+fn made(answer: &Result<ActionReport, ApiError>) -> bool {
+    answer
+        .as_ref()
+        .is_ok_and(|r| r.calls_failed == 0 && r.calls_done > 0)
+}
+
+/// The device access rules as Exchange lists them and as the connector stored them:
+/// (name, level), by name.
+async fn rules_both_sides(
+    app: &TestApp,
+    db: &SqlitePool,
+) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    let answer =
+        crate::helpers::invoke(app, "Get-ActiveSyncDeviceAccessRule", serde_json::json!({})).await;
+    let mut exchange: Vec<(String, String)> = answer["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .iter()
+        .map(|r| {
+            (
+                r["Name"].as_str().unwrap_or_default().to_owned(),
+                r["AccessLevel"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    exchange.sort();
+    let stored: Vec<(String, String)> =
+        sqlx::query_as("SELECT COALESCE(name, ''), COALESCE(access_level, '') FROM device_access_rules ORDER BY name")
+            .fetch_all(db)
+            .await
+            .expect("stored rules");
+    (exchange, stored)
+}
+
+#[tokio::test]
+async fn two_admins_changing_one_rule_at_once_both_end_with_exchanges_last_answer() {
+    let app = TestApp::with_sim(80, 100).await;
+    app.set_up().await.expect("set-up");
+    let db = app.db().await;
+    let (a, b) = (
+        app.signed_in(Role::Admin).await,
+        app.signed_in(Role::Admin).await,
+    );
+    let page: ExchangeAccess = call(&app, &a, "exchange-access", &[]).await.expect("page");
+    let seen = page
+        .suggestions
+        .iter()
+        .find(|s| {
+            s.characteristic == "DeviceModel"
+                && !page
+                    .rules
+                    .iter()
+                    .any(|r| r.query_string.eq_ignore_ascii_case(&s.value))
+        })
+        .expect("a model no rule covers")
+        .clone();
+    let name = format!("{} (DeviceModel)", seen.value);
+    let new = |level: &'static str| {
+        [
+            ("change", "newRule"),
+            ("characteristic", "DeviceModel"),
+            ("query_string", seen.value.as_str()),
+            ("access_level", level),
+        ]
+    };
+
+    // Both create the same rule at once: one is made, the other refused (by the connector's
+    // check or by Exchange), and one rule exists on both sides.
+    let (new_a, new_b) = (new("Block"), new("Quarantine"));
+    let (ra, rb) = tokio::join!(
+        call::<ActionReport>(&app, &a, "exchange-access/apply", &new_a),
+        call::<ActionReport>(&app, &b, "exchange-access/apply", &new_b),
+    );
+    assert!(made(&ra) != made(&rb), "exactly one is made: {ra:?} {rb:?}");
+    let (exchange, stored) = rules_both_sides(&app, &db).await;
+    assert_eq!(
+        exchange.iter().filter(|r| r.0 == name).count(),
+        1,
+        "{exchange:?}"
+    );
+    assert_eq!(stored, exchange, "the connector stores what Exchange has");
+
+    // Both change its level at once, to two different levels.
+    let rule: ExchangeAccess = call(&app, &b, "exchange-access", &[]).await.expect("page");
+    let rule = rule
+        .rules
+        .into_iter()
+        .find(|r| r.name == name)
+        .expect("the rule");
+    let (one, two) = match rule.access_level.as_str() {
+        "Allow" => ("Block", "Quarantine"),
+        "Block" => ("Allow", "Quarantine"),
+        _ => ("Allow", "Block"),
+    };
+    let level = |l: &'static str| {
+        [
+            ("change", "ruleLevel"),
+            ("rule", rule.identity.as_str()),
+            ("access_level", l),
+        ]
+    };
+    let (la, lb) = (level(one), level(two));
+    let (ra, rb) = tokio::join!(
+        call::<ActionReport>(&app, &a, "exchange-access/apply", &la),
+        call::<ActionReport>(&app, &b, "exchange-access/apply", &lb),
+    );
+    assert!(made(&ra) || made(&rb), "{ra:?} {rb:?}");
+    // Exchange's last answer is what both see at their next read, and what is stored.
+    let (exchange, stored) = rules_both_sides(&app, &db).await;
+    assert_eq!(stored, exchange, "the connector stores what Exchange has");
+    let last = exchange
+        .iter()
+        .find(|r| r.0 == name)
+        .expect("the rule in Exchange")
+        .1
+        .clone();
+    assert!([one, two].contains(&last.as_str()), "{last}");
+    for who in [&a, &b] {
+        let seen: ExchangeAccess = call(&app, who, "exchange-access", &[]).await.expect("page");
+        let shown = seen
+            .rules
+            .iter()
+            .find(|r| r.name == name)
+            .expect("the rule");
+        assert_eq!(shown.access_level, last);
+    }
+    // The devices of that model are stored in the state Exchange gives them.
+    let tenant = crate::tenant::read_tenant(app.sim.as_ref().expect("sim")).await;
+    let stored_states: Vec<(String, String)> = sqlx::query_as(
+        "SELECT guid, access_state FROM devices WHERE removed_at IS NULL AND device_model = ?1 \
+          ORDER BY guid",
+    )
+    .bind(&seen.value)
+    .fetch_all(&db)
+    .await
+    .expect("stored devices");
+    assert!(!stored_states.is_empty());
+    for (guid, state) in &stored_states {
+        assert_eq!(state, &tenant.devices[guid].access_state, "{guid}");
+    }
+    // Every call that reached Exchange is audited once, whoever made it.
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'exchangeChange' AND cmdlet = 'Set-ActiveSyncDeviceAccessRule'",
+    )
+    .fetch_one(&db)
+    .await
+    .expect("audit");
+    assert_eq!(
+        audited as u64,
+        app.sim
+            .as_ref()
+            .expect("sim")
+            .state()
+            .received("Set-ActiveSyncDeviceAccessRule")
+    );
+}
+
+#[tokio::test]
+async fn a_write_cut_off_by_a_server_stop_is_audited_at_the_next_start_as_of_unknown_outcome() {
+    let app = TestApp::with_sim(40, 40).await;
+    let sim = app.sim.as_ref().expect("sim");
+    app.set_up().await.expect("set-up");
+    let db = app.db().await;
+    let journaled = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM exchange_write_journal")
+            .fetch_one(&db)
+            .await
+            .expect("journal")
+    };
+    let audited = |detail: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query_as::<_, (String, String, Option<String>)>(
+                "SELECT cmdlet, result, detail FROM audit_log \
+                  WHERE cmdlet = 'Set-ActiveSyncOrganizationSettings' AND detail LIKE ?1 ORDER BY id",
+            )
+            .bind(format!("{detail}%"))
+            .fetch_all(&db)
+            .await
+            .expect("audit")
+        }
+    };
+    // A change that goes through leaves nothing in the journal.
+    clean(
+        &apply(&app, &borrow(&settings("Quarantine", "")))
+            .await
+            .expect("apply"),
+    );
+    assert_eq!(journaled().await, 0);
+
+    // Exchange takes its time; the write is journaled before it is sent …
+    sim.state().faults().push(
+        FaultRule::always(FaultKind::Slow { delay_ms: 4000 })
+            .for_cmdlet("Set-ActiveSyncOrganizationSettings"),
+    );
+    let form = settings("Allow", "");
+    let in_flight = {
+        let client = app.http().clone();
+        let url = format!("{}/api/exchange-access/apply", app.base_url);
+        let form = form.clone();
+        tokio::spawn(async move {
+            let _ = client
+                .post(url)
+                .header("accept", "application/json")
+                .form(&form)
+                .send()
+                .await;
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while journaled().await == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "journaled before it is sent"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        audited("").await.len() == 1,
+        "not yet audited: only the first change is"
+    );
+
+    // … and the server "stops" here: a new start on the same database audits the write whose
+    // answer never came, as a failure of unknown outcome, and closes the journal.
+    let again = TestApp::reopen(&app, settings_for(sim)).await;
+    assert_eq!(journaled().await, 0);
+    let unknown = audited("The server stopped while this call was with Exchange").await;
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert_eq!(unknown[0].1, "failure");
+    assert!(
+        unknown[0]
+            .2
+            .as_deref()
+            .unwrap_or_default()
+            .contains("sent at"),
+        "{unknown:?}"
+    );
+    drop(again);
+    in_flight.abort();
 }

@@ -1,8 +1,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use exchange_connector::error::ApiError;
-use exchange_connector::model::{ConnectorOverview, Role};
+use exchange_connector::model::{ConnectorOverview, LiveStatus, Role};
 use exchange_connector::server::config::{
     ClientSettings, Config, ExchangeSettings, ExchangeTarget, SyncSettings,
 };
@@ -352,4 +353,81 @@ pub async fn invoke(app: &TestApp, cmdlet: &str, params: serde_json::Value) -> s
         .json()
         .await
         .expect("json")
+}
+
+/// The live status stream, read by tests.
+pub const EVENTS_PATH: &str = "/api/connector/events";
+
+/// An event stream being read: whole messages out of the chunks.
+pub struct Events {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Events {
+    pub async fn open(app: &TestApp) -> Self {
+        Self::open_with(app, app.http()).await
+    }
+
+    pub async fn open_with(app: &TestApp, client: &reqwest::Client) -> Self {
+        let response = client
+            .get(format!("{}{EVENTS_PATH}", app.base_url))
+            .send()
+            .await
+            .expect("the stream answers");
+        assert_eq!(response.status(), 200);
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            content_type.starts_with("text/event-stream"),
+            "{content_type}"
+        );
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next `LiveStatus` message (keep-alive comments skipped); `None` when the stream ended.
+    pub async fn next(&mut self) -> Option<LiveStatus> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let message: String = self.buffer.drain(..end + 2).collect();
+                let data: String = message
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data:"))
+                    .map(str::trim_start)
+                    .collect();
+                if data.is_empty() {
+                    continue;
+                }
+                return Some(serde_json::from_str(&data).expect("a LiveStatus message"));
+            }
+            let chunk = self.response.chunk().await.expect("stream readable")?;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// The first message within `within` for which `wanted` holds.
+    pub async fn until(
+        &mut self,
+        within: Duration,
+        wanted: impl Fn(&LiveStatus) -> bool,
+    ) -> LiveStatus {
+        tokio::time::timeout(within, async {
+            loop {
+                match self.next().await {
+                    Some(status) if wanted(&status) => return status,
+                    Some(_) => {}
+                    None => panic!("the stream ended before the awaited message"),
+                }
+            }
+        })
+        .await
+        .expect("the awaited message arrives in time")
+    }
 }

@@ -4,90 +4,12 @@
 use std::time::Duration;
 
 use exchange_connector::model::Role;
-use exchange_connector::model::{
-    HistoryFilter, HistoryPage, LiveStatus, SyncKind, SyncStatus, SyncTrigger,
-};
+use exchange_connector::model::{HistoryFilter, HistoryPage, SyncKind, SyncStatus, SyncTrigger};
 use exchange_connector::sim::{FaultKind, FaultRule};
 
-use crate::helpers::TestApp;
+use crate::helpers::{Events, TestApp, EVENTS_PATH};
 
 const CSV_PATH: &str = "/conditional-access/exchange-connector/sync-history.csv";
-const EVENTS_PATH: &str = "/api/connector/events";
-
-/// An event stream being read: whole messages out of the chunks.
-struct Events {
-    response: reqwest::Response,
-    buffer: String,
-}
-
-impl Events {
-    async fn open(app: &TestApp) -> Self {
-        Self::open_with(app, app.http()).await
-    }
-
-    async fn open_with(app: &TestApp, client: &reqwest::Client) -> Self {
-        let response = client
-            .get(format!("{}{EVENTS_PATH}", app.base_url))
-            .send()
-            .await
-            .expect("the stream answers");
-        assert_eq!(response.status(), 200);
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        assert!(
-            content_type.starts_with("text/event-stream"),
-            "{content_type}"
-        );
-        Self {
-            response,
-            buffer: String::new(),
-        }
-    }
-
-    /// The next `LiveStatus` message (keep-alive comments skipped); `None` when the stream ended.
-    async fn next(&mut self) -> Option<LiveStatus> {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let message: String = self.buffer.drain(..end + 2).collect();
-                let data: String = message
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("data:"))
-                    .map(str::trim_start)
-                    .collect();
-                if data.is_empty() {
-                    continue;
-                }
-                return Some(serde_json::from_str(&data).expect("a LiveStatus message"));
-            }
-            let chunk = self.response.chunk().await.expect("stream readable")?;
-            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-
-    /// The first message within `within` for which `wanted` holds.
-    async fn until(
-        &mut self,
-        within: Duration,
-        wanted: impl Fn(&LiveStatus) -> bool,
-    ) -> LiveStatus {
-        tokio::time::timeout(within, async {
-            loop {
-                match self.next().await {
-                    Some(status) if wanted(&status) => return status,
-                    Some(_) => {}
-                    None => panic!("the stream ended before the awaited message"),
-                }
-            }
-        })
-        .await
-        .expect("the awaited message arrives in time")
-    }
-}
-
 async fn get_csv(app: &TestApp, query: &str) -> (reqwest::header::HeaderMap, String) {
     let response = app
         .http()

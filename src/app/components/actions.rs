@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::{RunDeviceAction, ACTION_ERROR_PARAM, ACTION_NOTICE_PARAM};
 use crate::app::components::alert::Alert;
 use crate::app::layout::HISTORY_PATH;
+use crate::app::live::PageLive;
 use crate::error::ApiError;
 use crate::model::{ActionOption, ActionReport, DeviceAction};
 
@@ -151,6 +152,7 @@ pub fn ChangeOutcome(
                 <p class="mt-3 text-sm text-slate-700" data-testid="action-pending">
                     "Working: Exchange is making the change, then the connector reads it back…"
                 </p>
+                <ChangesUnderWay/>
             })}
             {move || match value.get() {
                 Some(Ok(report)) => view! { <Report report/> }.into_any(),
@@ -166,6 +168,42 @@ pub fn ChangeOutcome(
                 },
             }}
         </div>
+    }
+}
+
+/// The Exchange changes under way on the server (the page's live status): each with its calls
+/// answered so far, then its read-back.
+#[component]
+fn ChangesUnderWay() -> impl IntoView {
+    let live = use_context::<PageLive>();
+    let changes = move || {
+        live.and_then(|PageLive(l)| l.with(|l| l.as_ref().map(|l| l.changes.clone())))
+            .unwrap_or_default()
+    };
+    move || {
+        changes()
+            .into_iter()
+            .map(|c| {
+                let answered = c.calls_done + c.calls_failed;
+                let state = if c.reading_back {
+                    "every call answered; reading the change back from Exchange".to_owned()
+                } else {
+                    format!("{answered} of {} Exchange calls answered", c.calls_total)
+                };
+                let failed = (c.calls_failed > 0).then(|| format!(", {} refused", c.calls_failed));
+                let by = c.by.map(|b| format!(" (by {b})")).unwrap_or_default();
+                view! {
+                    <div class="mt-2 text-sm" data-testid="change-progress" data-done=c.calls_done.to_string()
+                        data-failed=c.calls_failed.to_string() data-total=c.calls_total.to_string()>
+                        <p>
+                            <span class="font-medium">{c.what}</span>{by}": "{state}{failed}
+                        </p>
+                        <progress class="mt-1 h-2 w-64 max-w-full" max=c.calls_total.to_string() value=answered.to_string()
+                            aria-label="Exchange calls answered"></progress>
+                    </div>
+                }
+            })
+            .collect_view()
     }
 }
 

@@ -15,16 +15,17 @@ use crate::app::components::alert::Alert;
 use crate::app::components::devices::{StateBadge, StateChart};
 use crate::app::components::time::LocalTime;
 use crate::app::devices::{
-    aria_sort, client_label, csv_href, list_href, query_string, reason_label, sort_href,
-    state_href, COLUMNS,
+    aria_sort, client_label, csv_href, list_href, preview_href, query_string, reason_label,
+    sort_href, state_href, COLUMNS,
 };
 use crate::app::format::group_thousands;
 use crate::app::layout::{Frame, PageHeading, CONNECTOR_PATH};
 use crate::app::live::use_ledger_version;
 use crate::app::paths::{self, DEVICES};
 use crate::model::{
-    version_key, DeviceAction, DevicePage, DeviceQuery, DeviceRow, DeviceSummary, OsFamily,
-    Removed, Staleness, StateBucket, DEVICE_PAGE_SIZES, EAS_MINIMUM_KEY, MAX_BULK_DEVICES,
+    version_key, AccessChangeForm, ChangeScope, DeviceAction, DevicePage, DeviceQuery, DeviceRow,
+    DeviceSummary, OsFamily, Removed, Staleness, StateBucket, DEVICE_PAGE_SIZES, EAS_MINIMUM_KEY,
+    MAX_BULK_DEVICES,
 };
 
 #[component]
@@ -49,6 +50,16 @@ pub fn DevicesPage() -> impl IntoView {
         query.track();
         bulk.chosen.set(Default::default());
     });
+    // The bar that starts a bulk action is far down the list: its progress and Exchange's
+    // answer show above the list, so the page goes there when the action starts.
+    let outcome = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if bulk.act.pending().get() {
+            if let Some(el) = outcome.get_untracked() {
+                el.scroll_into_view();
+            }
+        }
+    });
     let page = Resource::new(
         move || (query.get(), ledger.get(), bulk.act.version().get()),
         |(q, _, _)| get_devices(query_string(&q)),
@@ -64,11 +75,13 @@ pub fn DevicesPage() -> impl IntoView {
                 description="Every Exchange ActiveSync partnership the connector found, with its access state and why. Pick a state in the chart, search, filter and sort; the address keeps the view."
             />
             // Exchange's answer to the last bulk action, outside the list that refreshes.
-            <ChangeOutcome
-                pending=Signal::derive(move || bulk.act.pending().get())
-                value=Signal::derive(move || bulk.act.value().get())
-                notice=Signal::derive(|| None)
-            />
+            <div node_ref=outcome class="scroll-mt-4">
+                <ChangeOutcome
+                    pending=Signal::derive(move || bulk.act.pending().get())
+                    value=Signal::derive(move || bulk.act.value().get())
+                    notice=Signal::derive(|| None)
+                />
+            </div>
             <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the devices…"</p> }>
                 {move || Suspend::new(async move {
                     let q = query.get_untracked();
@@ -104,10 +117,40 @@ fn Devices(
         .map(|(b, n)| (*b, *n, state_href(&query, Some(*b))))
         .collect::<Vec<_>>();
     let all_href = state_href(&query, None);
+    let scope = page.change.clone().map(|c| {
+        let back = query.filter.change.as_ref().map(preview_href);
+        view! { <ChangeScopeNote scope=c back/> }
+    });
     view! {
+        {scope}
         <StateChart counts total=summary.total active=query.filter.state all_href/>
         <Filters summary=summary.clone() query=query.clone()/>
         <Results page query bulk/>
+    }
+}
+
+/// The list is limited to the devices a previewed change would move: which change, and the
+/// way back to its preview.
+#[component]
+fn ChangeScopeNote(scope: ChangeScope, back: Option<String>) -> impl IntoView {
+    view! {
+        <section aria-labelledby="change-scope-heading" class="mb-4 rounded-lg border-2 border-sky-300 bg-sky-50 px-5 py-3 text-sm" data-testid="change-scope">
+            <h2 id="change-scope-heading" class="font-semibold">"Only the devices a previewed change would move"</h2>
+            {match scope.problem {
+                Some(why) => view! {
+                    <p class="mt-1 text-red-800" data-testid="change-scope-problem">{format!("This change cannot be previewed now: {why}")}</p>
+                }.into_any(),
+                None => view! {
+                    <ul class="mt-1 list-disc pl-5">
+                        {scope.summary.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
+            <p class="mt-2 flex flex-wrap gap-4">
+                {back.map(|href| view! { <a href=href class="text-sky-800 underline hover:text-sky-900">"Back to the preview"</a> })}
+                <a href=DEVICES class="text-sky-800 underline hover:text-sky-900">"All devices"</a>
+            </p>
+        </section>
     }
 }
 
@@ -197,6 +240,9 @@ fn Filters(summary: DeviceSummary, query: DeviceQuery) -> impl IntoView {
                 // Kept from the view: filters the form has no field for, and the sort.
                 {f.agent.clone().map(|a| view! { <input type="hidden" name="agent" value=a/> })}
                 {f.version.clone().map(|v| view! { <input type="hidden" name="version" value=v/> })}
+                {f.change.iter().flat_map(AccessChangeForm::params).map(|(k, v)| view! {
+                    <input type="hidden" name=k value=v/>
+                }).collect_view()}
                 {(query.sort != Default::default() || query.dir != query.sort.natural_dir()).then(|| view! {
                     <input type="hidden" name="sort" value=query.sort.as_str()/>
                     <input type="hidden" name="dir" value=query.dir.as_str()/>
@@ -227,6 +273,7 @@ fn Results(page: DevicePage, query: DeviceQuery, bulk: Bulk) -> impl IntoView {
         prev_cursor,
         synced,
         can_act,
+        change: _,
     } = page;
     let next = next_cursor.map(|c| {
         list_href(&DeviceQuery {

@@ -18,6 +18,7 @@ use crate::app::components::actions::ChangeOutcome;
 use crate::app::components::alert::Alert;
 use crate::app::components::devices::StateBadge;
 use crate::app::components::time::LocalTime;
+use crate::app::devices::change_devices_href;
 use crate::app::layout::Frame;
 use crate::app::live::use_ledger_version;
 use crate::app::paths::{self, EXCHANGE_ACCESS};
@@ -261,6 +262,14 @@ fn PreviewPanel(p: AccessPreview, apply: ServerAction<ApplyAccessChange>) -> imp
                     })}
                 }.into_any()
             }}
+            {(total_listed > 0).then(|| view! {
+                <p class="mt-3 text-sm">
+                    <a href=change_devices_href(&p.form) class="font-semibold text-sky-800 underline hover:text-sky-900" data-testid="preview-devices-link">
+                        {format!("Open the {total_listed} device{} in the device list", if total_listed == 1 { "" } else { "s" })}
+                    </a>
+                    " (filter, sort, export them as CSV)"
+                </p>
+            })}
             <div class="mt-4 flex flex-wrap items-center gap-3">
                 {(!p.no_change).then(|| view! {
                     <ActionForm action=apply>

@@ -658,6 +658,28 @@ pub(crate) async fn preview(
     Ok(planned.preview)
 }
 
+/// The devices of `catalog` (their GUIDs' ids) that `form` would move or grandfather, as its
+/// preview counts them, and the change in words: the device list of a preview.
+pub(crate) async fn affected(
+    state: &AppState,
+    form: &AccessChangeForm,
+    catalog: &Catalog,
+) -> Result<(Vec<String>, HashSet<u32>), AppError> {
+    let stored = stored(state).await?;
+    if let Some(why) = unavailable(stored.as_ref()) {
+        return Err(AppError::Conflict(why));
+    }
+    let stored = stored.expect("checked by unavailable");
+    let change = check(form, &stored)?;
+    let planned = plan(&change, &stored, Some(catalog));
+    let only = planned
+        .expected
+        .keys()
+        .filter_map(|g| catalog.id_of(g))
+        .collect();
+    Ok((planned.preview.summary, only))
+}
+
 /// Makes the change `form` describes in Exchange for `actor`: grandfathering first (one
 /// Set-CASMailbox per mailbox adding to its allowed list; the default is not changed when one
 /// fails), then the change, each call audited; then reads the settings, rules and moved devices
@@ -688,6 +710,9 @@ pub(crate) async fn apply(
         ..ActionReport::default()
     };
     let what = planned.preview.summary.join("; ");
+    let progress = state
+        .changes
+        .start(&state.hub, cut(&what, 120), actor.email.clone(), 1);
 
     if !planned.grandfather.is_empty() {
         if connectors::denied_optional(pool, &cid)
@@ -725,12 +750,14 @@ pub(crate) async fn apply(
                 })
             })
             .collect();
+        progress.update(|p| p.calls_total += writes.len() as u32);
         let (_, forbidden) = send(
             state,
             actor,
             AuditAction::ExchangeChange,
             writes,
             &mut report,
+            &progress,
             |w| {
                 format!(
                     "Grandfathered before: {what}. Added to the allowed list: {}",
@@ -755,6 +782,7 @@ pub(crate) async fn apply(
                 planned.grandfather.iter().cloned().collect(),
                 true,
                 &mut report,
+                &progress,
             )
             .await;
             return Ok(report);
@@ -826,6 +854,7 @@ pub(crate) async fn apply(
         AuditAction::ExchangeChange,
         writes,
         &mut report,
+        &progress,
         |_| format!("{what} (preview: {previewed} devices would change)"),
     )
     .await;
@@ -847,6 +876,7 @@ pub(crate) async fn apply(
         planned.expected.keys().cloned().collect(),
         true,
         &mut report,
+        &progress,
     )
     .await;
     report.differences = compare(state, &change, &planned).await?;

@@ -223,12 +223,22 @@ pub(crate) async fn act(
         devices: targets.len() as u32,
         ..ActionReport::default()
     };
+    let progress = state.changes.start(
+        &state.hub,
+        match targets.as_slice() {
+            [one] => format!("{} · {}", action.label(), one.name),
+            many => format!("{} · {} devices", action.label(), many.len()),
+        },
+        actor.email.clone(),
+        writes.len(),
+    );
     let (written, forbidden) = send(
         state,
         actor,
         AuditAction::DeviceAction,
         writes,
         &mut report,
+        &progress,
         |w| {
             format!(
                 "{} {}",
@@ -250,6 +260,7 @@ pub(crate) async fn act(
             guids.iter().cloned().collect(),
             false,
             &mut report,
+            &progress,
         )
         .await;
         let after = devices::targets(pool, &connector.id, &guids).await?;

@@ -8,6 +8,7 @@ mod control;
 mod devices;
 mod policies;
 mod preview;
+pub(crate) mod progress;
 
 use std::time::Duration;
 
@@ -18,12 +19,12 @@ use crate::model::{ActionReport, AuditAction, AuditResult};
 use super::audit::{self, Event};
 use super::error::AppError;
 use super::exchange::cmdlets::Invocation;
-use super::exchange::ExchangeError;
 use super::setup::Actor;
 use super::state::AppState;
 use super::sync;
+use progress::Tracker;
 
-pub(crate) use control::{overview, preview};
+pub(crate) use control::{affected, overview, preview};
 pub(crate) use devices::device_options;
 
 /// Carries out a device action (see [`devices::act`]) to its end even when the request that
@@ -102,46 +103,69 @@ struct Write {
 
 /// Sends `writes` (up to [`CONCURRENCY`] at once: each is a different object), records each
 /// in the audit log as `action` with the words `detail` gives it, and counts them in `report`.
-/// Nothing is sent twice: a call that failed is reported, not repeated. Returns the targets
-/// written and how many calls Exchange refused with 403.
+/// Each write is journaled before it is sent and audited as soon as Exchange answers (the
+/// answer and the journal's closing in one transaction), so a server stopped mid-change leaves
+/// every write it sent in the audit log (see [`audit::settle_unanswered_writes`]); a write that
+/// cannot be journaled is not sent. Nothing is sent twice: a call that failed is reported, not
+/// repeated. Returns the targets written and how many calls Exchange refused with 403.
 async fn send(
     state: &AppState,
     actor: &Actor,
     action: AuditAction,
     writes: Vec<Write>,
     report: &mut ActionReport,
+    progress: &Tracker,
     detail: impl Fn(&Write) -> String,
 ) -> (Vec<String>, u32) {
     let pool = state.db.pool();
     let exchange = state.exchange.get();
-    let results: Vec<(Write, Result<Option<String>, ExchangeError>)> =
-        futures_util::stream::iter(writes)
-            .map(|w| {
-                let exchange = exchange.clone();
-                async move {
-                    let result = exchange.write(w.call.clone()).await;
-                    (w, result)
-                }
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-    let mut written = Vec::new();
-    let mut forbidden = 0;
-    for (w, result) in results {
+    let event_of = |w: &Write| {
         let parameters = serde_json::Value::Object(w.call.parameters.clone());
-        let detail = detail(&w);
-        let event = Event::new(action, actor.email.as_deref(), AuditResult::Success)
+        Event::new(action, actor.email.as_deref(), AuditResult::Success)
             .address(actor.address.as_deref())
             .target(w.target.clone())
-            .exchange_write(w.call.cmdlet, parameters);
-        match result {
-            Ok(request_id) => {
+            .exchange_write(w.call.cmdlet, parameters)
+    };
+    let mut answers = futures_util::stream::iter(writes)
+        .map(|w| {
+            let exchange = exchange.clone();
+            let event = event_of(&w);
+            async move {
+                let Some(journal) = audit::journal_write(pool, &event).await else {
+                    return (w, event, None);
+                };
+                let result = exchange.write(w.call.clone()).await;
+                (w, event, Some((journal, result)))
+            }
+        })
+        .buffer_unordered(CONCURRENCY);
+    let mut written = Vec::new();
+    let mut forbidden = 0;
+    while let Some((w, event, sent)) = answers.next().await {
+        let detail = detail(&w);
+        let ok = matches!(sent, Some((_, Ok(_))));
+        progress.update(|p| {
+            if ok {
+                p.calls_done += 1;
+            } else {
+                p.calls_failed += 1;
+            }
+        });
+        match sent {
+            None => {
+                report.calls_failed += 1;
+                report.failures.push(format!(
+                    "{}: not sent, because the audit log cannot be written",
+                    w.target
+                ));
+            }
+            Some((journal, Ok(request_id))) => {
                 report.calls_done += 1;
                 written.push(w.target.clone());
-                audit::record(pool, event.request_id(request_id.as_deref()).detail(detail)).await;
+                let event = event.request_id(request_id.as_deref()).detail(detail);
+                audit::record_answer(pool, journal, event).await;
             }
-            Err(e) => {
+            Some((journal, Err(e))) => {
                 report.calls_failed += 1;
                 forbidden += u32::from(e.status() == Some(403));
                 report.failures.push(format!("{}: {e}", w.target));
@@ -149,7 +173,7 @@ async fn send(
                     .request_id(e.request_id())
                     .detail(format!("{detail}: {e}"));
                 event.result = AuditResult::Failure;
-                audit::record(pool, event).await;
+                audit::record_answer(pool, journal, event).await;
             }
         }
     }
@@ -164,7 +188,9 @@ async fn read_back(
     touched: std::collections::HashSet<String>,
     config: bool,
     report: &mut ActionReport,
+    progress: &Tracker,
 ) {
+    progress.update(|p| p.reading_back = true);
     let deadline = tokio::time::Instant::now() + READ_BACK_WAIT;
     let mut changes = state.hub.subscribe();
     loop {

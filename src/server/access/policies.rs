@@ -382,6 +382,9 @@ pub(crate) async fn apply(
     };
     let mut report = ActionReport::default();
     let detail = what.clone();
+    let progress = state
+        .changes
+        .start(&state.hub, what.clone(), actor.email.clone(), 1);
     send(
         state,
         actor,
@@ -392,6 +395,7 @@ pub(crate) async fn apply(
             devices: Vec::new(),
         }],
         &mut report,
+        &progress,
         |_| detail.clone(),
     )
     .await;
@@ -399,7 +403,7 @@ pub(crate) async fn apply(
         return Ok(report);
     }
     report.notes.push(format!("{what}."));
-    read_back(state, actor, HashSet::new(), true, &mut report).await;
+    read_back(state, actor, HashSet::new(), true, &mut report, &progress).await;
     let now = exchange_config::policies(pool, &connector.id).await?;
     report.differences = compare(&change, &now);
     Ok(report)

@@ -24,6 +24,73 @@ pub(crate) struct NewEntry {
 
 /// Appends `e`.
 pub(crate) async fn append(pool: &SqlitePool, e: &NewEntry) -> Result<(), sqlx::Error> {
+    insert(e).execute(pool).await?;
+    Ok(())
+}
+
+/// Notes an Exchange write about to be sent (`e` as it will be audited): its journal id.
+pub(crate) async fn journal_write(pool: &SqlitePool, e: &NewEntry) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO exchange_write_journal (at, actor, source_address, action, target, cmdlet, \
+             parameters) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+    )
+    .bind(e.at)
+    .bind(&e.actor)
+    .bind(&e.source_address)
+    .bind(e.action)
+    .bind(&e.target)
+    .bind(&e.cmdlet)
+    .bind(&e.parameters)
+    .fetch_one(pool)
+    .await
+}
+
+/// Appends `e`, the answer to the journaled write `journal`, and closes that write: both or
+/// neither.
+pub(crate) async fn append_answer(
+    pool: &SqlitePool,
+    journal: i64,
+    e: &NewEntry,
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    insert(e).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM exchange_write_journal WHERE id = ?1")
+        .bind(journal)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
+/// Audits every journaled write left open (the server stopped before its answer was recorded)
+/// as `result` with `detail`, and closes them. Returns how many there were.
+pub(crate) async fn settle_journal(
+    pool: &SqlitePool,
+    result: &'static str,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let moved = sqlx::query(
+        "INSERT INTO audit_log (at, actor, source_address, action, target, cmdlet, parameters, \
+             result, detail) \
+         SELECT ?1, actor, source_address, action, target, cmdlet, parameters, ?2, \
+                ?3 || ' (sent at ' || at || ')' \
+           FROM exchange_write_journal ORDER BY id",
+    )
+    .bind(now)
+    .bind(result)
+    .bind(detail)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query("DELETE FROM exchange_write_journal")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(moved)
+}
+
+fn insert(e: &NewEntry) -> sqlx::query::Query<'_, Sqlite, sqlx::sqlite::SqliteArguments<'_>> {
     sqlx::query(
         "INSERT INTO audit_log (at, actor, source_address, action, target, cmdlet, parameters, \
              result, detail, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -38,9 +105,6 @@ pub(crate) async fn append(pool: &SqlitePool, e: &NewEntry) -> Result<(), sqlx::
     .bind(e.result)
     .bind(&e.detail)
     .bind(&e.request_id)
-    .execute(pool)
-    .await?;
-    Ok(())
 }
 
 const COLUMNS: &str = "id, at, CAST(at AS TEXT) AS at_key, actor, source_address, action, \

@@ -13,7 +13,7 @@
 //! waits for someone to look.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -192,6 +192,11 @@ impl Catalog {
         self.text.get(id as usize).map_or("", |t| t)
     }
 
+    /// The id of `text`, when the catalog holds it.
+    pub(crate) fn id_of(&self, text: &str) -> Option<u32> {
+        self.ids.get(text).copied()
+    }
+
     /// The sort keys of `e` under `sort`, as ranks and numbers (then the GUID's rank).
     fn keys(&self, sort: DeviceSort, e: &Entry) -> [i64; 3] {
         let r = |id: u32| i64::from(self.rank[id as usize]);
@@ -253,13 +258,19 @@ impl Catalog {
 
     /// `filter` with its text values turned into ids; `None` when a value is not in the
     /// catalog (then nothing matches).
-    fn compile(&self, f: &DeviceFilter, now: DateTime<Utc>) -> Option<Compiled> {
+    fn compile<'o>(
+        &self,
+        f: &DeviceFilter,
+        only: Option<&'o HashSet<u32>>,
+        now: DateTime<Utc>,
+    ) -> Option<Compiled<'o>> {
         let id = |v: &str| self.ids.get(v).copied();
         let some = |v: &Option<String>, map: fn(&str) -> String| match v {
             None => Some(None),
             Some(v) => id(&map(v)).map(Some),
         };
         Some(Compiled {
+            only,
             removed: f.removed == Removed::Only,
             q: f.q.as_ref().map(|q| q.to_lowercase()),
             state: f.state,
@@ -287,6 +298,7 @@ impl Catalog {
 
     fn matches(&self, c: &Compiled, e: &Entry) -> bool {
         if e.removed != c.removed
+            || c.only.is_some_and(|only| !only.contains(&e.guid))
             || c.reason.is_some_and(|r| r != e.reason)
             || c.client.is_some_and(|x| x != e.client)
             || c.device_type.is_some_and(|t| t != e.device_type)
@@ -342,9 +354,14 @@ impl Catalog {
             .collect()
     }
 
-    /// Devices matching `filter`.
-    pub(crate) fn count(&self, filter: &DeviceFilter, now: DateTime<Utc>) -> u64 {
-        match self.compile(filter, now) {
+    /// Devices matching `filter` (and among `only`'s GUIDs, when given).
+    pub(crate) fn count(
+        &self,
+        filter: &DeviceFilter,
+        only: Option<&HashSet<u32>>,
+        now: DateTime<Utc>,
+    ) -> u64 {
+        match self.compile(filter, only, now) {
             None => 0,
             Some(c) => self.entries.iter().filter(|e| self.matches(&c, e)).count() as u64,
         }
@@ -354,11 +371,12 @@ impl Catalog {
     pub(crate) fn all<'a>(
         &'a self,
         filter: &DeviceFilter,
+        only: Option<&HashSet<u32>>,
         sort: DeviceSort,
         dir: SortDir,
         now: DateTime<Utc>,
     ) -> Vec<&'a Entry> {
-        let Some(c) = self.compile(filter, now) else {
+        let Some(c) = self.compile(filter, only, now) else {
             return Vec::new();
         };
         let order = self.sorted(sort);
@@ -380,13 +398,14 @@ impl Catalog {
     pub(crate) fn page<'a>(
         &'a self,
         filter: &DeviceFilter,
+        only: Option<&HashSet<u32>>,
         sort: DeviceSort,
         dir: SortDir,
         from: Option<(&Position, Direction)>,
         limit: usize,
         now: DateTime<Utc>,
     ) -> Vec<&'a Entry> {
-        let Some(c) = self.compile(filter, now) else {
+        let Some(c) = self.compile(filter, only, now) else {
             return Vec::new();
         };
         let order = self.sorted(sort);
@@ -437,7 +456,9 @@ impl Catalog {
 }
 
 /// A filter resolved against one catalog.
-struct Compiled {
+struct Compiled<'o> {
+    /// Only these GUIDs (text ids), when set.
+    only: Option<&'o HashSet<u32>>,
     removed: bool,
     q: Option<String>,
     state: Option<StateBucket>,

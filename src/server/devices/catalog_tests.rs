@@ -135,9 +135,13 @@ async fn pages_forwards_and_back_give_exactly_what_one_sorted_query_gives() {
         for sort in DeviceSort::ALL {
             for dir in [SortDir::Asc, SortDir::Desc] {
                 let want = oracle(pool, sql, sort, dir).await;
-                assert_eq!(list.count(filter, now), want.len() as u64, "{filter:?}");
+                assert_eq!(
+                    list.count(filter, None, now),
+                    want.len() as u64,
+                    "{filter:?}"
+                );
                 let all: Vec<String> = list
-                    .all(filter, sort, dir, now)
+                    .all(filter, None, sort, dir, now)
                     .iter()
                     .map(|e| list.text(e.guid).to_owned())
                     .collect();
@@ -149,7 +153,7 @@ async fn pages_forwards_and_back_give_exactly_what_one_sorted_query_gives() {
                         .and_then(|p| p.last())
                         .map(|e| list.position(sort, e));
                     let from = last.as_ref().map(|p| (p, Direction::After));
-                    let page = list.page(filter, sort, dir, from, 7, now);
+                    let page = list.page(filter, None, sort, dir, from, 7, now);
                     let done = page.len() < 7;
                     pages.push(page);
                     if done {
@@ -169,7 +173,15 @@ async fn pages_forwards_and_back_give_exactly_what_one_sorted_query_gives() {
                     };
                     let p = list.position(sort, first);
                     let back: Vec<&str> = list
-                        .page(filter, sort, dir, Some((&p, Direction::Before)), 7, now)
+                        .page(
+                            filter,
+                            None,
+                            sort,
+                            dir,
+                            Some((&p, Direction::Before)),
+                            7,
+                            now,
+                        )
                         .iter()
                         .map(|e| list.text(e.guid))
                         .collect();

@@ -74,13 +74,23 @@ pub(crate) async fn download(state: &AppState, query: DeviceQuery) -> Response {
     };
     let (connector, guids): (String, Vec<String>) = match list {
         None => (String::new(), Vec::new()),
-        Some(list) => (
-            list.connector_id.clone(),
-            list.all(&query.filter, query.sort, query.dir, Utc::now())
-                .iter()
-                .map(|e| list.text(e.guid).to_owned())
-                .collect(),
-        ),
+        Some(list) => {
+            let only = match super::scope(state, &list, &query.filter).await {
+                Ok((_, only)) => only,
+                Err(e) => return super::super::csv::refused(e),
+            };
+            let all = list.all(
+                &query.filter,
+                only.as_ref(),
+                query.sort,
+                query.dir,
+                Utc::now(),
+            );
+            (
+                list.connector_id.clone(),
+                all.iter().map(|e| list.text(e.guid).to_owned()).collect(),
+            )
+        }
     };
     super::super::csv::streamed("devices.csv", move |mut sink| async move {
         push_record(sink.out(), HEADER.iter().map(|h| (*h).to_owned()));

@@ -8,13 +8,16 @@ pub(crate) mod csv;
 pub(crate) mod derive;
 pub(crate) mod why;
 
+use std::collections::HashSet;
+
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use crate::model::{
-    DeviceDetails, DeviceEvent, DeviceEventKind, DeviceFilter, DevicePage, DeviceQuery,
-    DeviceSummary, OsFamily, Readiness, ReadinessGroup, Staleness, StateBucket, EAS_MINIMUM_KEY,
+    ChangeScope, DeviceDetails, DeviceEvent, DeviceEventKind, DeviceFilter, DevicePage,
+    DeviceQuery, DeviceSummary, OsFamily, Readiness, ReadinessGroup, Staleness, StateBucket,
+    EAS_MINIMUM_KEY,
 };
 
 use super::db::device_list;
@@ -68,16 +71,19 @@ pub(crate) async fn page(state: &AppState, query: &DeviceQuery) -> Result<Device
             next_cursor: None,
             prev_cursor: None,
             synced: false,
+            change: None,
         });
     };
     let now = Utc::now();
     let limit = query.limit.clamp(1, 200) as usize;
     let f = &query.filter;
-    let total = list.count(f, now);
+    let (change, only) = scope(state, &list, f).await?;
+    let only = only.as_ref();
+    let total = list.count(f, only, now);
     let after = query.after.as_deref().and_then(decode_position);
     let before = query.before.as_deref().and_then(decode_position);
     let read = |from: Option<(&Position, Direction)>| {
-        list.page(f, query.sort, query.dir, from, limit + 1, now)
+        list.page(f, only, query.sort, query.dir, from, limit + 1, now)
     };
     let (mut entries, has_prev, has_next) = match (&after, &before) {
         (Some(p), _) => {
@@ -131,7 +137,38 @@ pub(crate) async fn page(state: &AppState, query: &DeviceQuery) -> Result<Device
         next_cursor,
         prev_cursor,
         synced,
+        change,
     })
+}
+
+/// The devices `filter.change` (a previewed change) would move or grandfather, computed as the
+/// preview computes them, with the change in words. A change that cannot be previewed any more
+/// (a rule deleted since, a value no longer valid) limits the list to nothing and says why.
+pub(crate) async fn scope(
+    state: &AppState,
+    list: &Catalog,
+    filter: &DeviceFilter,
+) -> Result<(Option<ChangeScope>, Option<HashSet<u32>>), AppError> {
+    let Some(form) = &filter.change else {
+        return Ok((None, None));
+    };
+    match super::access::affected(state, form, list).await {
+        Ok((summary, only)) => Ok((
+            Some(ChangeScope {
+                summary,
+                problem: None,
+            }),
+            Some(only),
+        )),
+        Err(AppError::Invalid { message: why, .. } | AppError::Conflict(why)) => Ok((
+            Some(ChangeScope {
+                summary: Vec::new(),
+                problem: Some(why),
+            }),
+            Some(HashSet::new()),
+        )),
+        Err(e) => Err(e),
+    }
 }
 
 /// The present devices of the current connector by access state, and the values the filters
@@ -320,7 +357,7 @@ pub(crate) async fn readiness(state: &AppState) -> Result<Readiness, AppError> {
             };
             stale.push(ReadinessGroup {
                 label: format!("No successful sync in more than {days} days"),
-                count: list.count(&filter, now),
+                count: list.count(&filter, None, now),
                 filter,
             });
         }
@@ -328,7 +365,7 @@ pub(crate) async fn readiness(state: &AppState) -> Result<Readiness, AppError> {
             stale: Some(Staleness::Never),
             ..DeviceFilter::default()
         };
-        never_count = list.count(&never, now);
+        never_count = list.count(&never, None, now);
     }
     for groups in [&mut by_agent, &mut by_os, &mut by_version] {
         groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));

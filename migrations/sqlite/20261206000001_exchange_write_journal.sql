@@ -1,0 +1,13 @@
+-- An Exchange write about to be sent, kept until its answer is in the audit log (the row goes in
+-- the same transaction as the audit entry). A server stopped between the two leaves its row; the
+-- next start audits it as a write whose outcome is unknown.
+CREATE TABLE exchange_write_journal (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    at              TEXT NOT NULL,
+    actor           TEXT,
+    source_address  TEXT,
+    action          TEXT NOT NULL,
+    target          TEXT,
+    cmdlet          TEXT NOT NULL,
+    parameters      TEXT
+);
