@@ -40,18 +40,22 @@ test.describe("with JavaScript", () => {
     await policyRow(page, NAME).getByRole("link", { name: /Edit/ }).click();
     await expect(form(page)).toBeVisible();
     await waitForHydration(page);
+    await form(page).getByLabel("Minimum password length").fill("8");
     await form(page).getByLabel("Lock after inactivity").fill("02:00:00");
     await form(page).getByRole("button", { name: "Save in Exchange" }).click();
     const error = setting(page, "MaxInactivityTimeLock").getByTestId("field-error");
     await expect(error).toContainText('The value "02:00:00" must be Unlimited or a time span (d.hh:mm:ss) from 00:01:00 to 01:00:00.');
     await expect(form(page).getByLabel("Lock after inactivity")).toHaveAttribute("aria-invalid", "true");
     await expect(policyRow(page, NAME).getByTestId("policy-lock")).toHaveText("Unlimited");
+    // The other value typed is still there: only the refused one needs typing again.
+    await expect(form(page).getByLabel("Minimum password length")).toHaveValue("8");
 
     await form(page).getByLabel("Lock after inactivity").fill("00:05:00");
     await form(page).getByRole("button", { name: "Save in Exchange" }).click();
     await expect(page.getByTestId("action-report")).toHaveAttribute("data-ok", "true");
     await expect(page.getByTestId("action-report")).toContainText("Lock after inactivity: Unlimited → 00:05:00");
     await expect(policyRow(page, NAME).getByTestId("policy-lock")).toHaveText("00:05:00");
+    await expect(policyRow(page, NAME).getByTestId("policy-min-length")).toHaveText("8");
     await expect(error).toHaveCount(0);
 
     await form(page).getByRole("button", { name: "Delete this policy" }).click();
@@ -93,11 +97,17 @@ test.describe("without JavaScript", () => {
     const row = page.getByTestId("policy-row").filter({ has: page.getByTestId("policy-default") });
     const name = (await row.getAttribute("data-policy"))!;
     await row.getByRole("link", { name: /Edit/ }).click();
+    const length = await form(page).getByLabel("Minimum password length").inputValue();
+    const typedLength = length === "7" ? "9" : "7";
+    await form(page).getByLabel("Minimum password length").fill(typedLength);
     await form(page).getByLabel("Previous passwords that cannot be reused").fill("51");
     await form(page).getByRole("button", { name: "Save in Exchange" }).click();
     await expect(page).toHaveURL(/applied=failed/);
     await expect(page).toHaveURL(/field=PasswordHistory/);
     await expect(setting(page, "PasswordHistory").getByTestId("field-error")).toContainText("must be a whole number from 0 to 50");
+    // The page comes back with the values typed, the refused one included.
+    await expect(form(page).getByLabel("Minimum password length")).toHaveValue(typedLength);
+    await expect(form(page).getByLabel("Previous passwords that cannot be reused")).toHaveValue("51");
 
     const before = await form(page).getByLabel("Previous passwords that cannot be reused").inputValue();
     const next = before === "3" ? "4" : "3";
@@ -106,6 +116,7 @@ test.describe("without JavaScript", () => {
     await expect(page).toHaveURL(/applied=done/);
     await expect(page.getByTestId("action-report")).toContainText("Exchange made the change");
     await expect(form(page).getByLabel("Previous passwords that cannot be reused")).toHaveValue(next);
+    await expect(form(page).getByLabel("Minimum password length")).toHaveValue(typedLength);
     await expect(policyRow(page, name)).toBeVisible();
   });
 });

@@ -145,6 +145,20 @@ pub async fn change_mailbox_policy(
                 } else {
                     open
                 };
+                // The values typed come back with the form, so only the refused one needs
+                // typing again (known settings only, each cut short).
+                let typed: String = crate::model::POLICY_SETTINGS
+                    .iter()
+                    .filter_map(|s| form.settings.get(s.key).map(|v| (s.key, v)))
+                    .map(|(k, v)| (format!("settings[{k}]"), v.as_str()))
+                    .chain(std::iter::once(("name".to_owned(), form.name.as_str())))
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(k, v)| {
+                        let v: String = v.chars().take(crate::model::MAX_POLICY_NAME).collect();
+                        format!("&{}={}", encode(&k), encode(&v))
+                    })
+                    .collect();
+                let open = format!("{open}{typed}");
                 format!(
                     "{back}?{APPLIED_PARAM}=failed&{ACTION_ERROR_PARAM}={}&{FIELD_PARAM}={field}{open}#policies",
                     encode(&e.public_message())

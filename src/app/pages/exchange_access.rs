@@ -5,6 +5,8 @@
 
 mod policies;
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -28,7 +30,7 @@ use crate::model::{
     CHARACTERISTICS, DEFAULT_GRANDFATHER_DAYS, MAX_MAIL_INSERT, MAX_QUERY_STRING, NEW_POLICY,
     POLICY_PARAM,
 };
-use policies::Policies;
+use policies::{typed_policy, Policies};
 
 const CARD: &str = "mt-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm";
 const LABEL: &str = "block text-sm font-medium text-slate-700";
@@ -42,14 +44,16 @@ pub fn ExchangeAccessPage() -> impl IntoView {
     let ledger = use_ledger_version();
     let apply = ServerAction::<ApplyAccessChange>::new();
     let policy_action = ServerAction::<ChangeMailboxPolicy>::new();
+    // The page is read again after a policy change Exchange answered; a change refused before
+    // sending leaves the form as typed, with the error at its field.
+    let policy_answered = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if matches!(policy_action.value().get(), Some(Ok(_))) {
+            policy_answered.update(|n| *n += 1);
+        }
+    });
     let page = Resource::new(
-        move || {
-            (
-                ledger.get(),
-                apply.version().get(),
-                policy_action.version().get(),
-            )
-        },
+        move || (ledger.get(), apply.version().get(), policy_answered.get()),
         |_| get_exchange_access(),
     );
     let form = Memo::new(move |_| params.with(|p| AccessChangeForm::from_params(|k| p.get(k))));
@@ -132,14 +136,16 @@ pub fn ExchangeAccessPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match page.await {
                         Ok(a) => {
-                            let (open, failed) = params.with(|p| {
+                            let (open, failed, typed) = params.with(|p| {
                                 let failed = (p.get(APPLIED_PARAM).as_deref() == Some("failed"))
                                     .then(|| p.get(FIELD_PARAM).filter(|f| !f.is_empty()))
                                     .flatten()
                                     .map(|f| (f, p.get(ACTION_ERROR_PARAM).unwrap_or_default()));
-                                (p.get(POLICY_PARAM), failed)
+                                // A refused plain post brings back the values typed.
+                                let typed = if failed.is_some() { typed_policy(|k| p.get(k)) } else { Default::default() };
+                                (p.get(POLICY_PARAM), failed, typed)
                             });
-                            view! { <Overview a form=form.get_untracked() policy_action open failed/> }.into_any()
+                            view! { <Overview a form=form.get_untracked() policy_action open failed typed/> }.into_any()
                         }
                         Err(e) => view! { <Alert title="The settings could not be loaded" message=e.to_string()/> }.into_any(),
                     }
@@ -291,6 +297,7 @@ fn Overview(
     policy_action: ServerAction<ChangeMailboxPolicy>,
     open: Option<String>,
     failed: Option<(String, String)>,
+    typed: BTreeMap<String, String>,
 ) -> impl IntoView {
     let editable = a.can_change && a.unavailable.is_none();
     let policies = a.policies.clone();
@@ -303,7 +310,7 @@ fn Overview(
         })}
         <Settings s=a.settings.clone() editable form=form.filter(|f| f.change == "settings")/>
         <Rules a editable/>
-        <Policies policies editable open action=policy_action failed/>
+        <Policies policies editable open action=policy_action failed typed/>
     }
 }
 

@@ -2,6 +2,8 @@
 //! settings (a form for admins: create, change, make default, delete). Each value is checked by
 //! the server against Exchange's range; a refused one is shown at its field in Exchange's words.
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 
 use crate::api::ChangeMailboxPolicy;
@@ -20,6 +22,16 @@ fn open_href(identity: &str) -> String {
         "{EXCHANGE_ACCESS}?{POLICY_PARAM}={}#policy-form",
         crate::app::query::escape(identity)
     )
+}
+
+/// The values a refused plain post typed (its `settings[Key]` and `name`), by setting key and
+/// `name`.
+pub fn typed_policy(get: impl Fn(&str) -> Option<String>) -> BTreeMap<String, String> {
+    POLICY_SETTINGS
+        .iter()
+        .filter_map(|s| get(&format!("settings[{}]", s.key)).map(|v| (s.key.to_owned(), v)))
+        .chain(get("name").map(|n| ("name".to_owned(), n)))
+        .collect()
 }
 
 /// A setting's value as the list shows it.
@@ -42,6 +54,7 @@ pub fn Policies(
     open: Option<String>,
     action: ServerAction<ChangeMailboxPolicy>,
     failed: Option<(String, String)>,
+    typed: BTreeMap<String, String>,
 ) -> impl IntoView {
     let chosen = open.as_deref().and_then(|id| {
         policies
@@ -108,8 +121,8 @@ pub fn Policies(
                 <p class="mt-3"><a class=QUIET_BUTTON href=open_href(NEW_POLICY)>"New policy"</a></p>
             })}
             {match (chosen, creating) {
-                (Some(p), _) => view! { <PolicyEditor policy=Some(p) editable action failed=failed.clone() default_name/> }.into_any(),
-                (None, true) => view! { <PolicyEditor policy=None editable action failed=failed.clone() default_name/> }.into_any(),
+                (Some(p), _) => view! { <PolicyEditor policy=Some(p) editable action failed=failed.clone() typed=typed.clone() default_name/> }.into_any(),
+                (None, true) => view! { <PolicyEditor policy=None editable action failed=failed.clone() typed=typed.clone() default_name/> }.into_any(),
                 (None, false) => open.map(|_| view! {
                     <p class="mt-3 text-sm" role="status">"The connector knows no such policy: it may have been removed in Exchange."</p>
                 }).into_any(),
@@ -140,6 +153,7 @@ fn PolicyEditor(
     editable: bool,
     action: ServerAction<ChangeMailboxPolicy>,
     failed: Option<(String, String)>,
+    typed: BTreeMap<String, String>,
     default_name: String,
 ) -> impl IntoView {
     let identity = policy
@@ -150,11 +164,13 @@ fn PolicyEditor(
         .as_ref()
         .map(|p| format!("Policy {}", p.name))
         .unwrap_or_else(|| "New mobile device mailbox policy".into());
+    let typed_name = typed.get("name").cloned().unwrap_or_default();
     let value_of = {
         let policy = policy.clone();
-        move |s: &PolicySetting| match &policy {
-            Some(p) => p.settings.get(s.key).cloned().unwrap_or_default(),
-            None => s.new_default.to_owned(),
+        move |s: &PolicySetting| match (typed.get(s.key), &policy) {
+            (Some(v), _) => v.clone(),
+            (None, Some(p)) => p.settings.get(s.key).cloned().unwrap_or_default(),
+            (None, None) => s.new_default.to_owned(),
         }
     };
     if !editable {
@@ -199,7 +215,7 @@ fn PolicyEditor(
                     <div class="grid gap-3 sm:grid-cols-2">
                         <div>
                             <label for="policy-name" class=LABEL>"Name"</label>
-                            <input id="policy-name" name="name" type="text" required maxlength=MAX_POLICY_NAME.to_string() autocomplete="off" class=INPUT
+                            <input id="policy-name" name="name" type="text" value=typed_name.clone() required maxlength=MAX_POLICY_NAME.to_string() autocomplete="off" class=INPUT
                                 aria-invalid=move || name_invalid().is_some().to_string() aria-describedby="policy-name-error"/>
                             <p id="policy-name-error" class="mt-1 text-xs text-red-800" data-testid="field-error">{name_error}</p>
                         </div>
