@@ -40,6 +40,23 @@ async fn stored(db: &SqlitePool, guid: &str) -> (String, Option<String>, bool, O
     )
 }
 
+/// The first `n` present devices by GUID, and their mailboxes (each once).
+async fn first_devices(db: &SqlitePool, n: u32) -> (Vec<String>, Vec<String>) {
+    let rows = sqlx::query(
+        "SELECT guid, substr(identity, 1, instr(identity, '\\') - 1) AS mailbox FROM devices \
+          WHERE removed_at IS NULL ORDER BY guid LIMIT ?1",
+    )
+    .bind(n)
+    .fetch_all(db)
+    .await
+    .expect("devices");
+    let guids = rows.iter().map(|r| r.get("guid")).collect();
+    let mut mailboxes: Vec<String> = rows.iter().map(|r| r.get("mailbox")).collect();
+    mailboxes.sort();
+    mailboxes.dedup();
+    (guids, mailboxes)
+}
+
 async fn act(
     app: &TestApp,
     client: &reqwest::Client,
@@ -266,17 +283,7 @@ async fn a_bulk_action_makes_one_call_per_mailbox_and_reports_exchanges_refusals
     let sim = app.sim.as_ref().expect("sim");
     app.set_up().await.expect("set-up");
     let db = app.db().await;
-    let rows = sqlx::query(
-        "SELECT guid, substr(identity, 1, instr(identity, '\\') - 1) AS mailbox FROM devices \
-          WHERE removed_at IS NULL ORDER BY guid LIMIT 40",
-    )
-    .fetch_all(&db)
-    .await
-    .expect("devices");
-    let guids: Vec<String> = rows.iter().map(|r| r.get("guid")).collect();
-    let mut mailboxes: Vec<String> = rows.iter().map(|r| r.get("mailbox")).collect();
-    mailboxes.sort();
-    mailboxes.dedup();
+    let (guids, mailboxes) = first_devices(&db, 40).await;
     assert!(mailboxes.len() > 5 && mailboxes.len() < guids.len());
 
     // One answer cannot be read (a write is never repeated: it may have happened): the
@@ -435,17 +442,7 @@ async fn a_bulk_action_shows_its_calls_on_the_live_stream_as_exchange_answers_th
     let sim = app.sim.as_ref().expect("sim");
     app.set_up().await.expect("set-up");
     let db = app.db().await;
-    let rows = sqlx::query(
-        "SELECT guid, substr(identity, 1, instr(identity, '\\') - 1) AS mailbox FROM devices \
-          WHERE removed_at IS NULL ORDER BY guid LIMIT 30",
-    )
-    .fetch_all(&db)
-    .await
-    .expect("devices");
-    let guids: Vec<String> = rows.iter().map(|r| r.get("guid")).collect();
-    let mut mailboxes: Vec<String> = rows.iter().map(|r| r.get("mailbox")).collect();
-    mailboxes.sort();
-    mailboxes.dedup();
+    let (guids, mailboxes) = first_devices(&db, 30).await;
     // Exchange answers each call in 150 ms: the calls come in over about a second.
     sim.state()
         .faults()
