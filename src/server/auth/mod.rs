@@ -95,7 +95,8 @@ pub(crate) async fn principal(
         Some(row) if live && row.disabled_at.is_none() && row.session_epoch == epoch => {
             // Activity: the idle timeout starts again. The session layer saves only a changed
             // session, so re-setting its expiry is what moves the stored end (and the cookie's
-            // Max-Age) forward; requests that check nobody (static files) write nothing.
+            // Max-Age) forward; the store writes it at most once a minute
+            // (`session::Store`), and requests that check nobody write nothing.
             session.set_expiry(session.expiry());
             Ok(Some(Principal::from_row(row)))
         }

@@ -1,12 +1,16 @@
 //! Sessions in the database (tower-sessions with its SQLite store): an `HttpOnly`,
 //! `SameSite=Lax` cookie, `Secure` when served over HTTPS, ended after the configured idle time;
-//! expired rows are deleted in the background.
+//! expired rows are deleted in the background. Activity moves a session's stored end forward
+//! at most once a minute ([`Store`]), not on every request.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tower_sessions::cookie::time;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
@@ -25,14 +29,99 @@ pub(crate) async fn store(pool: sqlx::SqlitePool) -> Result<SqliteStore, sqlx::E
     Ok(store)
 }
 
+/// Sessions remembered between their read and their save; past this, the memory is cleared
+/// (a session then is written once more than needed).
+const MAX_REMEMBERED: usize = 50_000;
+
+/// The SQLite store, writing a session only when its data changed or its stored end is older
+/// than `refresh` (`SecuritySettings::session_refresh`, a minute) than the end activity gives
+/// it: activity (which re-sets the expiry on every signed-in request)
+/// costs one database write a minute per session instead of one per request. Reads go to the
+/// database every time, so a session ended elsewhere (signed out, disabled) ends here at once.
+#[derive(Clone, Debug)]
+pub(crate) struct Store {
+    inner: SqliteStore,
+    refresh: time::Duration,
+    /// What each session read from the database holds: its data and its stored end.
+    stored: Arc<Mutex<HashMap<Id, Record>>>,
+}
+
+impl Store {
+    pub(crate) fn new(inner: SqliteStore, refresh: time::Duration) -> Self {
+        Self {
+            inner,
+            refresh,
+            stored: Arc::default(),
+        }
+    }
+
+    fn remember(&self, record: &Record) {
+        let mut stored = self.stored.lock().unwrap_or_else(|e| e.into_inner());
+        if stored.len() >= MAX_REMEMBERED {
+            stored.clear();
+        }
+        stored.insert(record.id, record.clone());
+    }
+
+    fn forget(&self, id: &Id) -> Option<Record> {
+        self.stored
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+    }
+}
+
+/// Whether `record` needs writing, given what the database holds for it.
+fn needs_write(stored: Option<&Record>, record: &Record, refresh: time::Duration) -> bool {
+    match stored {
+        Some(s) => {
+            s.data != record.data
+                || record.expiry_date < s.expiry_date
+                || record.expiry_date - s.expiry_date >= refresh
+        }
+        None => true,
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for Store {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.inner.create(record).await?;
+        self.remember(record);
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        if !needs_write(self.forget(&record.id).as_ref(), record, self.refresh) {
+            return Ok(());
+        }
+        self.inner.save(record).await
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let record = self.inner.load(id).await?;
+        match &record {
+            Some(r) => self.remember(r),
+            None => {
+                self.forget(id);
+            }
+        }
+        Ok(record)
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.forget(id);
+        self.inner.delete(id).await
+    }
+}
+
 /// The session layer for the router.
-pub(crate) fn layer(
-    store: SqliteStore,
-    settings: &SecuritySettings,
-) -> SessionManagerLayer<SqliteStore> {
+pub(crate) fn layer(store: SqliteStore, settings: &SecuritySettings) -> SessionManagerLayer<Store> {
     let idle =
         time::Duration::seconds(i64::try_from(settings.session_idle.as_secs()).unwrap_or(1800));
-    SessionManagerLayer::new(store)
+    let refresh =
+        time::Duration::seconds(i64::try_from(settings.session_refresh.as_secs()).unwrap_or(60));
+    SessionManagerLayer::new(Store::new(store, refresh))
         .with_name(COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -54,4 +143,42 @@ pub(crate) fn spawn_cleanup(store: SqliteStore, background: &Background) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(expiry: time::OffsetDateTime, user: &str) -> Record {
+        Record {
+            id: Id::default(),
+            data: [("user".to_owned(), serde_json::json!(user))].into(),
+            expiry_date: expiry,
+        }
+    }
+
+    #[test]
+    fn an_unchanged_session_is_written_once_its_stored_end_is_a_minute_behind() {
+        let now = time::OffsetDateTime::now_utc();
+        let minute = time::Duration::seconds(60);
+        let stored = record(now, "a");
+        let at = |secs: i64| Record {
+            expiry_date: now + time::Duration::seconds(secs),
+            ..stored.clone()
+        };
+        let write = |stored: Option<&Record>, record: &Record| needs_write(stored, record, minute);
+        assert!(write(None, &at(0)), "nothing read: written");
+        assert!(!write(Some(&stored), &at(0)));
+        assert!(
+            !write(Some(&stored), &at(59)),
+            "less than a minute: not written"
+        );
+        assert!(write(Some(&stored), &at(60)), "a minute: written");
+        assert!(write(Some(&stored), &at(-1)), "an earlier end: written");
+        let changed = Record {
+            data: record(now, "b").data,
+            ..at(1)
+        };
+        assert!(write(Some(&stored), &changed), "new data: written at once");
+    }
 }

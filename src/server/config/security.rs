@@ -21,6 +21,9 @@ pub struct SecuritySettings {
     /// `SESSION_IDLE_MINUTES`: a session ends after this long without a request (5 to 1440,
     /// default 30).
     pub session_idle: Duration,
+    /// Activity moves a session's stored end at most this often (one database write per
+    /// session per minute by default, not one per request). Not read from the environment.
+    pub session_refresh: Duration,
     /// `SESSION_LIFETIME_HOURS`: a session ends this long after its sign-in, however active
     /// (1 to 720, default 12).
     pub session_lifetime: Duration,
@@ -47,6 +50,7 @@ impl Default for SecuritySettings {
         Self {
             public_url: None,
             session_idle: Duration::from_secs(30 * 60),
+            session_refresh: Duration::from_secs(60),
             session_lifetime: Duration::from_secs(12 * 3600),
             secret_key: None,
             secret_key_file: None,
