@@ -51,16 +51,21 @@ async fn last_change(app: &TestApp) -> (String, Value, Option<String>) {
     )
 }
 
+/// The tenant's default policy, as the page lists it.
+async fn default_policy(app: &TestApp) -> MailboxPolicyInfo {
+    policies(app)
+        .await
+        .into_iter()
+        .find(|p| p.is_default)
+        .expect("the tenant has a default policy")
+}
+
 #[tokio::test]
 async fn a_policy_is_created_changed_made_default_and_deleted_each_audited_and_read_back() {
     let app = TestApp::with_sim(20, 40).await;
     let sim = app.sim.as_ref().expect("sim");
     app.set_up().await.expect("set-up");
-    let first_default = policies(&app)
-        .await
-        .into_iter()
-        .find(|p| p.is_default)
-        .expect("the tenant has a default policy");
+    let first_default = default_policy(&app).await;
 
     let report = change(
         &app,
@@ -220,11 +225,7 @@ async fn values_out_of_range_are_refused_at_their_field_in_exchanges_words_and_n
     let app = TestApp::with_sim(10, 40).await;
     let sim = app.sim.as_ref().expect("sim");
     app.set_up().await.expect("set-up");
-    let default = policies(&app)
-        .await
-        .into_iter()
-        .find(|p| p.is_default)
-        .expect("default policy");
+    let default = default_policy(&app).await;
     let cases: [(&str, &str, Value); 12] = [
         ("MinPasswordLength", "0", json!(0)),
         ("MinPasswordLength", "17", json!(17)),

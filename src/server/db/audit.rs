@@ -30,19 +30,14 @@ pub(crate) async fn append(pool: &SqlitePool, e: &NewEntry) -> Result<(), sqlx::
 
 /// Notes an Exchange write about to be sent (`e` as it will be audited): its journal id.
 pub(crate) async fn journal_write(pool: &SqlitePool, e: &NewEntry) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    with_write(
         "INSERT INTO exchange_write_journal (at, actor, source_address, action, target, cmdlet, \
              parameters) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+        e,
     )
-    .bind(e.at)
-    .bind(&e.actor)
-    .bind(&e.source_address)
-    .bind(e.action)
-    .bind(&e.target)
-    .bind(&e.cmdlet)
-    .bind(&e.parameters)
     .fetch_one(pool)
-    .await
+    .await?
+    .try_get(0)
 }
 
 /// Appends `e`, the answer to the journaled write `journal`, and closes that write: both or
@@ -90,18 +85,27 @@ pub(crate) async fn settle_journal(
     Ok(moved)
 }
 
-fn insert(e: &NewEntry) -> sqlx::query::Query<'_, Sqlite, sqlx::sqlite::SqliteArguments<'_>> {
-    sqlx::query(
+type Query<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// `sql` with what `e` says of the write bound as ?1 to ?7: at, actor, source address, action,
+/// target, cmdlet, parameters (the columns the audit log and the journal share).
+fn with_write<'q>(sql: &'q str, e: &'q NewEntry) -> Query<'q> {
+    sqlx::query(sql)
+        .bind(e.at)
+        .bind(&e.actor)
+        .bind(&e.source_address)
+        .bind(e.action)
+        .bind(&e.target)
+        .bind(&e.cmdlet)
+        .bind(&e.parameters)
+}
+
+fn insert(e: &NewEntry) -> Query<'_> {
+    with_write(
         "INSERT INTO audit_log (at, actor, source_address, action, target, cmdlet, parameters, \
              result, detail, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        e,
     )
-    .bind(e.at)
-    .bind(&e.actor)
-    .bind(&e.source_address)
-    .bind(e.action)
-    .bind(&e.target)
-    .bind(&e.cmdlet)
-    .bind(&e.parameters)
     .bind(e.result)
     .bind(&e.detail)
     .bind(&e.request_id)
