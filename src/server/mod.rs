@@ -178,6 +178,7 @@ impl Application {
             exchange: state::ExchangeHandle::new(exchange, settings),
             simulated: simulator.is_some(),
             setup_lock: Arc::new(tokio::sync::Mutex::new(())),
+            config_changes: Arc::default(),
             hub: sync::hub::SyncHub::new(),
             background: Background::default(),
             sync_settings: Arc::new(config.sync),

@@ -27,6 +27,8 @@ pub struct AppState {
     pub(crate) simulated: bool,
     /// Held while a set-up runs, so that a second one is refused rather than run twice.
     pub(crate) setup_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Held while a change of Exchange's configuration (settings, rules, policies) is made.
+    pub(crate) config_changes: Arc<tokio::sync::Mutex<()>>,
     /// One sync at a time, its progress, and the change counter of live views.
     pub(crate) hub: SyncHub,
     /// Background work (sync runs, the scheduler) and its stop signal.

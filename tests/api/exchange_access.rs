@@ -723,6 +723,13 @@ async fn two_admins_changing_one_rule_at_once_both_end_with_exchanges_last_answe
         call::<ActionReport>(&app, &b, "exchange-access/apply", &new_b),
     );
     assert!(made(&ra) != made(&rb), "exactly one is made: {ra:?} {rb:?}");
+    let sent = app
+        .sim
+        .as_ref()
+        .expect("sim")
+        .state()
+        .received("New-ActiveSyncDeviceAccessRule");
+    assert_eq!(sent, 1, "the second is refused before anything is sent");
     let (exchange, stored) = rules_both_sides(&app, &db).await;
     assert_eq!(
         exchange.iter().filter(|r| r.0 == name).count(),

@@ -44,14 +44,20 @@ pub(crate) async fn act(
 }
 
 /// Makes a change of the settings or rules (see [`control::apply`]) to its end even when the
-/// request that asked for it goes away.
+/// request that asked for it goes away. Changes of Exchange's configuration (settings, rules,
+/// policies) run one at a time: each is checked against what the one before it read back, so
+/// the same change asked twice at once is refused before it is sent, not by Exchange.
 pub(crate) async fn apply(
     state: &AppState,
     actor: &Actor,
     form: &crate::model::AccessChangeForm,
 ) -> Result<ActionReport, AppError> {
     let (state, actor, form) = (state.clone(), actor.clone(), form.clone());
-    to_the_end(async move { control::apply(&state, &actor, &form).await }).await
+    to_the_end(async move {
+        let _one_at_a_time = state.config_changes.lock().await;
+        control::apply(&state, &actor, &form).await
+    })
+    .await
 }
 
 /// Makes a mailbox policy change (see [`policies::apply`]) to its end even when the request
@@ -62,7 +68,11 @@ pub(crate) async fn apply_policy(
     form: crate::model::PolicyForm,
 ) -> Result<ActionReport, AppError> {
     let (state, actor) = (state.clone(), actor.clone());
-    to_the_end(async move { policies::apply(&state, &actor, &form).await }).await
+    to_the_end(async move {
+        let _one_at_a_time = state.config_changes.lock().await;
+        policies::apply(&state, &actor, &form).await
+    })
+    .await
 }
 
 /// Runs `work` on its own task: dropping the caller (the request) does not stop it between an
