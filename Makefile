@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 ## make run: install what is missing, build (release), serve on http://127.0.0.1:3000
 run: deps
-	cargo leptos serve --release
+	cargo leptos serve --release --precompress
 
 ## make test: install test needs, then every Rust test, lints and the Playwright suite
 test: deps test-deps lint unit e2e
@@ -41,7 +41,7 @@ build: deps
 	cargo leptos build
 
 build-release: deps
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 
 ## Rust unit and integration tests: server side (real SQLite files, real HTTP on loopback),
 ## then the browser-side unit tests. cargo-leptos reuses the build's artifacts.

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::header::{
-    CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
-    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY,
+    STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
@@ -20,6 +20,9 @@ use super::config::SecuritySettings;
 
 /// The policy of every response that is not a page (JSON, CSV, assets, redirects, errors).
 pub(crate) const OTHER_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Cache-Control of every page.
+pub(crate) const PAGE_CACHE: &str = "no-cache, private";
 
 /// HSTS for a year, sent only when `PUBLIC_URL` is `https`.
 const HSTS: &str = "max-age=31536000; includeSubDomains";
@@ -71,6 +74,14 @@ pub(crate) async fn security_headers(
         OTHER_POLICY.to_owned()
     };
     set(response.headers_mut(), &settings, &policy);
+    if is_page {
+        // A page is checked again on every use: it names this build's assets, and it may show
+        // what only this person may see.
+        response
+            .headers_mut()
+            .entry(CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static(PAGE_CACHE));
+    }
     response
 }
 

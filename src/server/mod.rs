@@ -2,6 +2,7 @@
 //! database, Exchange client and (by default) the embedded simulator; tests build it on port 0.
 
 pub(crate) mod access;
+pub(crate) mod assets;
 pub(crate) mod audit;
 pub(crate) mod auth;
 #[doc(hidden)]
@@ -280,6 +281,7 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let options = leptos::config::get_configuration(None)
         .map_err(|e| StartError::LeptosConfig(e.to_string()))?
         .leptos_options;
+    let options = assets::detect_hashed_build(options);
     let app = Application::build(config, options).await?;
     tracing::info!("serving on http://{}", app.addr());
     if let Some(link) = app.first_admin_link() {

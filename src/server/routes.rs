@@ -23,7 +23,7 @@ use crate::model::{AuditFilter, HistoryFilter};
 use super::auth::{csrf, guard, oidc, session};
 use super::setup;
 use super::state::AppState;
-use super::{audit, client_ip, csv, headers, history, live};
+use super::{assets, audit, client_ip, csv, headers, history, live};
 
 /// The span of a request in the log: its method and path, never its query (OAuth callbacks
 /// carry codes there, the first-admin link its token).
@@ -44,6 +44,7 @@ pub(crate) fn router(state: AppState) -> Router {
     let sessions = session::layer(state.sessions.clone(), &state.security);
     Router::new()
         .route("/healthz", get(|| async { (StatusCode::OK, "ok") }))
+        .merge(assets::pkg_router(&state.leptos_options))
         .route(EVENTS_PATH, get(live::events).route_layer(readers()))
         .route(HISTORY_CSV_PATH, get(history_csv).route_layer(readers()))
         .route(paths::DEVICES_CSV, get(devices_csv).route_layer(readers()))
