@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::model::SessionUser;
 
 #[cfg(feature = "ssr")]
-use super::{client_address, fail, is_form_post, session, state};
+use super::{client_address, fail, is_form_post, session, signed_in, state};
 #[cfg(feature = "ssr")]
 use crate::model::FormNotice;
 #[cfg(feature = "ssr")]
@@ -20,10 +20,7 @@ use crate::server::{auth::Principal, error::AppError, state::AppState};
 #[server(endpoint = "auth/me")]
 pub async fn get_current_user() -> Result<Option<SessionUser>, ApiError> {
     let state = state()?;
-    let session = session().await?;
-    let who = crate::server::auth::principal(&state, &session)
-        .await
-        .map_err(fail)?;
+    let who = signed_in(&state).await?;
     Ok(who.map(|w| w.session_user()))
 }
 

@@ -44,10 +44,7 @@ async fn authorize(
     ApiError,
 > {
     let state = state()?;
-    let session = session().await?;
-    let who = crate::server::auth::principal(&state, &session)
-        .await
-        .map_err(fail)?;
+    let who = signed_in(&state).await?;
     let email = who.as_ref().map(|w| w.email.clone());
     match crate::server::auth::require(who, needed) {
         Ok(who) => Ok((state, who)),
@@ -71,6 +68,21 @@ async fn authorize(
             Err(fail(e))
         }
     }
+}
+
+/// The person signed in, if any: read once per request (a page renders several server
+/// functions, each asking).
+#[cfg(feature = "ssr")]
+async fn signed_in(
+    state: &crate::server::state::AppState,
+) -> Result<Option<crate::server::auth::Principal>, ApiError> {
+    use crate::server::auth::RequestPrincipal;
+    let session = session().await?;
+    let memo = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<RequestPrincipal>().cloned());
+    crate::server::auth::signed_in(state, &session, memo.as_ref())
+        .await
+        .map_err(fail)
 }
 
 /// The request's session (the session layer wraps every route).

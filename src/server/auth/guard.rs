@@ -15,7 +15,7 @@ use super::super::audit;
 use super::super::client_ip::ClientIp;
 use super::super::error::AppError;
 use super::super::state::AppState;
-use super::{principal, require};
+use super::{require, signed_in, RequestPrincipal};
 
 /// Whether `path` is a page (not a server function, an asset, a download or a public page).
 pub(crate) fn is_guarded_page(path: &str) -> bool {
@@ -35,9 +35,13 @@ pub(crate) fn is_guarded_page(path: &str) -> bool {
 pub(crate) async fn pages(
     State(state): State<AppState>,
     session: Session,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
+    // Whoever checks who is signed in during this request (this guard, then every server
+    // function the page renders) shares one read.
+    let memo = RequestPrincipal::default();
+    request.extensions_mut().insert(memo.clone());
     let path = request.uri().path();
     if !matches!(*request.method(), Method::GET | Method::HEAD) || !is_guarded_page(path) {
         return next.run(request).await;
@@ -47,7 +51,7 @@ pub(crate) async fn pages(
     } else {
         Role::Reader
     };
-    match allowed(&state, &session, whence(&request), needed).await {
+    match allowed(&state, &session, Some(&memo), whence(&request), needed).await {
         Ok(()) => next.run(request).await,
         Err(AppError::Unauthorized) => {
             let here = request
@@ -89,7 +93,7 @@ async fn check(
     next: Next,
     needed: Role,
 ) -> Response {
-    match allowed(&state, &session, whence(&request), needed).await {
+    match allowed(&state, &session, None, whence(&request), needed).await {
         Ok(()) => next.run(request).await,
         Err(e) => refusal(e),
     }
@@ -110,10 +114,11 @@ fn whence(request: &Request) -> (String, Option<String>) {
 async fn allowed(
     state: &AppState,
     session: &Session,
+    memo: Option<&RequestPrincipal>,
     (path, address): (String, Option<String>),
     needed: Role,
 ) -> Result<(), AppError> {
-    let who = principal(state, session).await?;
+    let who = signed_in(state, session, memo).await?;
     let email = who.as_ref().map(|w| w.email.clone());
     match require(who, needed) {
         Ok(_) => Ok(()),

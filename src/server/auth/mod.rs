@@ -107,6 +107,28 @@ pub(crate) async fn principal(
     }
 }
 
+/// The signed-in person of one request, read from the database at most once however many
+/// server functions its page renders (each checks who is signed in). The page guard puts one
+/// in every request's extensions; [`signed_in`] uses it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RequestPrincipal(std::sync::Arc<tokio::sync::OnceCell<Option<Principal>>>);
+
+/// The person signed in with `session`, as [`principal`], read once per request when the
+/// request carries a [`RequestPrincipal`] (a failed read is not kept: the next call tries again).
+pub(crate) async fn signed_in(
+    state: &AppState,
+    session: &Session,
+    memo: Option<&RequestPrincipal>,
+) -> Result<Option<Principal>, AppError> {
+    match memo {
+        Some(RequestPrincipal(cell)) => cell
+            .get_or_try_init(|| principal(state, session))
+            .await
+            .cloned(),
+        None => principal(state, session).await,
+    }
+}
+
 /// `who` if they are signed in with a role that allows `needed`: otherwise `Unauthorized`
 /// (nobody signed in) or `Forbidden` (saying which role is needed).
 pub(crate) fn require(who: Option<Principal>, needed: Role) -> Result<Principal, AppError> {
