@@ -10,7 +10,7 @@ CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3; exit }' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test deps test-deps build build-release unit e2e lint fmt sim bench soak clean
+.PHONY: run test deps test-deps build build-release unit e2e lint fmt sim bench bench-web soak clean
 
 ## make run: install what is missing, build (release), serve on http://127.0.0.1:3000
 run: deps
@@ -63,8 +63,18 @@ fmt:
 ## Benchmarks (release build): full and quick syncs with 10,000 and 100,000 devices next to
 ## the bare protocol (wall time, devices/s, API calls by cmdlet, peak RSS), then the
 ## simulator's admin API over loopback (100,000 devices, 1,000-device pages).
+## Then the web part (`bench-web`).
 bench: deps
 	cargo bench --features ssr --bench protocol
+	$(MAKE) bench-web
+
+## The web part alone: the release build served with the demo tenant; first-load bytes per
+## page, requests/s and p99 of pages, /healthz and assets next to bare axum (wrk), with targets.
+bench-web: deps
+	@command -v wrk >/dev/null \
+	  || { echo "==> installing wrk"; $(SUDO) apt-get update; $(SUDO) apt-get install -y wrk; }
+	cargo leptos build --release --precompress
+	cargo bench --features ssr --bench web
 
 ## Load and a long sync at once (release binaries, loopback, about 3 minutes): 200 connections
 ## for 60 s and 500 live streams while a full sync of 100,000 devices runs; errors, p99 and RSS.

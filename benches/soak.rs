@@ -6,37 +6,20 @@
 //! ended early: target 0), the latency of the requests (p50, p99) and the connector's RSS
 //! after warm-up and at the end (target: flat, within 20 %).
 
-use std::io::Write;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
-
-const PASSWORD: &str = "soak password 1234";
-const ADMIN: &str = "soak@contoso.test";
-
-/// A child process killed when the soak ends, however it ends.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+#[path = "support/server.rs"]
+mod server;
+use server::{create_admin, free_port, idle, post, sign_in, wait_for, wait_idle, Error, Process};
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(default)
-}
-
-fn free_port() -> Result<u16, Error> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 #[tokio::main]
@@ -76,25 +59,7 @@ async fn run() -> Result<(), Error> {
 
     let db = dir.path().join("soak.db");
     let database_url = format!("sqlite://{}", db.display());
-    let mut admin = Command::new(env!("CARGO_BIN_EXE_exchange-connector"))
-        .args(["admin", "create", "--email", ADMIN])
-        .env("DATABASE_URL", &database_url)
-        .env("EXO_TENANT_ID", "contoso.onmicrosoft.com")
-        .env("EXO_CLIENT_ID", "00000000-0000-0000-0000-000000000001")
-        .env("EXO_CLIENT_SECRET", "unused")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    admin
-        .stdin
-        .take()
-        .ok_or("no stdin")?
-        .write_all(format!("{PASSWORD}\n").as_bytes())?;
-    if !admin.wait()?.success() {
-        return Err("admin create failed".into());
-    }
+    create_admin(&database_url)?;
 
     let port = free_port()?;
     let server = Process(
@@ -322,72 +287,4 @@ fn rss_mb(pid: u32) -> Option<u64> {
         .parse()
         .ok()?;
     Some(kb / 1024)
-}
-
-async fn wait_for(url: &str, within: Duration) -> Result<(), Error> {
-    let deadline = Instant::now() + within;
-    while reqwest::get(url)
-        .await
-        .map_or(true, |r| !r.status().is_success())
-    {
-        if Instant::now() > deadline {
-            return Err(format!("{url} did not come up").into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Ok(())
-}
-
-async fn sign_in(base: &str) -> Result<reqwest::Client, Error> {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .pool_max_idle_per_host(64)
-        .build()?;
-    let r = client
-        .post(format!("{base}/api/auth/sign-in"))
-        .header("accept", "application/json")
-        .form(&[("email", ADMIN), ("password", PASSWORD)])
-        .send()
-        .await?;
-    if r.status() != 200 {
-        return Err(format!("sign-in: {}", r.status()).into());
-    }
-    Ok(client)
-}
-
-async fn post(
-    client: &reqwest::Client,
-    base: &str,
-    endpoint: &str,
-    body: &str,
-) -> Result<(u16, String), Error> {
-    let r = client
-        .post(format!("{base}/api/{endpoint}"))
-        .header("accept", "application/json")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_owned())
-        .send()
-        .await?;
-    Ok((r.status().as_u16(), r.text().await?))
-}
-
-/// Whether no sync runs.
-async fn idle(client: &reqwest::Client, base: &str) -> bool {
-    match post(client, base, "connector/overview", "").await {
-        Ok((200, body)) => serde_json::from_str::<serde_json::Value>(&body)
-            .ok()
-            .is_some_and(|v| v["connector"]["syncing"] == serde_json::Value::Bool(false)),
-        _ => false,
-    }
-}
-
-async fn wait_idle(client: &reqwest::Client, base: &str) -> Result<(), Error> {
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while !idle(client, base).await {
-        if Instant::now() > deadline {
-            return Err("the sync did not end within 10 minutes".into());
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    Ok(())
 }
