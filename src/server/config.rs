@@ -60,6 +60,7 @@ const KNOWN_KEYS: &[&str] = &[
     "SIGN_IN_MAX_FAILURES",
     "SIGN_IN_WINDOW_MINUTES",
     "TRUSTED_PROXIES",
+    "METRICS_TOKEN",
     "OIDC_ISSUER_URL",
     "OIDC_CLIENT_ID",
     "OIDC_CLIENT_SECRET",
@@ -510,6 +511,19 @@ mod tests {
         };
         assert_eq!(secret.expose_secret(), "s3cret");
         assert_eq!(s.auth_mode, AuthMode::App);
+    }
+
+    #[test]
+    fn a_metrics_token_must_be_long_and_without_spaces() {
+        assert!(config(&[]).unwrap().security.metrics_token.is_none());
+        let c = config(&[("METRICS_TOKEN", " 0123456789abcdef ")]).unwrap();
+        let token = c.security.metrics_token.expect("token");
+        assert_eq!(token.expose_secret(), "0123456789abcdef");
+        for bad in ["short", "0123456789 abcdef"] {
+            let err = config(&[("METRICS_TOKEN", bad)]).unwrap_err();
+            assert_eq!(err.setting, "METRICS_TOKEN");
+            assert!(!err.to_string().contains(bad), "{err}");
+        }
     }
 
     #[test]

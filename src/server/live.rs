@@ -99,7 +99,8 @@ impl Drop for Slot {
 pub(crate) fn spawn_publisher(state: &AppState) {
     let state = state.clone();
     let cancel = state.background.cancel.clone();
-    state.background.tracker.clone().spawn(async move {
+    let background = state.background.clone();
+    background.spawn_worker("live status publisher", async move {
         let mut changes = state.hub.subscribe();
         let mut last = Instant::now() - COALESCE;
         loop {

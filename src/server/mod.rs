@@ -22,6 +22,8 @@ pub(crate) mod headers;
 pub(crate) mod history;
 pub(crate) mod keyset;
 pub(crate) mod live;
+pub(crate) mod metrics;
+pub(crate) mod probes;
 pub(crate) mod routes;
 pub(crate) mod setup;
 pub mod state;
@@ -144,7 +146,9 @@ impl Application {
                 (settings, Some(running))
             }
         };
-        let exchange = ExchangeClient::new(&settings, &config.client)?;
+        let metrics = Arc::new(metrics::Metrics::default());
+        let exchange = ExchangeClient::new(&settings, &config.client)?
+            .observed_by(Some(metrics.clone() as Arc<dyn exchange::ExchangeObserver>));
         let oidc = match &config.security.oidc {
             Some(o) => Some(Arc::new(oidc_provider(o, simulator.as_ref())?)),
             None => None,
@@ -196,6 +200,7 @@ impl Application {
             oidc,
             catalogs: Arc::default(),
             changes: Arc::default(),
+            metrics,
         };
         // Delegated mode: act as the admin who set the connector up, with the stored token.
         if let Err(e) = setup::consent::restore(&state).await {

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{middleware, routing::get, Router};
 use leptos::prelude::provide_context;
@@ -23,7 +22,7 @@ use crate::model::{AuditFilter, HistoryFilter};
 use super::auth::{csrf, guard, oidc, session};
 use super::setup;
 use super::state::AppState;
-use super::{assets, audit, client_ip, csv, headers, history, live};
+use super::{assets, audit, client_ip, csv, headers, history, live, metrics, probes};
 
 /// The span of a request in the log: its method and path, never its query (OAuth callbacks
 /// carry codes there, the first-admin link its token).
@@ -43,7 +42,9 @@ pub(crate) fn router(state: AppState) -> Router {
     let readers = || middleware::from_fn_with_state(state.clone(), guard::readers);
     let sessions = session::layer(state.sessions.clone(), &state.security);
     Router::new()
-        .route("/healthz", get(|| async { (StatusCode::OK, "ok") }))
+        .route("/healthz", get(probes::healthz))
+        .route("/readyz", get(probes::readyz))
+        .route("/metrics", get(metrics::scrape))
         .merge(assets::pkg_router(&state.leptos_options))
         .route(EVENTS_PATH, get(live::events).route_layer(readers()))
         .route(HISTORY_CSV_PATH, get(history_csv).route_layer(readers()))
@@ -94,6 +95,11 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             headers::HeaderSettings::new(&state.security, &state.leptos_options),
             headers::security_headers,
+        ))
+        // Every answer counted by its route, refusals and errors included.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count_requests,
         ))
         // Compression buffers nothing of an event stream (tower-http skips `text/event-stream`).
         .layer(CompressionLayer::new())

@@ -1,6 +1,7 @@
 //! `AppState`: what every handler and server function shares, reached from server functions
 //! through Leptos context.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use axum::extract::FromRef;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub(crate) catalogs: Arc<super::devices::catalog::Catalogs>,
     /// The Exchange changes under way (`access::progress`).
     pub(crate) changes: Arc<super::access::progress::ChangeBoard>,
+    /// Counters and histograms for `/metrics`.
+    pub(crate) metrics: Arc<super::metrics::Metrics>,
 }
 
 impl AppState {
@@ -104,6 +107,61 @@ pub(crate) struct Background {
     pub(crate) cancel: CancellationToken,
     /// Every background task; shutdown closes it and waits until it is empty.
     pub(crate) tracker: TaskTracker,
+    /// The long-running tasks among them, for `/readyz`.
+    pub(crate) workers: Arc<Workers>,
+}
+
+impl Background {
+    /// Runs `work` as the long-running worker `name`: tracked like any background task, and
+    /// reported stopped by `/readyz` once it ends (or panics) while the server still runs.
+    pub(crate) fn spawn_worker<F>(&self, name: &'static str, work: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let alive = self.workers.started(name);
+        self.tracker.spawn(async move {
+            let _alive = alive;
+            work.await;
+        });
+    }
+}
+
+/// The long-running background workers (the sync scheduler, the live status publisher, the
+/// session cleanup) and whether each still runs.
+#[derive(Default)]
+pub(crate) struct Workers {
+    list: std::sync::Mutex<Vec<(&'static str, Arc<AtomicBool>)>>,
+}
+
+impl Workers {
+    fn started(&self, name: &'static str) -> Alive {
+        let flag = Arc::new(AtomicBool::new(true));
+        self.list
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((name, flag.clone()));
+        Alive(flag)
+    }
+
+    /// The names of the workers that ended.
+    pub(crate) fn stopped(&self) -> Vec<&'static str> {
+        self.list
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(_, alive)| !alive.load(Ordering::Acquire))
+            .map(|(name, _)| *name)
+            .collect()
+    }
+}
+
+/// Held by a running worker; dropped (marking it stopped) when its task ends or unwinds.
+struct Alive(Arc<AtomicBool>);
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

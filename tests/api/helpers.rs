@@ -376,12 +376,7 @@ impl Events {
             .await
             .expect("the stream answers");
         assert_eq!(response.status(), 200);
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        let content_type = header(&response, "content-type");
         assert!(
             content_type.starts_with("text/event-stream"),
             "{content_type}"
@@ -430,4 +425,14 @@ impl Events {
         .await
         .expect("the awaited message arrives in time")
     }
+}
+
+/// The value of header `name` of `response` (empty when missing or not text).
+pub fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }

@@ -11,6 +11,7 @@ mod devices;
 mod exchange_access;
 mod helpers;
 mod history;
+mod monitoring;
 mod policies;
 mod restart;
 mod secrets;

@@ -22,7 +22,7 @@ pub(crate) fn is_guarded_page(path: &str) -> bool {
     let last = path.rsplit('/').next().unwrap_or_default();
     !(path.starts_with("/api/")
         || path.starts_with("/pkg/")
-        || path == "/healthz"
+        || matches!(path, "/healthz" | "/readyz" | "/metrics")
         || last.contains('.')
         || paths::PUBLIC_PAGES.contains(&path)
         || path == paths::SSO_START

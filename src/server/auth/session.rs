@@ -133,7 +133,7 @@ pub(crate) fn layer(store: SqliteStore, settings: &SecuritySettings) -> SessionM
 /// Deletes expired sessions every few minutes until shutdown.
 pub(crate) fn spawn_cleanup(store: SqliteStore, background: &Background) {
     let cancel = background.cancel.clone();
-    background.tracker.spawn(async move {
+    background.spawn_worker("session cleanup", async move {
         tokio::select! {
             () = cancel.cancelled() => {}
             r = store.continuously_delete_expired(Duration::from_secs(300)) => {

@@ -43,6 +43,9 @@ pub struct SecuritySettings {
     /// `Forwarded` / `X-Forwarded-For` name the client (default none: the TCP peer is the
     /// client). Throttling and the audit log use that address.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `METRICS_TOKEN`: when set, `/metrics` answers only `Authorization: Bearer <token>` (at
+    /// least 16 characters). Unset: `/metrics` is open, like `/healthz`.
+    pub metrics_token: Option<SecretString>,
 }
 
 impl Default for SecuritySettings {
@@ -58,6 +61,7 @@ impl Default for SecuritySettings {
             sign_in_window: Duration::from_secs(15 * 60),
             oidc: None,
             trusted_proxies: Vec::new(),
+            metrics_token: None,
         }
     }
 }
@@ -108,6 +112,16 @@ impl SecuritySettings {
         if let Some(raw) = get("TRUSTED_PROXIES") {
             s.trusted_proxies = crate::server::client_ip::parse_trusted(&raw)
                 .map_err(|e| bad("TRUSTED_PROXIES", e))?;
+        }
+        if let Some(raw) = get("METRICS_TOKEN") {
+            let token = raw.trim();
+            if token.len() < 16 || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(bad(
+                    "METRICS_TOKEN",
+                    "must be at least 16 characters, without spaces",
+                ));
+            }
+            s.metrics_token = Some(SecretString::from(token.to_owned()));
         }
         s.oidc = OidcSettings::from_lookup(get)?;
         Ok(s)

@@ -52,6 +52,9 @@ pub enum DbOpenError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// The schema migrations of this build.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
 impl Db {
     /// Opens (creating the file and its directory if needed) and migrates the database.
     pub async fn open(url: &str) -> Result<Self, DbOpenError> {
@@ -82,8 +85,28 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(DbOpenError::Connect)?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        MIGRATOR.run(&pool).await?;
         Ok(Self { pool })
+    }
+
+    /// `Ok` when the database answers and carries every migration of this build; else what is
+    /// wrong, in words (for `/readyz`).
+    pub(crate) async fn check_migrated(&self) -> Result<(), String> {
+        let expected = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| format!("the database does not answer: {e}"))?;
+        match applied.unwrap_or(0) {
+            v if v == expected => Ok(()),
+            v if v < expected => Err(format!(
+                "the database lacks migration {expected} (its last is {v})"
+            )),
+            v => Err(format!(
+                "the database has migration {v}, newer than this build's last ({expected})"
+            )),
+        }
     }
 
     /// The pool, for the table modules.

@@ -44,7 +44,8 @@ use preflight::PermissionSource;
 pub(crate) use preflight::{Permission, PermissionReport, OPTIONAL_CMDLETS};
 use retry::Verdict;
 pub(crate) use stats::ClientStats;
-use stats::{Meter, Wait};
+use stats::Meter;
+pub(crate) use stats::{ExchangeObserver, Wait};
 pub(crate) use token::RotationSink;
 use token::{AppCredential, Grant, TokenProvider};
 
@@ -75,6 +76,8 @@ struct Inner {
     settings: ClientSettings,
     tokens: TokenProvider,
     meter: Meter,
+    /// Told of every answer and wait (the metrics); kept by the clients derived from this one.
+    observer: Option<Arc<dyn ExchangeObserver>>,
     /// No request before this instant (set when `Rate-Limit-Remaining` runs low).
     pace_until: std::sync::Mutex<Option<Instant>>,
     /// The last [`RECENT`] answers, newest in the lowest bit: 1 for a 429.
@@ -150,6 +153,7 @@ impl ExchangeClient {
                 settings: client.clone(),
                 tokens,
                 meter: Meter::default(),
+                observer: None,
                 pace_until: std::sync::Mutex::new(None),
                 recent_429: std::sync::Mutex::new(0),
             }),
@@ -193,6 +197,7 @@ impl ExchangeClient {
             format!("UPN:{user}"),
             user,
         )
+        .observed_by(self.inner.observer.clone())
     }
 
     /// The same client without a signed-in admin (after the connector is removed).
@@ -207,11 +212,29 @@ impl ExchangeClient {
             anchor,
             account,
         )
+        .observed_by(self.inner.observer.clone())
     }
 
     /// The identity the connector uses, as shown to admins.
     pub(crate) fn account(&self) -> String {
         self.inner.account.clone()
+    }
+
+    /// This client, telling `observer` of every answer and wait (as will every client derived
+    /// from it). Only a client nothing else holds yet can take an observer.
+    pub(crate) fn observed_by(mut self, observer: Option<Arc<dyn ExchangeObserver>>) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.observer = observer,
+            None => tracing::warn!("an Exchange client in use cannot take an observer"),
+        }
+        self
+    }
+
+    fn waited(&self, why: Wait, how_long: Duration) {
+        self.inner.meter.waited(why, how_long);
+        if let Some(o) = &self.inner.observer {
+            o.waited(why, how_long);
+        }
     }
 
     /// Counters of everything this client did so far.
@@ -267,7 +290,7 @@ impl ExchangeClient {
             .unwrap_or_else(|e| e.into_inner());
         if let Some(wait) = until.and_then(|u| u.checked_duration_since(Instant::now())) {
             tokio::time::sleep(wait).await;
-            self.inner.meter.waited(Wait::Pacing, wait);
+            self.waited(Wait::Pacing, wait);
         }
     }
 
@@ -342,6 +365,13 @@ impl ExchangeClient {
                 Ok::<_, body::ReadError>((status, headers, bytes))
             })
             .await;
+            if let Some(o) = &inner.observer {
+                let status = match &answer {
+                    Ok(Ok((status, _, _))) => Some(*status),
+                    _ => None,
+                };
+                o.answered(&call.cmdlet, status);
+            }
             // What went wrong, and whether and how long to wait before trying again.
             let (failure, verdict) = match answer {
                 Err(_) => break Err(call.deadline(deadline)),
@@ -437,7 +467,7 @@ impl ExchangeClient {
                 }
                 tracing::debug!(cmdlet = %call.cmdlet, retry = retries + 1, wait_ms = wait.as_millis() as u64, error = %failure, "retrying Exchange call");
                 tokio::time::sleep(wait).await;
-                inner.meter.waited(why, wait);
+                self.waited(why, wait);
                 retries += 1;
             }
             inner.meter.retry();

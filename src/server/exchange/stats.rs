@@ -17,6 +17,16 @@ pub(crate) struct Meter {
     pacing_wait_us: AtomicU64,
 }
 
+/// Sees every answer and every wait of a client and of the clients derived from it (the
+/// metrics). Called on the request path: must not block.
+pub(crate) trait ExchangeObserver: Send + Sync {
+    /// A request to `cmdlet` was answered with `status`, or not at all (`None`: no connection,
+    /// a timeout, an unreadable answer).
+    fn answered(&self, cmdlet: &str, status: Option<u16>);
+    /// The client waited `how_long` before a request, because of `why`.
+    fn waited(&self, why: Wait, how_long: Duration);
+}
+
 /// Why the client waited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Wait {

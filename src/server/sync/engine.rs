@@ -1,7 +1,7 @@
 //! One sync run from start to ledger: read Exchange into staging, then merge everything in one
 //! transaction. A failed or interrupted run leaves the previous data exactly as it was.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sqlx::Connection;
@@ -132,9 +132,15 @@ pub(crate) async fn execute(
         Err(e) => Err(e),
     };
     let result = match ended {
-        Ok(summary) => Ok(summary),
+        Ok(summary) => {
+            let took = Duration::from_millis(summary.record.duration_ms);
+            state.metrics.sync_ended(run.kind, summary.status, took);
+            Ok(summary)
+        }
         Err(e) => {
             let record = failure_record(&exchange, &run, &before, clock, &e);
+            let took = Duration::from_millis(record.duration_ms);
+            state.metrics.sync_ended(run.kind, record.status, took);
             if let Err(db) = close_failed(state, &run, &record, &e).await {
                 tracing::error!(run_id = run.id, error = %db, "could not record the end of a sync");
             }

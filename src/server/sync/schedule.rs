@@ -22,8 +22,8 @@ pub(crate) fn spawn(state: &AppState) {
         return;
     }
     let state = state.clone();
-    let tracker = state.background.tracker.clone();
-    tracker.spawn(async move { run(state).await });
+    let background = state.background.clone();
+    background.spawn_worker("sync scheduler", run(state));
 }
 
 async fn run(state: AppState) {
