@@ -34,6 +34,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt;
 use chrono::Utc;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
@@ -267,7 +268,15 @@ impl Application {
         };
         // The peer address reaches handlers (sign-in throttling, the audit log).
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service)
+        // Every answer leaves at once. Without TCP_NODELAY a body written after its headers
+        // waits for the client's delayed ACK (about 40 ms on Linux): small files and pages
+        // were capped at about 950 requests/s over 32 connections, 25 ms each on one.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY on a connection");
+            }
+        });
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(stop)
             .await;
         background.cancel.cancel();

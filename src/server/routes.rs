@@ -42,7 +42,6 @@ pub(crate) fn router(state: AppState) -> Router {
     let readers = || middleware::from_fn_with_state(state.clone(), guard::readers);
     let sessions = session::layer(state.sessions.clone(), &state.security);
     Router::new()
-        .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
         .route("/metrics", get(metrics::scrape))
         .merge(assets::pkg_router(&state.leptos_options))
@@ -109,6 +108,9 @@ pub(crate) fn router(state: AppState) -> Router {
                 .make_span_with(request_span)
                 .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         )
+        // After the layers, so that none applies: a liveness probe answered as fast as a bare
+        // handler (load balancers call it often), with nothing to secure or count.
+        .route("/healthz", get(probes::healthz))
         .with_state(state)
 }
 

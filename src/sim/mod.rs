@@ -449,6 +449,10 @@ pub async fn start(config: SimConfig, addr: SocketAddr) -> std::io::Result<Runni
     let app = router(state.clone());
     let stop = cancel.clone();
     let task = tokio::spawn(async move {
+        // As the connector's server: an answer's body must not wait for a delayed ACK.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let server = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned());
         if let Err(e) = server.await {
             tracing::error!(error = %e, "exo-sim: server stopped with an error");
