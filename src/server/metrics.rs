@@ -37,7 +37,9 @@ use super::{connector, devices};
 pub(crate) const CONTENT_TYPE_OPENMETRICS: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// The route label of a request no route matched (404s, static files outside `/pkg`).
+/// The route label of a file served outside the router's own routes (`/pkg`, `public/`).
+const STATIC: &str = "static";
+/// The route label of a request nothing answered (404).
 const UNMATCHED: &str = "unmatched";
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -365,15 +367,22 @@ pub(crate) async fn count_requests(
     request: Request,
     next: Next,
 ) -> Response {
+    // Nested services (the `/pkg` files) and the fallback (files of `public/`, 404s) have no
+    // matched path.
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| UNMATCHED.to_owned(), |m| m.as_str().to_owned());
+        .map(|m| m.as_str().to_owned());
     let method = request.method().clone();
     let response = next.run(request).await;
+    let status = response.status();
+    let route = route.unwrap_or_else(|| {
+        let found = status.is_success() || status == StatusCode::NOT_MODIFIED;
+        if found { STATIC } else { UNMATCHED }.to_owned()
+    });
     state
         .metrics
-        .http_request(route, method.as_str(), response.status().as_u16());
+        .http_request(route, method.as_str(), status.as_u16());
     response
 }
 

@@ -78,6 +78,8 @@ async fn metrics_after_syncs_tell_the_runs_the_health_the_devices_and_the_exchan
         .await
         .expect("quick sync");
     let readiness: Readiness = app.call("devices/readiness").await.expect("readiness");
+    let missing = app.http().get(format!("{}/no-such-page/42", app.base_url));
+    assert_eq!(missing.send().await.expect("404").status().as_u16(), 404);
 
     let (status, _, text) = scrape(&app, None).await;
     assert_eq!(status, 200);
@@ -163,6 +165,16 @@ async fn metrics_after_syncs_tell_the_runs_the_health_the_devices_and_the_exchan
         ) >= 1.0,
         "{text}"
     );
+    // What nothing answered is counted under one label, not under its path.
+    assert!(
+        sum(
+            &after,
+            "exchange_connector_http_requests_total",
+            &["route=\"unmatched\"", "status=\"404\""]
+        ) >= 1.0,
+        "{text}"
+    );
+    assert!(!text.contains("no-such-page"), "{text}");
     assert!(!text.contains(&connector.id), "no id in labels");
 }
 
