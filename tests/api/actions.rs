@@ -447,6 +447,11 @@ async fn a_bulk_action_shows_its_calls_on_the_live_stream_as_exchange_answers_th
     sim.state()
         .faults()
         .push(FaultRule::always(FaultKind::Slow { delay_ms: 150 }).for_cmdlet("Set-CASMailbox"));
+    // The read-back (a quick sync) outlasts the stream's coalescing window (150 ms), so that the
+    // watcher sees it however fast the machine and the loopback answer.
+    sim.state()
+        .faults()
+        .push(FaultRule::always(FaultKind::Slow { delay_ms: 400 }).for_cmdlet("Get-MobileDevice"));
     // Another admin watches the live stream while the action runs.
     let watcher = app.signed_in(Role::Reader).await;
     let mut events = Events::open_with(&app, &watcher).await;
