@@ -13,22 +13,14 @@ use std::time::{Duration, Instant};
 
 #[path = "support/server.rs"]
 mod server;
-use server::{create_admin, free_port, idle, post, sign_in, wait_for, wait_idle, Error, Process};
-
-fn setting(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(default)
-}
+use server::{
+    connector, create_admin, free_port, idle, main_of, post, setting, sign_in, wait_for, wait_idle,
+    Error, Process,
+};
 
 #[tokio::main]
 async fn main() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    if let Err(e) = run().await {
-        eprintln!("soak failed: {e}");
-        std::process::exit(1);
-    }
+    main_of("soak", run()).await;
 }
 
 async fn run() -> Result<(), Error> {
@@ -63,14 +55,7 @@ async fn run() -> Result<(), Error> {
 
     let port = free_port()?;
     let server = Process(
-        Command::new(env!("CARGO_BIN_EXE_exchange-connector"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("LEPTOS_OUTPUT_NAME", "exchange-connector")
-            .env("LEPTOS_SITE_ROOT", "target/site")
-            .env("LEPTOS_SITE_PKG_DIR", "pkg")
-            .env("LEPTOS_ENV", "PROD")
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("DATABASE_URL", &database_url)
+        connector(port, &database_url)
             .env("EXO_TENANT_ID", exchange_connector::sim::DEMO_TENANT_ID)
             .env("EXO_CLIENT_ID", exchange_connector::sim::DEMO_CLIENT_ID)
             .env(
@@ -79,10 +64,6 @@ async fn run() -> Result<(), Error> {
             )
             .env("EXO_ADMIN_API_URL", format!("{sim}/adminapi/beta"))
             .env("EXO_AUTHORITY_URL", &sim)
-            .env("SYNC_SCHEDULE", "off")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
             .spawn()?,
     );
     let pid = server.0.id();

@@ -12,12 +12,15 @@
 //! and prints each figure next to its target. `WEB_SECONDS` (10) sets each wrk run's length.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 #[path = "support/server.rs"]
 mod server;
-use server::{create_admin, free_port, post, sign_in, wait_for, wait_idle, Error, Process};
+use server::{
+    connector, create_admin, free_port, main_of, post, setting, sign_in, wait_for, wait_idle,
+    Error, Process,
+};
 
 const CONNECTOR: &str = "/conditional-access/exchange-connector";
 const HISTORY: &str = "/conditional-access/exchange-connector/sync-history";
@@ -32,18 +35,11 @@ const CONNECTOR_P99_TARGET_MS: f64 = 20.0;
 
 #[tokio::main]
 async fn main() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    if let Err(e) = run().await {
-        eprintln!("web bench failed: {e}");
-        std::process::exit(1);
-    }
+    main_of("web bench", run()).await;
 }
 
 async fn run() -> Result<(), Error> {
-    let seconds: u64 = std::env::var("WEB_SECONDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10);
+    let seconds = setting("WEB_SECONDS", 10);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let pkg = root.join("target/site/pkg");
     let precompressed = std::fs::read_dir(&pkg)
@@ -71,19 +67,8 @@ async fn run() -> Result<(), Error> {
     create_admin(&database_url)?;
     let port = free_port()?;
     let _server = Process(
-        Command::new(env!("CARGO_BIN_EXE_exchange-connector"))
-            .current_dir(root)
-            .env("LEPTOS_OUTPUT_NAME", "exchange-connector")
-            .env("LEPTOS_SITE_ROOT", "target/site")
-            .env("LEPTOS_SITE_PKG_DIR", "pkg")
-            .env("LEPTOS_ENV", "PROD")
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("DATABASE_URL", &database_url)
+        connector(port, &database_url)
             .env("SECRET_KEY_FILE", dir.path().join("web.key"))
-            .env("SYNC_SCHEDULE", "off")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
             .spawn()?,
     );
     let base = format!("http://127.0.0.1:{port}");

@@ -22,6 +22,42 @@ impl Drop for Process {
     }
 }
 
+/// Runs a bench's `run`; on failure prints why and exits non-zero.
+pub async fn main_of(name: &str, run: impl std::future::Future<Output = Result<(), Error>>) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    if let Err(e) = run.await {
+        eprintln!("{name} failed: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// The number in the environment variable `name`, else `default`.
+pub fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+/// The release connector serving the built site on `port` with the database at
+/// `database_url`, no sync schedule, warnings only; the caller adds what differs and spawns it.
+pub fn connector(port: u16, database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_exchange-connector"));
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("LEPTOS_OUTPUT_NAME", "exchange-connector")
+        .env("LEPTOS_SITE_ROOT", "target/site")
+        .env("LEPTOS_SITE_PKG_DIR", "pkg")
+        .env("LEPTOS_ENV", "PROD")
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATABASE_URL", database_url)
+        .env("SYNC_SCHEDULE", "off")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    command
+}
+
 pub fn free_port() -> Result<u16, Error> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
