@@ -9,6 +9,7 @@ mod auth;
 mod connector;
 mod devices;
 mod history;
+mod tokens;
 mod users;
 
 pub use access::*;
@@ -17,6 +18,7 @@ pub use auth::*;
 pub use connector::*;
 pub use devices::*;
 pub use history::*;
+pub use tokens::*;
 pub use users::*;
 
 #[cfg(feature = "ssr")]

@@ -283,3 +283,74 @@ impl FormNotice {
         )
     }
 }
+
+/// API tokens: the default and longest lifetime, and the longest name.
+pub const API_TOKEN_DEFAULT_DAYS: u32 = 90;
+pub const API_TOKEN_MAX_DAYS: u32 = 365;
+pub const API_TOKEN_MAX_NAME: usize = 100;
+
+/// A bearer token for `/api/v1`, as the account and users pages list it (never the token).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: String,
+    pub name: String,
+    /// What the token may do (never more than its owner may).
+    pub role: Role,
+    /// The token's first characters, to tell tokens apart.
+    pub prefix: String,
+    pub owner_email: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiToken {
+    /// Whether the token works at `now` (its owner's account aside).
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+
+    /// "Active", "Expired" or "Revoked".
+    pub fn state_label(&self, now: DateTime<Utc>) -> &'static str {
+        if self.revoked_at.is_some() {
+            "Revoked"
+        } else if self.expires_at <= now {
+            "Expired"
+        } else {
+            "Active"
+        }
+    }
+}
+
+/// A token just created: the token itself, shown this once and never again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedApiToken {
+    pub token: ApiToken,
+    pub secret: String,
+}
+
+/// A person's tokens, or (for an admin's view) everyone's, with the server's time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenList {
+    pub tokens: Vec<ApiToken>,
+    pub now: DateTime<Utc>,
+}
+
+/// What the account page's token section shows: the tokens, and after a form posted without
+/// JavaScript, how it ended (kept in the session for the one page that follows).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenPage {
+    pub list: ApiTokenList,
+    /// Where the API is reached (`PUBLIC_URL`, else the server's address), for the example.
+    pub base: String,
+    pub flash: Option<TokenFlash>,
+}
+
+/// How a token form posted without JavaScript ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TokenFlash {
+    Created(CreatedApiToken),
+    Revoked,
+    Refused { field: String, message: String },
+}

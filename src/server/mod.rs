@@ -24,10 +24,12 @@ pub(crate) mod keyset;
 pub(crate) mod live;
 pub(crate) mod metrics;
 pub(crate) mod probes;
+pub(crate) mod rest;
 pub(crate) mod routes;
 pub(crate) mod setup;
 pub mod state;
 pub(crate) mod sync;
+pub(crate) mod tokens;
 pub(crate) mod users;
 
 use std::future::Future;

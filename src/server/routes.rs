@@ -22,7 +22,7 @@ use crate::model::{AuditFilter, HistoryFilter};
 use super::auth::{csrf, guard, oidc, session};
 use super::setup;
 use super::state::AppState;
-use super::{assets, audit, client_ip, csv, headers, history, live, metrics, probes};
+use super::{assets, audit, client_ip, csv, headers, history, live, metrics, probes, rest};
 
 /// The span of a request in the log: its method and path, never its query (OAuth callbacks
 /// carry codes there, the first-admin link its token).
@@ -41,7 +41,8 @@ pub(crate) fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let readers = || middleware::from_fn_with_state(state.clone(), guard::readers);
     let sessions = session::layer(state.sessions.clone(), &state.security);
-    Router::new()
+    // Everything a browser signs in to: sessions, the page guard and the cross-site check.
+    let browser = Router::new()
         .route("/readyz", get(probes::readyz))
         .route("/metrics", get(metrics::scrape))
         .merge(assets::pkg_router(&state.leptos_options))
@@ -84,7 +85,11 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.security.clone(),
             csrf::refuse_cross_site,
-        ))
+        ));
+    Router::new()
+        // Bearer tokens only: no session is read or written, so no cookie can act.
+        .nest(rest::BASE, rest::router(&state))
+        .merge(browser)
         // Who the client is, before anything counts or records them.
         .layer(middleware::from_fn_with_state(
             Arc::<[ipnet::IpNet]>::from(state.security.trusted_proxies.as_slice()),

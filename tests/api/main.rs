@@ -13,6 +13,7 @@ mod helpers;
 mod history;
 mod monitoring;
 mod policies;
+mod rest;
 mod restart;
 mod secrets;
 mod security;

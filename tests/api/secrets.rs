@@ -56,7 +56,13 @@ async fn no_secret_reaches_the_logs_the_pages_or_the_server_function_answers() {
         .get(format!("{base}/auth/exchange/start"))
         .send()
         .await
-        .expect("round trip");
+        .unwrap_or_else(|e| {
+            // Seen once in CI (the connection closed before an answer): say what the server
+            // logged, so that a second time tells why.
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            let tail: String = log.lines().rev().take(40).collect::<Vec<_>>().join("\n");
+            panic!("round trip: {e}\nthe server's last log lines, newest first:\n{tail}")
+        });
     assert_eq!(page.url().path(), "/conditional-access/exchange-connector");
     seen.push(page.text().await.expect("page"));
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -9,3 +9,4 @@ pub mod setup;
 pub mod status;
 pub mod sync;
 pub mod time;
+pub mod tokens;

@@ -6,12 +6,15 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{own_account, single_sign_on, ChangePassword};
+use crate::api::{
+    own_account, own_api_tokens, single_sign_on, ChangePassword, CreateApiToken, RevokeApiToken,
+};
 use crate::app::components::alert::Alert;
 use crate::app::components::time::LocalTime;
+use crate::app::components::tokens::{CreateTokenForm, TokenOutcome, TokenOutcomeBox, TokenTable};
 use crate::app::layout::{role_label, Frame, PageHeading};
 use crate::app::pages::sign_in::{query_feedback, Feedback, FeedbackBox, Field, SubmitButton};
-use crate::model::{FormNotice, UserSummary};
+use crate::model::{FormNotice, Role, UserSummary};
 
 const FIELDS: &[&str] = &["current_password", "password", "confirm_password"];
 
@@ -47,6 +50,7 @@ pub fn AccountPage() -> impl IntoView {
                     match account.await {
                         Ok(me) => view! {
                             <AccountCard me=me.clone() provider=provider.clone()/>
+                            <ApiTokens own_role=me.role/>
                             {if me.has_password {
                                 view! { <PasswordForm change feedback form/> }.into_any()
                             } else {
@@ -114,5 +118,75 @@ fn PasswordForm(
                 </div>
             </ActionForm>
         </section>
+    }
+}
+
+/// The person's API tokens: create one (shown once), see each one's last use, revoke.
+#[component]
+fn ApiTokens(own_role: Role) -> impl IntoView {
+    let create = ServerAction::<CreateApiToken>::new();
+    let revoke = ServerAction::<RevokeApiToken>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| own_api_tokens(),
+    );
+    // The outcome of the last action run in place (a plain post's comes with the list).
+    let last = RwSignal::new(None::<TokenOutcome>);
+    Effect::new(move |_| {
+        if let Some(r) = create.value().get() {
+            last.set(match r {
+                Ok(created) => created.map(TokenOutcome::Created),
+                Err(e) => Some(refused(&e)),
+            });
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(r) = revoke.value().get() {
+            last.set(Some(match r {
+                Ok(()) => TokenOutcome::Revoked,
+                Err(e) => refused(&e),
+            }));
+        }
+    });
+    view! {
+        <section aria-labelledby="tokens-heading" class="mt-6 max-w-4xl rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+            <h2 id="tokens-heading" class="font-semibold">"API tokens"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "For scripts and monitoring: send a token as "
+                <code class="rounded bg-slate-100 px-1 font-mono text-xs">"Authorization: Bearer <token>"</code>
+                " to the REST API under "<code class="rounded bg-slate-100 px-1 font-mono text-xs">"/api/v1"</code>
+                ". A token can do what its role allows, never more than you; it stops working when it expires, when it is revoked, or when your account is disabled."
+            </p>
+            <CreateTokenForm create own_role/>
+            <Suspense fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Ok(page) => {
+                            let outcome = last.get().or(page.flash.map(TokenOutcome::from));
+                            view! {
+                                {outcome.map(|outcome| view! { <TokenOutcomeBox outcome base=page.base.clone()/> })}
+                                <TokenTable tokens=page.list.tokens now=page.list.now revoke/>
+                            }.into_any()
+                        }
+                        Err(e) => view! {
+                            <Alert title="Your API tokens could not be loaded" message=e.to_string()/>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+fn refused(e: &crate::error::ApiError) -> TokenOutcome {
+    match e {
+        crate::error::ApiError::Invalid { field, message } => TokenOutcome::Refused {
+            field: field.clone(),
+            message: message.clone(),
+        },
+        other => TokenOutcome::Refused {
+            field: "name".into(),
+            message: other.to_string(),
+        },
     }
 }

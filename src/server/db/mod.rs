@@ -1,6 +1,7 @@
 //! Storage: the pool, migrations, and one module per table group. SQLite today; the SQL stays
 //! portable so PostgreSQL can follow with mirrored migrations.
 
+pub(crate) mod api_tokens;
 pub(crate) mod audit;
 pub(crate) mod connectors;
 pub(crate) mod device_events;

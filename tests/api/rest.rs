@@ -1,0 +1,502 @@
+//! The REST API v1 with API tokens, as a script uses it: the real app, a real SQLite file and
+//! the simulator on loopback. Tokens are created the way the account page creates them.
+
+use exchange_connector::model::{CreatedApiToken, Role};
+use serde_json::Value;
+
+use crate::helpers::{call_with, header, TestApp};
+
+/// A token created by `client` (signed in) with `role`.
+async fn token(app: &TestApp, client: &reqwest::Client, name: &str, role: Role) -> String {
+    let created: Option<CreatedApiToken> = call_with(
+        app,
+        client,
+        "tokens/create",
+        &[("name", name), ("role", role.as_str())],
+    )
+    .await
+    .expect("token created");
+    created
+        .expect("the token, for a call with JavaScript")
+        .secret
+}
+
+/// `GET path` (under `/api/v1`, or a whole URL) with `token`: status, content type, JSON body.
+async fn get(app: &TestApp, token: Option<&str>, path: &str) -> (u16, String, Value) {
+    let url = if path.starts_with("http") {
+        path.to_owned()
+    } else {
+        format!("{}/api/v1{path}", app.base_url)
+    };
+    let mut request = reqwest::Client::new().get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    answer(request.send().await.expect("the API answers")).await
+}
+
+async fn answer(response: reqwest::Response) -> (u16, String, Value) {
+    let status = response.status().as_u16();
+    let content_type = header(&response, "content-type");
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {status} {text}"));
+    (status, content_type, body)
+}
+
+async fn start_sync(app: &TestApp, token: &str, id: &str, body: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/api/v1/connectors/{id}/sync", app.base_url))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("the API answers")
+}
+
+/// An RFC 9457 problem with `status`; its body.
+fn problem(answer: (u16, String, Value), status: u16) -> Value {
+    let (got, content_type, body) = answer;
+    assert_eq!(got, status, "{body}");
+    assert_eq!(content_type, "application/problem+json", "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    for key in ["type", "title", "detail"] {
+        assert!(
+            body[key].as_str().is_some_and(|v| !v.is_empty()),
+            "{key}: {body}"
+        );
+    }
+    body
+}
+
+#[tokio::test]
+async fn tokens_read_every_resource_as_the_pages_show_it_and_an_admin_token_starts_a_sync() {
+    let app = TestApp::with_sim(120, 25).await;
+    let overview = app.set_up().await.expect("set up");
+    let c = overview.connector.expect("connector");
+    let admin = token(&app, app.http(), "ops script", Role::Admin).await;
+    let reader_client = app.signed_in(Role::Reader).await;
+    let reader = token(&app, &reader_client, "dashboard", Role::Reader).await;
+
+    // The connector, with Graph's names.
+    let (status, _, list) = get(&app, Some(&reader), "/connectors").await;
+    assert_eq!(status, 200, "{list}");
+    let one = &list["value"][0];
+    assert_eq!(list["value"].as_array().map(Vec::len), Some(1));
+    assert_eq!(one["id"], c.id.as_str());
+    assert_eq!(one["status"], "connected");
+    assert_eq!(one["exchangeConnectorType"], "serviceToService");
+    assert_eq!(one["primarySmtpAddress"], c.account.as_str());
+    assert_eq!(one["deviceCount"], c.device_count);
+    assert_eq!(one["health"], "healthy");
+    assert!(one["lastSyncDateTime"].as_str().is_some(), "{one}");
+    assert!(
+        one["serverName"].as_str().is_some_and(|s| s == "127.0.0.1"),
+        "{one}"
+    );
+    let (status, _, single) = get(&app, Some(&reader), &format!("/connectors/{}", c.id)).await;
+    assert_eq!(status, 200);
+    assert_eq!(&single, one);
+    problem(get(&app, Some(&reader), "/connectors/nope").await, 404);
+    problem(
+        get(&app, Some(&reader), "/connectors/nope/devices").await,
+        404,
+    );
+
+    // Devices: the first page, the next one by its link, the filter, one device with its why.
+    let base = format!("/connectors/{}", c.id);
+    let (status, _, page) = get(&app, Some(&reader), &format!("{base}/devices?limit=25")).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["total"], c.device_count);
+    let rows = page["value"].as_array().expect("rows").clone();
+    assert_eq!(rows.len(), 25);
+    let next = page["nextLink"].as_str().expect("a next page").to_owned();
+    let (_, _, second) = get(&app, Some(&reader), &next).await;
+    let second_rows = second["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{next}: {second}"));
+    assert_eq!(second_rows.len(), 25);
+    assert!(
+        second_rows.iter().all(|r| !rows.contains(r)),
+        "pages overlap"
+    );
+    assert!(second["prevLink"].as_str().is_some());
+    let (_, _, summary) = get(&app, Some(&reader), &format!("{base}/accessStateSummary")).await;
+    assert_eq!(summary["total"], c.device_count);
+    let blocked = summary["counts"]
+        .as_array()
+        .and_then(|counts| counts.iter().find(|pair| pair[0] == "Blocked"))
+        .map(|pair| pair[1].clone())
+        .expect("blocked count");
+    let (_, _, filtered) = get(
+        &app,
+        Some(&reader),
+        &format!("{base}/devices?state=Blocked&limit=200"),
+    )
+    .await;
+    assert_eq!(filtered["total"], blocked, "{filtered}");
+    assert!(filtered["value"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .all(|r| r["accessState"] == "Blocked"));
+    let guid = rows[0]["guid"].as_str().expect("guid");
+    let (status, _, device) = get(&app, Some(&reader), &format!("{base}/devices/{guid}")).await;
+    assert_eq!(status, 200, "{device}");
+    assert_eq!(device["row"]["guid"], guid, "{device}");
+    problem(
+        get(&app, Some(&reader), &format!("{base}/devices/unknown")).await,
+        404,
+    );
+    let (status, _, readiness) = get(&app, Some(&reader), &format!("{base}/readiness")).await;
+    assert_eq!(status, 200, "{readiness}");
+
+    // A sync: readers may not, admins may, a second one while it runs is a conflict.
+    let refused = start_sync(&app, &reader, &c.id, r#"{"syncType":"deltaSync"}"#).await;
+    problem(answer(refused).await, 403);
+    app.slow_device_pages(300);
+    let started = start_sync(&app, &admin, &c.id, r#"{"syncType":"deltaSync"}"#).await;
+    let location = header(&started, "location");
+    let (status, _, body) = answer(started).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["url"], location.as_str());
+    let busy = start_sync(&app, &admin, &c.id, r#"{"syncType":"fullSync"}"#).await;
+    problem(answer(busy).await, 409);
+    app.settled().await;
+    let (status, _, run) = get(&app, Some(&reader), &location).await;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["kind"], "deltaSync");
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert!(run["triggeredBy"]
+        .as_str()
+        .is_some_and(|by| by.contains("ops script")));
+
+    // Sync runs: newest first, paged by nextLink, filtered.
+    let (_, _, runs) = get(&app, Some(&reader), &format!("{base}/syncRuns?limit=1")).await;
+    assert_eq!(runs["value"][0]["id"], run["id"]);
+    let next = runs["nextLink"].as_str().expect("next").to_owned();
+    let (_, _, older) = get(&app, Some(&reader), &next).await;
+    assert_eq!(older["value"][0]["kind"], "fullSync");
+    assert!(older["nextLink"].is_null());
+    let (_, _, full) = get(
+        &app,
+        Some(&reader),
+        &format!("{base}/syncRuns?kind=fullSync"),
+    )
+    .await;
+    assert_eq!(full["value"].as_array().map(Vec::len), Some(1));
+
+    // The audit log: admins only, and it names the token that started the sync.
+    problem(get(&app, Some(&reader), "/auditLog").await, 403);
+    let (status, _, log) = get(
+        &app,
+        Some(&admin),
+        "/auditLog?action=syncStart&result=success",
+    )
+    .await;
+    assert_eq!(status, 200, "{log}");
+    let entry = &log["value"][0];
+    assert!(
+        entry["actor"]
+            .as_str()
+            .is_some_and(|a| a.contains("API token \"ops script\"")),
+        "{entry}"
+    );
+    assert_eq!(
+        entry["detail"],
+        format!("run {}", run["id"].as_str().unwrap_or(""))
+    );
+    let (_, _, denied) = get(
+        &app,
+        Some(&admin),
+        "/auditLog?action=syncStart&result=denied",
+    )
+    .await;
+    assert_eq!(
+        denied["value"].as_array().map(Vec::len),
+        Some(1),
+        "{denied}"
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_the_right_4xx_as_problem_json_and_never_a_500() {
+    let app = TestApp::with_sim(30, 10).await;
+    let c = app.set_up().await.expect("set up").connector.expect("c");
+    let admin = token(&app, app.http(), "checks", Role::Admin).await;
+    let base = format!("/connectors/{}", c.id);
+
+    let none = problem(get(&app, None, "/connectors").await, 401);
+    assert!(none["detail"]
+        .as_str()
+        .is_some_and(|d| d.contains("Bearer")));
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/connectors", app.base_url))
+        .header("authorization", format!("Basic {admin}"))
+        .send()
+        .await
+        .expect("answer");
+    assert!(header(&response, "www-authenticate").starts_with("Bearer"));
+    problem(answer(response).await, 401);
+    // A cookie of a signed-in admin is no way in.
+    let (status, _, _) = answer(
+        app.http()
+            .get(format!("{}/api/v1/connectors", app.base_url))
+            .send()
+            .await
+            .expect("answer"),
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    let typo = problem(
+        get(&app, Some(&admin), &format!("{base}/devices?stat=Blocked")).await,
+        400,
+    );
+    assert_eq!(typo["field"], "stat");
+    for (query, field) in [
+        ("devices?state=Sideways", "state"),
+        ("devices?limit=7", "limit"),
+        ("devices?after=garbage", "after"),
+        ("devices?sort=nothing", "sort"),
+        ("syncRuns?cursor=garbage", "cursor"),
+        ("syncRuns?limit=0", "limit"),
+        ("syncRuns?status=sleeping", "status"),
+        ("syncRuns?kind=fullSync&kind=deltaSync", "kind"),
+    ] {
+        let body = problem(
+            get(&app, Some(&admin), &format!("{base}/{query}")).await,
+            400,
+        );
+        assert_eq!(body["field"], field, "{query}: {body}");
+    }
+    for query in ["from=yesterday", "action=nothing", "limit=100000"] {
+        problem(
+            get(&app, Some(&admin), &format!("/auditLog?{query}")).await,
+            400,
+        );
+    }
+    problem(get(&app, Some(&admin), "/nothing/here").await, 404);
+    problem(
+        get(&app, Some(&admin), &format!("{base}/syncRuns/0")).await,
+        404,
+    );
+    let wrong_method = reqwest::Client::new()
+        .delete(format!("{}/api/v1{base}", app.base_url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("answer");
+    problem(answer(wrong_method).await, 405);
+
+    // Bodies: a wrong content type, JSON that does not parse or fit, too much of it.
+    let plain = reqwest::Client::new()
+        .post(format!("{}/api/v1{base}/sync", app.base_url))
+        .bearer_auth(&admin)
+        .header("content-type", "text/plain")
+        .body(r#"{"syncType":"fullSync"}"#)
+        .send()
+        .await
+        .expect("answer");
+    problem(answer(plain).await, 415);
+    for body in [
+        "{",
+        r#"{"syncType":"everything"}"#,
+        r#"{"syncType":"fullSync","extra":1}"#,
+        "[]",
+    ] {
+        problem(
+            answer(start_sync(&app, &admin, &c.id, body).await).await,
+            400,
+        );
+    }
+    let huge = format!(r#"{{"syncType":"fullSync","x":"{}"}}"#, "a".repeat(100_000));
+    problem(
+        answer(start_sync(&app, &admin, &c.id, &huge).await).await,
+        413,
+    );
+    // None of it started a sync.
+    let (_, _, runs) = get(&app, Some(&admin), &format!("{base}/syncRuns")).await;
+    assert_eq!(runs["value"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn a_token_works_until_it_is_revoked_expires_or_its_owner_is_disabled_or_demoted() {
+    let app = TestApp::with_sim(30, 10).await;
+    let c = app.set_up().await.expect("set up").connector.expect("c");
+    let owner = app.signed_in(Role::Admin).await;
+    let secret = token(&app, &owner, "lifecycle", Role::Admin).await;
+    let sync_body = r#"{"syncType":"deltaSync"}"#;
+
+    // Readers may not create admin tokens; bad names and lifetimes are refused by field.
+    let reader = app.signed_in(Role::Reader).await;
+    let refused = call_with::<Option<CreatedApiToken>>(
+        &app,
+        &reader,
+        "tokens/create",
+        &[("name", "x"), ("role", "admin")],
+    )
+    .await
+    .expect_err("above the reader's role");
+    assert!(
+        matches!(refused, exchange_connector::error::ApiError::Invalid { ref field, .. } if field == "role")
+    );
+    for (name, days, expected) in [
+        ("", "90", "name"),
+        ("ok", "0", "expires_in_days"),
+        ("ok", "366", "expires_in_days"),
+    ] {
+        let e = call_with::<Option<CreatedApiToken>>(
+            &app,
+            &reader,
+            "tokens/create",
+            &[
+                ("name", name),
+                ("role", "reader"),
+                ("expires_in_days", days),
+            ],
+        )
+        .await
+        .expect_err("refused");
+        assert!(
+            matches!(e, exchange_connector::error::ApiError::Invalid { ref field, .. } if field == expected),
+            "{e:?}"
+        );
+    }
+
+    // Listed without the token, never used yet; only its hash is stored.
+    let list: Value = call_with(&app, &owner, "tokens/own", &[])
+        .await
+        .expect("list");
+    let listed = &list["list"]["tokens"][0];
+    assert_eq!(listed["name"], "lifecycle");
+    assert!(listed["last_used_at"].is_null());
+    assert!(!list.to_string().contains(&secret[4..]));
+    let pool = app.db().await;
+    let stored: Vec<(String, String)> = sqlx::query_as("SELECT token_hash, prefix FROM api_tokens")
+        .fetch_all(&pool)
+        .await
+        .expect("rows");
+    assert!(stored
+        .iter()
+        .all(|(hash, prefix)| !hash.contains(&secret[4..])
+            && secret.starts_with(prefix.as_str())
+            && prefix.len() < 12));
+
+    // Used: the last use is recorded.
+    assert_eq!(get(&app, Some(&secret), "/connectors").await.0, 200);
+    let list: Value = call_with(&app, &owner, "tokens/own", &[])
+        .await
+        .expect("list");
+    assert!(
+        list["list"]["tokens"][0]["last_used_at"].is_string(),
+        "{list}"
+    );
+
+    // Demoted to reader: the admin token reads only, at once.
+    let users: Value = call_with(&app, app.http(), "users/list", &[])
+        .await
+        .expect("users");
+    let owner_email = list["list"]["tokens"][0]["owner_email"]
+        .as_str()
+        .expect("owner")
+        .to_owned();
+    let owner_id = users
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["email"] == owner_email.as_str()))
+        .and_then(|u| u["id"].as_str())
+        .expect("owner id")
+        .to_owned();
+    call_with::<()>(
+        &app,
+        app.http(),
+        "users/role",
+        &[("id", &owner_id), ("role", "reader")],
+    )
+    .await
+    .expect("demoted");
+    problem(
+        answer(start_sync(&app, &secret, &c.id, sync_body).await).await,
+        403,
+    );
+    assert_eq!(get(&app, Some(&secret), "/connectors").await.0, 200);
+
+    // Disabled: refused at once; enabled again: works again.
+    call_with::<()>(&app, app.http(), "users/disable", &[("id", &owner_id)])
+        .await
+        .expect("disabled");
+    problem(get(&app, Some(&secret), "/connectors").await, 401);
+    call_with::<()>(&app, app.http(), "users/enable", &[("id", &owner_id)])
+        .await
+        .expect("enabled");
+    assert_eq!(get(&app, Some(&secret), "/connectors").await.0, 200);
+
+    // Expired: refused.
+    sqlx::query("UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00Z'")
+        .execute(&pool)
+        .await
+        .expect("expired");
+    problem(get(&app, Some(&secret), "/connectors").await, 401);
+    sqlx::query("UPDATE api_tokens SET expires_at = '2999-01-01T00:00:00Z'")
+        .execute(&pool)
+        .await
+        .expect("live again");
+    assert_eq!(get(&app, Some(&secret), "/connectors").await.0, 200);
+
+    // Revoked by an admin (everyone's tokens are theirs to see): refused at once, audited.
+    let all: Value = call_with(&app, app.http(), "tokens/all", &[])
+        .await
+        .expect("all");
+    let id = all["tokens"][0]["id"].as_str().expect("id").to_owned();
+    call_with::<()>(&app, &reader, "tokens/revoke", &[("id", &id)])
+        .await
+        .expect_err("a reader may not revoke someone else's token");
+    call_with::<()>(&app, app.http(), "tokens/revoke", &[("id", &id)])
+        .await
+        .expect("revoked");
+    let refused = problem(get(&app, Some(&secret), "/connectors").await, 401);
+    assert!(!refused["detail"]
+        .as_str()
+        .unwrap_or("")
+        .contains(&secret[4..]));
+    let admin = token(&app, app.http(), "auditor", Role::Admin).await;
+    let (_, _, log) = get(&app, Some(&admin), "/auditLog?action=userChange").await;
+    let details: Vec<&str> = log["value"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("revoked the API token \"lifecycle\"")),
+        "{details:?}"
+    );
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("created the API token \"lifecycle\"")),
+        "{details:?}"
+    );
+
+    // Guessing is throttled per address like sign-ins: past five failures even a good token
+    // waits.
+    // (The refusals above counted too.)
+    let mut refused = 0;
+    while refused < 5 {
+        let (status, _, _) = get(&app, Some("exc_guess"), "/connectors").await;
+        if status == 429 {
+            break;
+        }
+        assert_eq!(status, 401);
+        refused += 1;
+    }
+    let throttled = problem(get(&app, Some(&admin), "/connectors").await, 429);
+    assert!(
+        throttled["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("API token")),
+        "{throttled}"
+    );
+}
