@@ -1,8 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-import { writeFile } from "node:fs/promises";
-import path from "node:path";
-import { SIM_DEVICES, ensureConnector, isSameDocument, markDocument, signIn, waitForHydration } from "./helpers";
+import { SIM_DEVICES, checkPage, ensureConnector, isSameDocument, markDocument, signIn, waitForHydration } from "./helpers";
 
 // The device list, a device's page and readiness, hydrated, on the demo tenant once the
 // connector is set up (its first sync finds the simulator's devices).
@@ -290,33 +287,6 @@ test("with JavaScript the filters, sorting and pages update the table in place",
 });
 
 // Accessibility (axe-core, WCAG 2.0/2.1 A and AA) and full-page screenshots to look at.
-
-const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-/** end2end/test-results/screens: the screenshots and axe reports to look at after a run. */
-const screens = () => path.join(test.info().project.outputDir, "screens");
-
-async function checkPage(page: Page, name: string) {
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await page.screenshot({ path: path.join(screens(), `${name}.png`), fullPage: true });
-  const results = await new AxeBuilder({ page }).withTags(WCAG).analyze();
-  expect(results.passes.length, "axe ran its rules").toBeGreaterThan(0);
-  // What axe found and could not decide (for a person to review), next to the screenshot.
-  await writeFile(
-    path.join(screens(), `axe-${name}.json`),
-    JSON.stringify({ url: results.url, violations: results.violations, incomplete: results.incomplete }, null, 2),
-  );
-  console.log(
-    `axe ${name}: ${results.violations.length} violations, ${results.passes.length} rules passed, ` +
-      `${results.incomplete.length} to review (${results.incomplete.map((r) => `${r.id}×${r.nodes.length}`).join(", ") || "none"})`,
-  );
-  const violations = results.violations.map((v) => ({
-    rule: v.id,
-    impact: v.impact,
-    help: v.help,
-    nodes: v.nodes.map((n) => ({ target: n.target.join(" "), html: n.html, message: n.failureSummary })),
-  }));
-  expect(violations, JSON.stringify(violations, null, 2)).toEqual([]);
-}
 
 test("the device list has no WCAG 2.1 AA violations", async ({ page }) => {
   await openList(page);

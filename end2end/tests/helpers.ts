@@ -1,4 +1,7 @@
-import { expect, Page } from "@playwright/test";
+import { expect, Page, test } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 
 /** The demo tenant's device count, as configured for the test servers. */
 export const SIM_DEVICES = 137;
@@ -68,4 +71,34 @@ export async function ensureConnector(page: Page) {
       { timeout: 60_000 },
     )
     .toBe("connected");
+}
+
+// Accessibility (axe-core, WCAG 2.0/2.1 A and AA) and full-page screenshots to look at.
+
+const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+/** end2end/test-results/screens: the screenshots and axe reports to look at after a run. */
+const screens = () => path.join(test.info().project.outputDir, "screens");
+
+/** A full-page screenshot and axe-core's WCAG 2.1 AA rules: no violation. */
+export async function checkPage(page: Page, name: string) {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: path.join(screens(), `${name}.png`), fullPage: true });
+  const results = await new AxeBuilder({ page }).withTags(WCAG).analyze();
+  expect(results.passes.length, "axe ran its rules").toBeGreaterThan(0);
+  // What axe found and could not decide (for a person to review), next to the screenshot.
+  await writeFile(
+    path.join(screens(), `axe-${name}.json`),
+    JSON.stringify({ url: results.url, violations: results.violations, incomplete: results.incomplete }, null, 2),
+  );
+  console.log(
+    `axe ${name}: ${results.violations.length} violations, ${results.passes.length} rules passed, ` +
+      `${results.incomplete.length} to review (${results.incomplete.map((r) => `${r.id}×${r.nodes.length}`).join(", ") || "none"})`,
+  );
+  const violations = results.violations.map((v) => ({
+    rule: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.map((n) => ({ target: n.target.join(" "), html: n.html, message: n.failureSummary })),
+  }));
+  expect(violations, JSON.stringify(violations, null, 2)).toEqual([]);
 }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::ApiError;
-use crate::model::{ApiTokenList, ApiTokenPage, CreatedApiToken, Role};
+use crate::model::{ApiTokenPage, CreatedApiToken, Role};
 
 #[cfg(feature = "ssr")]
 use super::{authorize, client_address, fail, is_form_post};
@@ -21,8 +21,38 @@ async fn back_with(flash: crate::model::TokenFlash) -> Result<(), ApiError> {
         tracing::error!(error = %e, "cannot keep a token form's outcome in the session");
         return Err(fail(crate::server::error::AppError::Session(e.to_string())));
     }
-    leptos_axum::redirect(crate::app::paths::ACCOUNT);
+    leptos_axum::redirect(back_to());
     Ok(())
+}
+
+/// The page a token form was posted from: the users page (admins revoking anyone's token),
+/// else "Your account".
+#[cfg(feature = "ssr")]
+fn back_to() -> &'static str {
+    use crate::app::paths::{ACCOUNT, USERS};
+    let from_users = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| {
+            let referer = parts.headers.get(axum::http::header::REFERER)?;
+            let url = url::Url::parse(referer.to_str().ok()?).ok()?;
+            Some(url.path() == USERS)
+        })
+        .unwrap_or(false);
+    if from_users {
+        USERS
+    } else {
+        ACCOUNT
+    }
+}
+
+/// The outcome of a token form posted without JavaScript, once.
+#[cfg(feature = "ssr")]
+async fn take_flash() -> Result<Option<crate::model::TokenFlash>, ApiError> {
+    let session = super::session().await?;
+    Ok(session
+        .remove::<crate::model::TokenFlash>(FLASH)
+        .await
+        .ok()
+        .flatten())
 }
 
 /// The signed-in person's tokens (newest first), and the outcome of a form posted without
@@ -33,12 +63,7 @@ pub async fn own_api_tokens() -> Result<ApiTokenPage, ApiError> {
     let list = crate::server::tokens::own(&state, &who)
         .await
         .map_err(fail)?;
-    let session = super::session().await?;
-    let flash = session
-        .remove::<crate::model::TokenFlash>(FLASH)
-        .await
-        .ok()
-        .flatten();
+    let flash = take_flash().await?;
     Ok(ApiTokenPage {
         list,
         base: state.public_base(),
@@ -48,9 +73,17 @@ pub async fn own_api_tokens() -> Result<ApiTokenPage, ApiError> {
 
 /// Every person's tokens (admins).
 #[server(endpoint = "tokens/all")]
-pub async fn all_api_tokens() -> Result<ApiTokenList, ApiError> {
+pub async fn all_api_tokens() -> Result<ApiTokenPage, ApiError> {
     let (state, _who) = authorize(Role::Admin).await?;
-    crate::server::tokens::everyone(&state).await.map_err(fail)
+    let list = crate::server::tokens::everyone(&state)
+        .await
+        .map_err(fail)?;
+    let flash = take_flash().await?;
+    Ok(ApiTokenPage {
+        list,
+        base: state.public_base(),
+        flash,
+    })
 }
 
 /// Creates a token for the signed-in person: `role` at most their own, expiring after

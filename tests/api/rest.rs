@@ -447,7 +447,10 @@ async fn a_token_works_until_it_is_revoked_expires_or_its_owner_is_disabled_or_d
     let all: Value = call_with(&app, app.http(), "tokens/all", &[])
         .await
         .expect("all");
-    let id = all["tokens"][0]["id"].as_str().expect("id").to_owned();
+    let id = all["list"]["tokens"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     call_with::<()>(&app, &reader, "tokens/revoke", &[("id", &id)])
         .await
         .expect_err("a reader may not revoke someone else's token");

@@ -48,8 +48,15 @@ impl From<TokenFlash> for TokenOutcome {
 #[component]
 pub fn CreateTokenForm(create: ServerAction<CreateApiToken>, own_role: Role) -> impl IntoView {
     let pending = create.pending();
+    // Created: the form is empty again for the next one.
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let (Some(Ok(Some(_))), Some(form)) = (create.value().get(), form.get()) {
+            form.reset();
+        }
+    });
     view! {
-        <ActionForm action=create attr:class="mt-4 grid gap-4 sm:grid-cols-3" attr:aria-labelledby="tokens-heading">
+        <ActionForm action=create node_ref=form attr:class="mt-4 grid gap-4 sm:grid-cols-3" attr:aria-labelledby="tokens-heading">
             <div class="sm:col-span-3">
                 <label for="token-name" class=LABEL>"Name"</label>
                 <input id="token-name" name="name" type="text" required maxlength=API_TOKEN_MAX_NAME
@@ -99,7 +106,7 @@ pub fn TokenOutcomeBox(outcome: TokenOutcome, base: String) -> impl IntoView {
                     <input id="new-token" readonly value=c.secret.clone() data-testid="token-secret"
                         class="mt-1 block w-full rounded-md border border-emerald-300 bg-white px-3 py-2 font-mono text-xs"/>
                     <p class="mt-2 text-emerald-900">"Try it:"</p>
-                    <pre class="mt-1 overflow-x-auto rounded bg-white p-2 font-mono text-xs text-slate-800">{example}</pre>
+                    <pre class="mt-1 whitespace-pre-wrap break-all rounded bg-white p-2 font-mono text-xs text-slate-800">{example}</pre>
                 </div>
             }
             .into_any()

@@ -14,7 +14,8 @@ use crate::app::components::time::LocalTime;
 use crate::app::components::tokens::{CreateTokenForm, TokenOutcome, TokenOutcomeBox, TokenTable};
 use crate::app::layout::{role_label, Frame, PageHeading};
 use crate::app::pages::sign_in::{query_feedback, Feedback, FeedbackBox, Field, SubmitButton};
-use crate::model::{FormNotice, Role, UserSummary};
+use crate::error::ApiError;
+use crate::model::{ApiTokenPage, FormNotice, Role, UserSummary};
 
 const FIELDS: &[&str] = &["current_password", "password", "confirm_password"];
 
@@ -23,6 +24,16 @@ pub fn AccountPage() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let account = Resource::new(|| (), |_| own_account());
     let sso = Resource::new(|| (), |_| single_sign_on());
+    let create = ServerAction::<CreateApiToken>::new();
+    let revoke = ServerAction::<RevokeApiToken>::new();
+    let tokens = TokenActions {
+        create,
+        revoke,
+        list: Resource::new(
+            move || (create.version().get(), revoke.version().get()),
+            |_| own_api_tokens(),
+        ),
+    };
     let from_query = query_feedback();
     let form = NodeRef::<html::Form>::new();
     let feedback = Memo::new(move |_| match change.value().get() {
@@ -50,7 +61,7 @@ pub fn AccountPage() -> impl IntoView {
                     match account.await {
                         Ok(me) => view! {
                             <AccountCard me=me.clone() provider=provider.clone()/>
-                            <ApiTokens own_role=me.role/>
+                            <ApiTokens own_role=me.role tokens/>
                             {if me.has_password {
                                 view! { <PasswordForm change feedback form/> }.into_any()
                             } else {
@@ -121,15 +132,24 @@ fn PasswordForm(
     }
 }
 
+/// The token forms' actions and the list they refresh. Made once by the page, outside its
+/// Suspense: the list's first read takes a plain form post's outcome from the session, so it
+/// must not be read twice.
+#[derive(Clone, Copy)]
+struct TokenActions {
+    create: ServerAction<CreateApiToken>,
+    revoke: ServerAction<RevokeApiToken>,
+    list: Resource<Result<ApiTokenPage, ApiError>>,
+}
+
 /// The person's API tokens: create one (shown once), see each one's last use, revoke.
 #[component]
-fn ApiTokens(own_role: Role) -> impl IntoView {
-    let create = ServerAction::<CreateApiToken>::new();
-    let revoke = ServerAction::<RevokeApiToken>::new();
-    let tokens = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| own_api_tokens(),
-    );
+fn ApiTokens(own_role: Role, tokens: TokenActions) -> impl IntoView {
+    let TokenActions {
+        create,
+        revoke,
+        list: tokens,
+    } = tokens;
     // The outcome of the last action run in place (a plain post's comes with the list).
     let last = RwSignal::new(None::<TokenOutcome>);
     Effect::new(move |_| {
@@ -178,9 +198,9 @@ fn ApiTokens(own_role: Role) -> impl IntoView {
     }
 }
 
-fn refused(e: &crate::error::ApiError) -> TokenOutcome {
+fn refused(e: &ApiError) -> TokenOutcome {
     match e {
-        crate::error::ApiError::Invalid { field, message } => TokenOutcome::Refused {
+        ApiError::Invalid { field, message } => TokenOutcome::Refused {
             field: field.clone(),
             message: message.clone(),
         },

@@ -8,11 +8,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::{
-    list_users, single_sign_on, AddUser, ChangeUserRole, DeleteUser, DisableUser, EnableUser,
-    SetUserPassword,
+    all_api_tokens, list_users, single_sign_on, AddUser, ChangeUserRole, DeleteUser, DisableUser,
+    EnableUser, RevokeApiToken, SetUserPassword,
 };
 use crate::app::components::alert::Alert;
 use crate::app::components::time::LocalTime;
+use crate::app::components::tokens::{TokenOutcome, TokenOutcomeBox, TokenTable};
 use crate::app::layout::{role_label, Frame, PageHeading};
 use crate::app::pages::sign_in::{query_feedback, Feedback, FeedbackBox, Field, LABEL};
 use crate::error::ApiError;
@@ -126,6 +127,7 @@ pub fn UsersPage() -> impl IntoView {
                 })}
             </Transition>
             <AddUserForm add feedback form=add_form/>
+            <EveryonesTokens/>
         </Frame>
     }
 }
@@ -384,6 +386,48 @@ fn AddUserForm(
                     </button>
                 </div>
             </ActionForm>
+        </section>
+    }
+}
+
+/// Every person's API tokens, with their owner: an admin revokes one that leaked or that a
+/// departed colleague's script no longer needs.
+#[component]
+fn EveryonesTokens() -> impl IntoView {
+    let revoke = ServerAction::<RevokeApiToken>::new();
+    let tokens = Resource::new(move || revoke.version().get(), |_| all_api_tokens());
+    let last = RwSignal::new(None::<TokenOutcome>);
+    Effect::new(move |_| {
+        if let Some(r) = revoke.value().get() {
+            last.set(Some(match r {
+                Ok(()) => TokenOutcome::Revoked,
+                Err(e) => TokenOutcome::Refused {
+                    field: "id".into(),
+                    message: e.to_string(),
+                },
+            }));
+        }
+    });
+    view! {
+        <section aria-labelledby="all-tokens-heading" class="mt-6 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+            <h2 id="all-tokens-heading" class="font-semibold">"API tokens"</h2>
+            <p class="mt-1 text-sm text-slate-600">"Every person's tokens for the REST API. People create their own on Your account; a disabled person's tokens stop working with them."</p>
+            <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Ok(page) => {
+                            let outcome = last.get().or(page.flash.map(TokenOutcome::from));
+                            view! {
+                                {outcome.map(|outcome| view! { <TokenOutcomeBox outcome base=page.base.clone()/> })}
+                                <TokenTable tokens=page.list.tokens now=page.list.now revoke owners=true/>
+                            }.into_any()
+                        }
+                        Err(e) => view! {
+                            <Alert title="The API tokens could not be loaded" message=e.to_string()/>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
         </section>
     }
 }
