@@ -38,6 +38,7 @@ pub const REQUIRED_CMDLETS: [&str; 13] = [
 /// Connection status of the connector, with the names Intune's `exchangeConnectorStatus` uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ConnectionStatus {
     /// No connector has been set up.
     None,
@@ -85,6 +86,7 @@ impl ConnectionStatus {
 /// Kind of a sync run (Graph's `deltaSync` / `fullSync`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum SyncKind {
     /// Everything: organization settings and every device.
     FullSync,
@@ -105,6 +107,7 @@ impl SyncKind {
 /// What started a sync run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum SyncTrigger {
     /// The first sync, run by set-up.
     Setup,
@@ -128,6 +131,7 @@ impl SyncTrigger {
 /// Outcome of a sync run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum SyncStatus {
     /// Still running.
     Running,
@@ -171,6 +175,11 @@ impl SyncStatus {
 
 /// One run of the sync ledger, as the history page shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ssr",
+    derive(utoipa::ToSchema),
+    schema(rename_all = "camelCase")
+)]
 pub struct SyncRun {
     pub id: String,
     pub kind: SyncKind,
@@ -206,6 +215,11 @@ pub struct SyncRun {
 
 /// Requests made to one cmdlet during a run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ssr",
+    derive(utoipa::ToSchema),
+    schema(rename_all = "camelCase")
+)]
 pub struct CmdletCalls {
     pub cmdlet: String,
     pub calls: u64,
@@ -274,6 +288,7 @@ pub struct SyncProgress {
 /// unhealthy at 3 days; thresholds configurable).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Health {
     Healthy,
     Warning,
@@ -331,6 +346,7 @@ impl Health {
 /// The named cause of the last failure, shown next to the health.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum HealthCause {
     /// The token expired or consent was revoked.
     TokenExpired,

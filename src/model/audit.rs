@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// What an audit log entry records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum AuditAction {
     SignIn,
     SignInFailed,
@@ -65,6 +66,7 @@ impl AuditAction {
 /// How an audited action ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum AuditResult {
     Success,
     Failure,
@@ -90,6 +92,11 @@ impl AuditResult {
 
 /// One entry of the audit log, as the audit log page shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ssr",
+    derive(utoipa::ToSchema),
+    schema(rename_all = "camelCase")
+)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,

@@ -398,6 +398,11 @@ impl DeviceQuery {
 
 /// One row of the device list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ssr",
+    derive(utoipa::ToSchema),
+    schema(rename_all = "camelCase")
+)]
 pub struct DeviceRow {
     pub guid: String,
     /// The mailbox that owns the partnership (from its Identity).

@@ -89,6 +89,7 @@ pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         // Bearer tokens only: no session is read or written, so no cookie can act.
         .nest(rest::BASE, rest::router(&state))
+        .merge(rest::docs::router())
         .merge(browser)
         // Who the client is, before anything counts or records them.
         .layer(middleware::from_fn_with_state(

@@ -503,3 +503,162 @@ async fn a_token_works_until_it_is_revoked_expires_or_its_owner_is_disabled_or_d
         "{throttled}"
     );
 }
+
+/// Every `$ref` in `value` (`#/components/schemas/<name>`).
+fn refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v.as_str()) {
+                    ("$ref", Some(r)) => out.push(r.to_owned()),
+                    _ => refs(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_and_the_reference_page_serves_it_locally() {
+    let app = TestApp::with_sim(10, 5).await;
+    let (status, _, doc) = get(&app, None, "/openapi.json").await;
+    assert_eq!(status, 200, "{doc}");
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{doc}"
+    );
+    assert_eq!(doc["servers"][0]["url"], "/api/v1");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["token"]["scheme"],
+        "bearer"
+    );
+
+    // Every route of the API, as a script would call it.
+    let expected = [
+        ("get", "/connectors"),
+        ("get", "/connectors/{id}"),
+        ("post", "/connectors/{id}/sync"),
+        ("get", "/connectors/{id}/syncRuns"),
+        ("get", "/connectors/{id}/syncRuns/{runId}"),
+        ("get", "/connectors/{id}/devices"),
+        ("get", "/connectors/{id}/devices/{deviceId}"),
+        ("get", "/connectors/{id}/accessStateSummary"),
+        ("get", "/connectors/{id}/readiness"),
+        ("get", "/auditLog"),
+    ];
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut documented = Vec::new();
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("path item") {
+            documented.push((method.clone(), path.clone()));
+            // Every path parameter is declared; every operation says what 401 means.
+            for name in path.split('{').skip(1).filter_map(|p| p.split('}').next()) {
+                assert!(
+                    operation["parameters"]
+                        .as_array()
+                        .is_some_and(|ps| ps.iter().any(|p| p["name"] == name
+                            && p["in"] == "path"
+                            && p["required"] == true)),
+                    "{method} {path}: {name} undeclared"
+                );
+            }
+            assert!(operation["responses"]["401"].is_object(), "{method} {path}");
+            assert!(operation["tags"].as_array().is_some_and(|t| !t.is_empty()));
+            // Each is routed and guarded: without a token, a 401 (not a 404 or 405).
+            let concrete = path
+                .replace("{id}", "x")
+                .replace("{runId}", "y")
+                .replace("{deviceId}", "z");
+            let url = format!("{}/api/v1{concrete}", app.base_url);
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("m");
+            let response = reqwest::Client::new()
+                .request(method.clone(), url)
+                .send()
+                .await
+                .expect("answer");
+            assert_eq!(response.status(), 401, "{method} {path}");
+        }
+    }
+    documented.sort();
+    let mut expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    expected.sort();
+    assert_eq!(documented, expected);
+    // Every schema referred to is defined.
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(!found.is_empty());
+    for r in found {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .expect("a schema ref");
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{r} undefined"
+        );
+    }
+    // Field names as the API sends them.
+    let run = &doc["components"]["schemas"]["SyncRun"]["properties"];
+    assert!(
+        run["devicesSeen"].is_object() && run["devices_seen"].is_null(),
+        "{run}"
+    );
+
+    // The reference page: its own scripts only, Swagger UI from this server, brotli and cached.
+    let page = reqwest::get(format!("{}/api/docs", app.base_url))
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    let policy = header(&page, "content-security-policy");
+    assert!(policy.contains("script-src 'self';"), "{policy}");
+    let html = page.text().await.expect("html");
+    assert!(!html.contains("https://"), "nothing from elsewhere: {html}");
+    assert!(html.contains("id=\"problem-invalid\""));
+    let init = reqwest::get(format!("{}/api/docs/init.js", app.base_url))
+        .await
+        .expect("init")
+        .text()
+        .await
+        .expect("js");
+    assert!(init.contains("/api/v1/openapi.json") && init.contains("validatorUrl: null"));
+    let bundle = html
+        .split("src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the bundle's address")
+        .to_owned();
+    // (reqwest is built without decompression here: the bytes arrive as sent.)
+    let raw = reqwest::Client::new();
+    let br = raw
+        .get(format!("{}{bundle}", app.base_url))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .expect("bundle");
+    assert_eq!(br.status(), 200);
+    assert_eq!(header(&br, "content-encoding"), "br");
+    assert!(header(&br, "cache-control").contains("immutable"));
+    let plain = raw
+        .get(format!("{}{bundle}", app.base_url))
+        .header("accept-encoding", "identity")
+        .send()
+        .await
+        .expect("bundle");
+    assert_eq!(header(&plain, "content-encoding"), "");
+    assert!(plain.bytes().await.expect("body").starts_with(b"/*"));
+    let old = raw
+        .get(format!(
+            "{}/api/docs/1.0.0/swagger-ui-bundle.js",
+            app.base_url
+        ))
+        .send()
+        .await
+        .expect("old");
+    assert_eq!(old.status(), 404);
+}

@@ -175,7 +175,9 @@ fn ApiTokens(own_role: Role, tokens: TokenActions) -> impl IntoView {
                 "For scripts and monitoring: send a token as "
                 <code class="rounded bg-slate-100 px-1 font-mono text-xs">"Authorization: Bearer <token>"</code>
                 " to the REST API under "<code class="rounded bg-slate-100 px-1 font-mono text-xs">"/api/v1"</code>
-                ". A token can do what its role allows, never more than you; it stops working when it expires, when it is revoked, or when your account is disabled."
+                ". A token can do what its role allows, never more than you; it stops working when it expires, when it is revoked, or when your account is disabled. "
+                // Served by the server, not a page of the app: the router must not take it.
+                <a href="/api/docs" rel="external" class="font-medium text-sky-800 underline hover:text-sky-900">"API reference"</a>
             </p>
             <CreateTokenForm create own_role/>
             <Suspense fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }>

@@ -2,6 +2,7 @@
 //! JSON in camelCase, errors as problem+json, `Authorization: Bearer <API token>` only: no
 //! cookies, no session, so no cross-site request can ride on a browser's sign-in.
 
+pub(crate) mod docs;
 mod problem;
 mod resources;
 
@@ -11,9 +12,12 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Extension, Router};
 use serde_json::Value;
+use std::sync::Arc;
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::model::Role;
 
@@ -30,32 +34,84 @@ const MAX_BODY: usize = 16 * 1024;
 /// The most query parameters read from one request.
 const MAX_PARAMS: usize = 32;
 
-/// The routes, relative to [`BASE`]; every one needs a token.
+/// The routes, relative to [`BASE`]: every one needs a token, except the API's description
+/// (`/openapi.json`). The routes and the description come from the same handlers' annotations,
+/// so the description cannot leave one out.
 pub(crate) fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/connectors", get(resources::connectors))
-        .route("/connectors/{id}", get(resources::connector))
-        .route("/connectors/{id}/sync", post(resources::sync))
-        .route("/connectors/{id}/syncRuns", get(resources::sync_runs))
-        .route(
-            "/connectors/{id}/syncRuns/{run_id}",
-            get(resources::sync_run),
-        )
-        .route("/connectors/{id}/devices", get(resources::devices))
-        .route(
-            "/connectors/{id}/devices/{device_id}",
-            get(resources::device),
-        )
-        .route(
-            "/connectors/{id}/accessStateSummary",
-            get(resources::access_state_summary),
-        )
-        .route("/connectors/{id}/readiness", get(resources::readiness))
-        .route("/auditLog", get(resources::audit_log))
+    let (routes, description) = api();
+    let description = Arc::new(description);
+    routes
         .fallback(unknown)
         .method_not_allowed_fallback(not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        // After the token layer: the description is public, like the reference page.
+        .route(
+            OPENAPI_PATH,
+            get(move || {
+                let description = description.clone();
+                async move { axum::Json(description.as_ref().clone()) }
+            }),
+        )
+}
+
+/// Where the description is, under [`BASE`].
+pub(crate) const OPENAPI_PATH: &str = "/openapi.json";
+
+/// The API's routes and its OpenAPI 3.1 description, from the handlers.
+pub(crate) fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(resources::connectors))
+        .routes(routes!(resources::connector))
+        .routes(routes!(resources::sync))
+        .routes(routes!(resources::sync_runs))
+        .routes(routes!(resources::sync_run))
+        .routes(routes!(resources::devices))
+        .routes(routes!(resources::device))
+        .routes(routes!(resources::access_state_summary))
+        .routes(routes!(resources::readiness))
+        .routes(routes!(resources::audit_log))
+        .split_for_parts()
+}
+
+/// What the description says besides the routes.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Exchange Connector API",
+        description = "The connector's data and actions for scripts and monitoring. Send an API \
+            token (create one on Your account) as `Authorization: Bearer <token>`. Errors are RFC \
+            9457 problem details (`application/problem+json`).",
+    ),
+    servers((url = "/api/v1")),
+    modifiers(&BearerToken),
+    security(("token" = [])),
+    tags(
+        (name = "connectors", description = "The connector: status, health, syncs"),
+        (name = "sync runs", description = "The sync history"),
+        (name = "devices", description = "Exchange ActiveSync devices and why each has its state"),
+        (name = "audit log", description = "Who did what (admin tokens)"),
+    )
+)]
+struct ApiDoc;
+
+/// The bearer token scheme every route uses.
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API token from Your account (`exc_…`)"))
+                    .build(),
+            ),
+        );
+    }
 }
 
 async fn unknown() -> Problem {

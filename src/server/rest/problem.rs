@@ -158,3 +158,55 @@ impl IntoResponse for Problem {
         response
     }
 }
+
+/// The body of every error, for the API's reference (RFC 9457 problem details).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Described, never built: `Problem` writes the body.
+pub(crate) struct ProblemDoc {
+    /// `/api/docs#problem-<kind>`.
+    #[schema(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    /// What went wrong, in plain words.
+    detail: String,
+    /// For a bad input: the parameter or field.
+    field: Option<String>,
+}
+
+/// The error answers the reference lists (one per status).
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 400,
+    description = "A parameter or the body is not right: `field` names it",
+    content_type = "application/problem+json"
+)]
+#[allow(dead_code)]
+pub(crate) struct BadRequest(ProblemDoc);
+
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 401,
+    description = "No token, or one that is not valid (mistyped, expired, revoked, owner disabled)",
+    content_type = "application/problem+json"
+)]
+#[allow(dead_code)]
+pub(crate) struct Unauthorized(ProblemDoc);
+
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 403,
+    description = "The token's role does not allow this",
+    content_type = "application/problem+json"
+)]
+#[allow(dead_code)]
+pub(crate) struct Forbidden(ProblemDoc);
+
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 404,
+    description = "No such connector, run or device",
+    content_type = "application/problem+json"
+)]
+#[allow(dead_code)]
+pub(crate) struct NotFound(ProblemDoc);

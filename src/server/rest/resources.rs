@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::model::{
     AuditFilter, ConnectorInfo, DeviceQuery, DeviceSort, HealthCause, HistoryFilter, Role,
@@ -21,14 +21,15 @@ use super::super::client_ip::ClientIp;
 use super::super::state::AppState;
 use super::super::tokens::Caller;
 use super::super::{audit, connector, devices, history, keyset, sync};
+use super::problem::{BadRequest, Forbidden, NotFound, ProblemDoc, Unauthorized};
 use super::{camel_case, params, require, JsonBody, Problem, BASE};
 
 type Answer = Result<Response, Problem>;
 
 /// A connector as Graph's `deviceManagementExchangeConnector` names it, with its health.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct ConnectorResource {
+pub(super) struct ConnectorResource {
     id: String,
     /// `none`, `connectionPending`, `connected` or `disconnected`.
     status: crate::model::ConnectionStatus,
@@ -149,18 +150,23 @@ fn named<T: serde::de::DeserializeOwned>(
 }
 
 /// `GET /api/v1/connectors`: the connector, if one is set up (Graph's collection shape).
+#[utoipa::path(get, path = "/connectors", summary = "The connector, if one is set up", tag = "connectors",
+    responses((status = 200, description = "The connector, if one is set up", body = ConnectorList), Unauthorized, BadRequest))]
 pub(super) async fn connectors(State(state): State<AppState>, RawQuery(query): RawQuery) -> Answer {
     params(query.as_deref(), &[])?;
     let overview = connector::overview(&state).await?;
-    let value: Vec<ConnectorResource> = overview
-        .connector
-        .into_iter()
-        .map(ConnectorResource::new)
-        .collect();
-    json_ok(json!({ "value": value }))
+    json_ok(ConnectorList {
+        value: overview
+            .connector
+            .into_iter()
+            .map(ConnectorResource::new)
+            .collect(),
+    })
 }
 
 /// `GET /api/v1/connectors/{id}`.
+#[utoipa::path(get, path = "/connectors/{id}", summary = "One connector: status, health, last sync, server", tag = "connectors", params(("id" = String, Path, description = "The connector's id")),
+    responses((status = 200, description = "The connector", body = ConnectorResource), Unauthorized, NotFound))]
 pub(super) async fn connector(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -170,15 +176,71 @@ pub(super) async fn connector(
     json_ok(ConnectorResource::new(current(&state, &id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// What `POST …/sync` takes.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct SyncRequest {
     sync_type: SyncKind,
 }
 
+/// A sync that started: its run, and where to follow it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SyncAccepted {
+    run_id: String,
+    sync_type: SyncKind,
+    /// The run's address (also in `Location`).
+    url: String,
+}
+
+/// The connectors (one, or none before set-up).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(super) struct ConnectorList {
+    value: Vec<ConnectorResource>,
+}
+
+/// One page of sync runs, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SyncRunList {
+    value: Vec<crate::model::SyncRun>,
+    /// The next page, when there is one.
+    next_link: Option<String>,
+}
+
+/// One page of devices.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct DeviceList {
+    value: Vec<crate::model::DeviceRow>,
+    /// Devices matching the filter, on every page.
+    total: u64,
+    /// Whether a sync ever ran (an empty list then means "no match").
+    synced: bool,
+    next_link: Option<String>,
+    prev_link: Option<String>,
+}
+
+/// One page of the audit log, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct AuditList {
+    value: Vec<crate::model::AuditEntry>,
+    next_link: Option<String>,
+}
+
 /// `POST /api/v1/connectors/{id}/sync` `{"syncType": "fullSync" | "deltaSync"}` (admin
 /// tokens): 202 with the run's address in `Location`; 409 while a sync runs. Audited with the
 /// token's name, like the page's button.
+#[utoipa::path(post, path = "/connectors/{id}/sync", summary = "Start a full or delta sync (admin tokens)", tag = "connectors", params(("id" = String, Path, description = "The connector's id")),
+    request_body = SyncRequest,
+    responses(
+        (status = 202, description = "Started; follow the run at `Location`", body = SyncAccepted,
+            headers(("Location" = String, description = "The run's address"))),
+        (status = 409, description = "A sync is already running", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 16 KB", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        BadRequest, Unauthorized, Forbidden, NotFound))]
 pub(super) async fn sync(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -206,11 +268,12 @@ pub(super) async fn sync(
         &format!("{BASE}/connectors/{}/syncRuns/{run_id}", c.id),
         &[],
     );
-    let mut response = (
-        StatusCode::ACCEPTED,
-        Json(json!({ "runId": run_id, "syncType": body.sync_type, "url": url })),
-    )
-        .into_response();
+    let accepted = SyncAccepted {
+        run_id,
+        sync_type: body.sync_type,
+        url: url.clone(),
+    };
+    let mut response = (StatusCode::ACCEPTED, Json(accepted)).into_response();
     if let Ok(location) = header::HeaderValue::from_str(&url) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -218,6 +281,14 @@ pub(super) async fn sync(
 }
 
 /// `GET /api/v1/connectors/{id}/syncRuns?status=&kind=&trigger=&limit=&cursor=`: newest first.
+#[utoipa::path(get, path = "/connectors/{id}/syncRuns", summary = "The sync history, newest first", tag = "sync runs",
+    params(("id" = String, Path, description = "The connector's id"),
+        ("status" = Option<crate::model::SyncStatus>, Query, description = "Only runs that ended so"),
+        ("kind" = Option<SyncKind>, Query, description = "Only full or delta syncs"),
+        ("trigger" = Option<SyncTrigger>, Query, description = "Only runs started so"),
+        ("limit" = Option<u32>, Query, description = "Runs per page, 1 to 200 (25)"),
+        ("cursor" = Option<String>, Query, description = "From `nextLink`")),
+    responses((status = 200, description = "Runs, newest first", body = SyncRunList), BadRequest, Unauthorized, NotFound))]
 pub(super) async fn sync_runs(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -251,10 +322,16 @@ pub(super) async fn sync_runs(
             &pairs,
         )
     });
-    json_ok(json!({ "value": page.runs, "nextLink": next_link }))
+    json_ok(SyncRunList {
+        value: page.runs,
+        next_link,
+    })
 }
 
 /// `GET /api/v1/connectors/{id}/syncRuns/{runId}`.
+#[utoipa::path(get, path = "/connectors/{id}/syncRuns/{runId}", summary = "One sync run with its counts and errors", tag = "sync runs",
+    params(("id" = String, Path, description = "The connector's id"), ("runId" = String, Path, description = "The run's id")),
+    responses((status = 200, description = "The run", body = crate::model::SyncRun), Unauthorized, NotFound))]
 pub(super) async fn sync_run(
     State(state): State<AppState>,
     Path((id, run_id)): Path<(String, String)>,
@@ -276,6 +353,25 @@ const DEVICE_PARAMS: &[&str] = &[
 
 /// `GET /api/v1/connectors/{id}/devices?<the device list's filters>&sort=&dir=&limit=&after=`:
 /// one page, with `nextLink` and `prevLink`.
+#[utoipa::path(get, path = "/connectors/{id}/devices", summary = "The devices, filtered and sorted like the device list", tag = "devices",
+    params(("id" = String, Path, description = "The connector's id"),
+        ("q" = Option<String>, Query, description = "Search: user, device, model, id"),
+        ("state" = Option<String>, Query, description = "Allowed, Blocked, Quarantined, DeviceDiscovery or Other"),
+        ("reason" = Option<String>, Query, description = "Exchange's access state reason"),
+        ("client" = Option<String>, Query, description = "Client type (EAS, Outlook, ...)"),
+        ("type" = Option<String>, Query, description = "Device type"),
+        ("os" = Option<String>, Query, description = "Operating system family"),
+        ("agent" = Option<String>, Query, description = "User agent"),
+        ("version" = Option<String>, Query, description = "Client version"),
+        ("eas" = Option<String>, Query, description = "`legacy`: only EAS below 16.1"),
+        ("stale" = Option<String>, Query, description = "Not synced for this long (as the list offers)"),
+        ("removed" = Option<String>, Query, description = "`only`: devices gone from Exchange"),
+        ("sort" = Option<String>, Query, description = "A column of the list"),
+        ("dir" = Option<String>, Query, description = "asc or desc"),
+        ("limit" = Option<u32>, Query, description = "25, 50, 100 or 200 (50)"),
+        ("after" = Option<String>, Query, description = "From `nextLink`"),
+        ("before" = Option<String>, Query, description = "From `prevLink`")),
+    responses((status = 200, description = "One page of devices", body = DeviceList), BadRequest, Unauthorized, NotFound))]
 pub(super) async fn devices(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -332,17 +428,20 @@ pub(super) async fn devices(
     };
     let next_link = page.next_cursor.clone().map(|c| keep("after", c));
     let prev_link = page.prev_cursor.clone().map(|c| keep("before", c));
-    json_ok(json!({
-        "value": page.rows,
-        "total": page.total,
-        "synced": page.synced,
-        "nextLink": next_link,
-        "prevLink": prev_link,
-    }))
+    json_ok(DeviceList {
+        value: page.rows,
+        total: page.total,
+        synced: page.synced,
+        next_link,
+        prev_link,
+    })
 }
 
 /// `GET /api/v1/connectors/{id}/devices/{deviceId}`: the device, why it has its state, and
 /// its history.
+#[utoipa::path(get, path = "/connectors/{id}/devices/{deviceId}", summary = "One device, why it has its state, and its history", tag = "devices",
+    params(("id" = String, Path, description = "The connector's id"), ("deviceId" = String, Path, description = "The device's Exchange GUID")),
+    responses((status = 200, description = "The device (`row`), why it has its state, and its history", body = serde_json::Value), Unauthorized, NotFound))]
 pub(super) async fn device(
     State(state): State<AppState>,
     Path((id, device_id)): Path<(String, String)>,
@@ -357,6 +456,8 @@ pub(super) async fn device(
 }
 
 /// `GET /api/v1/connectors/{id}/accessStateSummary`: present devices by access state.
+#[utoipa::path(get, path = "/connectors/{id}/accessStateSummary", summary = "Present devices by access state", tag = "devices", params(("id" = String, Path, description = "The connector's id")),
+    responses((status = 200, description = "`counts`: [state, devices] pairs; `total`; the values the filters offer", body = serde_json::Value), Unauthorized, NotFound))]
 pub(super) async fn access_state_summary(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -368,6 +469,8 @@ pub(super) async fn access_state_summary(
 }
 
 /// `GET /api/v1/connectors/{id}/readiness`: EAS 16.1 readiness and stale partnerships.
+#[utoipa::path(get, path = "/connectors/{id}/readiness", summary = "EAS 16.1 readiness and stale partnerships", tag = "devices", params(("id" = String, Path, description = "The connector's id")),
+    responses((status = 200, description = "EAS 16.1 readiness and stale partnerships", body = serde_json::Value), Unauthorized, NotFound))]
 pub(super) async fn readiness(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -379,6 +482,16 @@ pub(super) async fn readiness(
 }
 
 /// `GET /api/v1/auditLog?action=&result=&actor=&from=&to=&limit=&cursor=` (admin tokens).
+#[utoipa::path(get, path = "/auditLog", summary = "The audit log, newest first (admin tokens)", tag = "audit log",
+    params(
+        ("action" = Option<crate::model::AuditAction>, Query, description = "Only this action"),
+        ("result" = Option<crate::model::AuditResult>, Query, description = "Only this result"),
+        ("actor" = Option<String>, Query, description = "Who acted (part of it)"),
+        ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (UTC)"),
+        ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD (UTC)"),
+        ("limit" = Option<u32>, Query, description = "Entries per page, 1 to 200 (50)"),
+        ("cursor" = Option<String>, Query, description = "From `nextLink`")),
+    responses((status = 200, description = "Entries, newest first (admin tokens)", body = AuditList), BadRequest, Unauthorized, Forbidden))]
 pub(super) async fn audit_log(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -420,5 +533,8 @@ pub(super) async fn audit_log(
         pairs.push(("cursor", cursor));
         link(&state, &format!("{BASE}/auditLog"), &pairs)
     });
-    json_ok(json!({ "value": page.entries, "nextLink": next_link }))
+    json_ok(AuditList {
+        value: page.entries,
+        next_link,
+    })
 }
