@@ -116,6 +116,10 @@ pub async fn sign_in(base: &str) -> reqwest::Client {
         .await
         .expect("sign-in answers");
     assert_eq!(r.status(), 200);
+    // Read to its end: an answer dropped unread leaves its connection to be drained or closed
+    // while the pool may hand it to the next request (seen once in CI as IncompleteMessage).
+    let body = r.text().await.expect("the sign-in's answer");
+    assert!(body.contains(ADMIN), "{body}");
     client
 }
 

@@ -42,11 +42,17 @@ const READ_ONLY: &[&str] = &[
     "/api/exchange-access",
     "/api/sync-history/page",
     "/api/sync-history/run",
+    "/api/tokens/own",
 ];
 
-/// The server functions a reader may call because they change only the caller's own account
-/// (the sample arguments are refused as a wrong password, not for the role).
-const OWN_ACCOUNT: &[&str] = &["/api/account/password"];
+/// The server functions a reader may call because they change only the caller's own account,
+/// with the field their sample arguments are refused at (not the role): a wrong password, an
+/// admin token asked by a reader, a token that does not exist.
+const OWN_ACCOUNT: &[(&str, &str)] = &[
+    ("/api/account/password", "current_password"),
+    ("/api/tokens/create", "role"),
+    ("/api/tokens/revoke", "id"),
+];
 
 /// Arguments for the functions that need some before they reach their role check.
 const ARGS: &[(&str, &str)] = &[
@@ -74,6 +80,8 @@ const ARGS: &[(&str, &str)] = &[
         "id=no-such-user&password=a+long+enough+password",
     ),
     ("/api/users/role", "id=no-such-user&role=admin"),
+    ("/api/tokens/create", "name=sample&role=admin"),
+    ("/api/tokens/revoke", "id=no-such-token"),
 ];
 
 /// Every registered server function, with its method, in path order.
@@ -156,12 +164,12 @@ async fn a_reader_may_read_but_every_other_server_function_answers_403() {
         let (status, body) = call(&reader, &app, path, method).await;
         if READ_ONLY.contains(path) {
             assert_eq!(status, 200, "a reader may call {path}: {body}");
-        } else if OWN_ACCOUNT.contains(path) {
+        } else if let Some((_, field)) = OWN_ACCOUNT.iter().find(|(p, _)| p == path) {
             assert_eq!(
                 status, 400,
-                "a reader reaches {path} (wrong password): {body}"
+                "a reader reaches {path} (refused at {field}): {body}"
             );
-            assert!(body.contains("current_password"), "{body}");
+            assert!(body.contains(&format!("\"field\":\"{field}\"")), "{body}");
         } else {
             assert_eq!(
                 status, 403,
@@ -171,7 +179,10 @@ async fn a_reader_may_read_but_every_other_server_function_answers_403() {
             admin_only.insert(*path);
         }
     }
-    for read in READ_ONLY.iter().chain(OWN_ACCOUNT) {
+    for read in READ_ONLY
+        .iter()
+        .chain(OWN_ACCOUNT.iter().map(|(path, _)| path))
+    {
         assert!(
             registered.iter().any(|(p, _)| p == read),
             "{read} is no longer registered: drop it from READ_ONLY"
