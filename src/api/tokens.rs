@@ -44,6 +44,19 @@ fn back_to() -> &'static str {
     }
 }
 
+/// A refusal as a plain form post's outcome: at its field (`field` for any other error).
+#[cfg(feature = "ssr")]
+fn refused(e: crate::server::error::AppError, field: &str) -> crate::model::TokenFlash {
+    use crate::model::TokenFlash;
+    match ApiError::from(e) {
+        ApiError::Invalid { field, message } => TokenFlash::Refused { field, message },
+        other => TokenFlash::Refused {
+            field: field.to_owned(),
+            message: other.to_string(),
+        },
+    }
+}
+
 /// The outcome of a token form posted without JavaScript, once.
 #[cfg(feature = "ssr")]
 async fn take_flash() -> Result<Option<crate::model::TokenFlash>, ApiError> {
@@ -102,13 +115,7 @@ pub async fn create_api_token(
     if is_form_post() {
         let flash = match created {
             Ok(created) => TokenFlash::Created(created),
-            Err(e) => match ApiError::from(e) {
-                ApiError::Invalid { field, message } => TokenFlash::Refused { field, message },
-                other => TokenFlash::Refused {
-                    field: "name".into(),
-                    message: other.to_string(),
-                },
-            },
+            Err(e) => refused(e, "name"),
         };
         back_with(flash).await?;
         return Ok(None);
@@ -126,13 +133,7 @@ pub async fn revoke_api_token(id: String) -> Result<(), ApiError> {
     if is_form_post() {
         let flash = match done {
             Ok(()) => TokenFlash::Revoked,
-            Err(e) => match ApiError::from(e) {
-                ApiError::Invalid { field, message } => TokenFlash::Refused { field, message },
-                other => TokenFlash::Refused {
-                    field: "id".into(),
-                    message: other.to_string(),
-                },
-            },
+            Err(e) => refused(e, "id"),
         };
         return back_with(flash).await;
     }

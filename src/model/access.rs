@@ -136,6 +136,11 @@ pub struct ActionOption {
 
 /// How a device action ended.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ssr",
+    derive(utoipa::ToSchema),
+    schema(rename_all = "camelCase")
+)]
 pub struct ActionReport {
     /// Devices the action was asked for.
     pub devices: u32,

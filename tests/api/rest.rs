@@ -549,6 +549,11 @@ async fn the_openapi_document_describes_every_route_and_the_reference_page_serve
         ("get", "/connectors/{id}/accessStateSummary"),
         ("get", "/connectors/{id}/readiness"),
         ("get", "/auditLog"),
+        ("post", "/connectors/{id}/devices/actions"),
+        ("get", "/connectors/{id}/exchangeAccess"),
+        ("post", "/connectors/{id}/exchangeAccess/preview"),
+        ("post", "/connectors/{id}/exchangeAccess/changes"),
+        ("post", "/connectors/{id}/mailboxPolicies/changes"),
     ];
     let paths = doc["paths"].as_object().expect("paths");
     let mut documented = Vec::new();
@@ -661,4 +666,177 @@ async fn the_openapi_document_describes_every_route_and_the_reference_page_serve
         .await
         .expect("old");
     assert_eq!(old.status(), 404);
+}
+
+async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, String, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1{path}", app.base_url))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("the API answers");
+    answer(response).await
+}
+
+#[tokio::test]
+async fn admin_tokens_change_exchange_as_the_pages_do_audited_with_the_tokens_name_and_read_back() {
+    let app = TestApp::with_sim(40, 10).await;
+    let c = app.set_up().await.expect("set up").connector.expect("c");
+    let admin = token(&app, app.http(), "change bot", Role::Admin).await;
+    let reader_client = app.signed_in(Role::Reader).await;
+    let reader = token(&app, &reader_client, "reader bot", Role::Reader).await;
+    let base = format!("/connectors/{}", c.id);
+
+    // Readers may look, never change.
+    let (status, _, access) = get(&app, Some(&reader), &format!("{base}/exchangeAccess")).await;
+    assert_eq!(status, 200, "{access}");
+    assert!(access["settings"].is_object(), "{access}");
+    assert_eq!(access["canChange"], false);
+    for (path, body) in [
+        (
+            "devices/actions",
+            serde_json::json!({"action": "block", "devices": ["x"]}),
+        ),
+        (
+            "exchangeAccess/preview",
+            serde_json::json!({"change": "settings"}),
+        ),
+        (
+            "exchangeAccess/changes",
+            serde_json::json!({"change": "settings"}),
+        ),
+        (
+            "mailboxPolicies/changes",
+            serde_json::json!({"change": "delete", "policy": "x"}),
+        ),
+    ] {
+        problem(
+            post_json(&app, &reader, &format!("{base}/{path}"), body).await,
+            403,
+        );
+    }
+
+    // Block an allowed device: done, read back, and the device says so.
+    let (_, _, allowed) = get(
+        &app,
+        Some(&admin),
+        &format!("{base}/devices?state=Allowed&limit=25"),
+    )
+    .await;
+    let guid = allowed["value"][0]["guid"]
+        .as_str()
+        .expect("an allowed device")
+        .to_owned();
+    let (status, _, report) = post_json(
+        &app,
+        &admin,
+        &format!("{base}/devices/actions"),
+        serde_json::json!({"action": "block", "devices": [guid]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["callsFailed"], 0, "{report}");
+    assert!(
+        report["callsDone"].as_u64().is_some_and(|n| n >= 1),
+        "{report}"
+    );
+    assert!(report["readBackRun"].is_string(), "{report}");
+    let (_, _, device) = get(&app, Some(&admin), &format!("{base}/devices/{guid}")).await;
+    assert_eq!(device["row"]["accessState"], "Blocked", "{device}");
+
+    // Bad input is named, and nothing is sent.
+    let removal = post_json(
+        &app,
+        &admin,
+        &format!("{base}/devices/actions"),
+        serde_json::json!({"action": "remove", "devices": [guid]}),
+    )
+    .await;
+    assert_eq!(problem(removal, 400)["field"], "confirmation");
+    let unknown = post_json(
+        &app,
+        &admin,
+        &format!("{base}/devices/actions"),
+        serde_json::json!({"action": "explode", "devices": [guid]}),
+    )
+    .await;
+    assert_eq!(problem(unknown, 400)["field"], "action");
+
+    // A stricter default: previewed first, then made; Exchange agrees.
+    let change = serde_json::json!({"change": "settings", "defaultAccessLevel": "Quarantine"});
+    let (status, _, preview) = post_json(
+        &app,
+        &admin,
+        &format!("{base}/exchangeAccess/preview"),
+        change.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{preview}");
+    assert!(
+        preview["changing"].as_u64().is_some_and(|n| n > 0),
+        "{preview}"
+    );
+    let (status, _, applied) = post_json(
+        &app,
+        &admin,
+        &format!("{base}/exchangeAccess/changes"),
+        change,
+    )
+    .await;
+    assert_eq!(status, 200, "{applied}");
+    assert_eq!(applied["callsFailed"], 0, "{applied}");
+    let (_, _, access) = get(&app, Some(&admin), &format!("{base}/exchangeAccess")).await;
+    assert_eq!(
+        access["settings"]["defaultAccessLevel"], "Quarantine",
+        "{access}"
+    );
+    let wrong = post_json(
+        &app,
+        &admin,
+        &format!("{base}/exchangeAccess/preview"),
+        serde_json::json!({"change": "settings", "defaultAccessLevel": "Sometimes"}),
+    )
+    .await;
+    assert_eq!(problem(wrong, 400)["field"], "default_access_level");
+
+    // A mailbox policy: created with a setting, then deleted; each read back.
+    let (status, _, created) = post_json(
+        &app,
+        &admin,
+        &format!("{base}/mailboxPolicies/changes"),
+        serde_json::json!({"change": "save", "name": "REST contractors",
+            "settings": {"MinPasswordLength": "8"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["callsFailed"], 0, "{created}");
+    let (_, _, access) = get(&app, Some(&admin), &format!("{base}/exchangeAccess")).await;
+    let policy = access["policies"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "REST contractors"))
+        .unwrap_or_else(|| panic!("the new policy in {access}"))
+        .clone();
+    let identity = policy["identity"].as_str().unwrap_or("REST contractors");
+    let (status, _, deleted) = post_json(
+        &app,
+        &admin,
+        &format!("{base}/mailboxPolicies/changes"),
+        serde_json::json!({"change": "delete", "policy": identity}),
+    )
+    .await;
+    assert_eq!(status, 200, "{deleted}");
+    let (_, _, access) = get(&app, Some(&admin), &format!("{base}/exchangeAccess")).await;
+    assert!(!access.to_string().contains("REST contractors"), "{access}");
+
+    // Every change is in the audit log under the token's name.
+    let (_, _, log) = get(&app, Some(&admin), "/auditLog?actor=change%20bot").await;
+    let actions: Vec<&str> = log["value"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"deviceAction"), "{actions:?}");
+    assert!(actions.contains(&"exchangeChange"), "{actions:?}");
 }

@@ -8,8 +8,10 @@ use leptos::prelude::*;
 use crate::api::{CreateApiToken, RevokeApiToken};
 use crate::app::layout::role_label;
 use crate::app::pages::sign_in::LABEL;
+use crate::error::ApiError;
 use crate::model::{
-    ApiToken, CreatedApiToken, Role, TokenFlash, API_TOKEN_DEFAULT_DAYS, API_TOKEN_MAX_NAME,
+    ApiToken, ApiTokenPage, CreatedApiToken, Role, TokenFlash, API_TOKEN_DEFAULT_DAYS,
+    API_TOKEN_MAX_NAME,
 };
 
 use super::time::LocalTime;
@@ -32,6 +34,22 @@ pub enum TokenOutcome {
     Created(CreatedApiToken),
     Revoked,
     Refused { field: String, message: String },
+}
+
+impl TokenOutcome {
+    /// A refusal from a server function's error, at its field (`field` for any other error).
+    pub fn refused(error: &ApiError, field: &str) -> Self {
+        match error {
+            ApiError::Invalid { field, message } => Self::Refused {
+                field: field.clone(),
+                message: message.clone(),
+            },
+            other => Self::Refused {
+                field: field.to_owned(),
+                message: other.to_string(),
+            },
+        }
+    }
 }
 
 impl From<TokenFlash> for TokenOutcome {
@@ -124,6 +142,27 @@ pub fn TokenOutcomeBox(outcome: TokenOutcome, base: String) -> impl IntoView {
             </div>
         }
         .into_any(),
+    }
+}
+
+/// The outcome of the last action (`last`, run in place) or of a plain form post (the page's
+/// flash), then the tokens.
+#[component]
+pub fn TokenPanel(
+    page: ApiTokenPage,
+    last: RwSignal<Option<TokenOutcome>>,
+    revoke: ServerAction<RevokeApiToken>,
+    #[prop(optional)] owners: bool,
+) -> impl IntoView {
+    let ApiTokenPage { list, base, flash } = page;
+    let flash = flash.map(TokenOutcome::from);
+    view! {
+        {move || {
+            last.get()
+                .or_else(|| flash.clone())
+                .map(|outcome| view! { <TokenOutcomeBox outcome base=base.clone()/> })
+        }}
+        <TokenTable tokens=list.tokens now=list.now revoke owners/>
     }
 }
 

@@ -11,7 +11,7 @@ use crate::api::{
 };
 use crate::app::components::alert::Alert;
 use crate::app::components::time::LocalTime;
-use crate::app::components::tokens::{CreateTokenForm, TokenOutcome, TokenOutcomeBox, TokenTable};
+use crate::app::components::tokens::{CreateTokenForm, TokenOutcome, TokenPanel};
 use crate::app::layout::{role_label, Frame, PageHeading};
 use crate::app::pages::sign_in::{query_feedback, Feedback, FeedbackBox, Field, SubmitButton};
 use crate::error::ApiError;
@@ -156,7 +156,7 @@ fn ApiTokens(own_role: Role, tokens: TokenActions) -> impl IntoView {
         if let Some(r) = create.value().get() {
             last.set(match r {
                 Ok(created) => created.map(TokenOutcome::Created),
-                Err(e) => Some(refused(&e)),
+                Err(e) => Some(TokenOutcome::refused(&e, "name")),
             });
         }
     });
@@ -164,7 +164,7 @@ fn ApiTokens(own_role: Role, tokens: TokenActions) -> impl IntoView {
         if let Some(r) = revoke.value().get() {
             last.set(Some(match r {
                 Ok(()) => TokenOutcome::Revoked,
-                Err(e) => refused(&e),
+                Err(e) => TokenOutcome::refused(&e, "id"),
             }));
         }
     });
@@ -183,13 +183,7 @@ fn ApiTokens(own_role: Role, tokens: TokenActions) -> impl IntoView {
             <Suspense fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match tokens.await {
-                        Ok(page) => {
-                            let outcome = last.get().or(page.flash.map(TokenOutcome::from));
-                            view! {
-                                {outcome.map(|outcome| view! { <TokenOutcomeBox outcome base=page.base.clone()/> })}
-                                <TokenTable tokens=page.list.tokens now=page.list.now revoke/>
-                            }.into_any()
-                        }
+                        Ok(page) => view! { <TokenPanel page last revoke/> }.into_any(),
                         Err(e) => view! {
                             <Alert title="Your API tokens could not be loaded" message=e.to_string()/>
                         }.into_any(),
@@ -197,18 +191,5 @@ fn ApiTokens(own_role: Role, tokens: TokenActions) -> impl IntoView {
                 })}
             </Suspense>
         </section>
-    }
-}
-
-fn refused(e: &ApiError) -> TokenOutcome {
-    match e {
-        ApiError::Invalid { field, message } => TokenOutcome::Refused {
-            field: field.clone(),
-            message: message.clone(),
-        },
-        other => TokenOutcome::Refused {
-            field: "name".into(),
-            message: other.to_string(),
-        },
     }
 }

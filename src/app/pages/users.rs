@@ -13,7 +13,7 @@ use crate::api::{
 };
 use crate::app::components::alert::Alert;
 use crate::app::components::time::LocalTime;
-use crate::app::components::tokens::{TokenOutcome, TokenOutcomeBox, TokenTable};
+use crate::app::components::tokens::{TokenOutcome, TokenPanel};
 use crate::app::layout::{role_label, Frame, PageHeading};
 use crate::app::pages::sign_in::{query_feedback, Feedback, FeedbackBox, Field, LABEL};
 use crate::error::ApiError;
@@ -401,10 +401,7 @@ fn EveryonesTokens() -> impl IntoView {
         if let Some(r) = revoke.value().get() {
             last.set(Some(match r {
                 Ok(()) => TokenOutcome::Revoked,
-                Err(e) => TokenOutcome::Refused {
-                    field: "id".into(),
-                    message: e.to_string(),
-                },
+                Err(e) => TokenOutcome::refused(&e, "id"),
             }));
         }
     });
@@ -415,13 +412,7 @@ fn EveryonesTokens() -> impl IntoView {
             <Transition fallback=|| view! { <p class="mt-4 text-sm text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match tokens.await {
-                        Ok(page) => {
-                            let outcome = last.get().or(page.flash.map(TokenOutcome::from));
-                            view! {
-                                {outcome.map(|outcome| view! { <TokenOutcomeBox outcome base=page.base.clone()/> })}
-                                <TokenTable tokens=page.list.tokens now=page.list.now revoke owners=true/>
-                            }.into_any()
-                        }
+                        Ok(page) => view! { <TokenPanel page last revoke owners=true/> }.into_any(),
                         Err(e) => view! {
                             <Alert title="The API tokens could not be loaded" message=e.to_string()/>
                         }.into_any(),

@@ -63,7 +63,7 @@ const PROBLEMS: &[(&str, &str)] = &[
         "405: the resource does not take this method.",
     ),
     ("conflict", "409: a sync is already running."),
-    ("too-large", "413: the body is over 16 KB."),
+    ("too-large", "413: the body is over 64 KB."),
     (
         "unsupported-media-type",
         "415: the body is not JSON (Content-Type: application/json).",

@@ -2,6 +2,7 @@
 //! JSON in camelCase, errors as problem+json, `Authorization: Bearer <API token>` only: no
 //! cookies, no session, so no cross-site request can ride on a browser's sign-in.
 
+mod changes;
 pub(crate) mod docs;
 mod problem;
 mod resources;
@@ -29,8 +30,8 @@ pub(crate) use problem::Problem;
 
 /// Where the API lives.
 pub(crate) const BASE: &str = "/api/v1";
-/// The largest request body taken (the only body is a sync's `{"syncType": …}`).
-const MAX_BODY: usize = 16 * 1024;
+/// The largest request body taken (500 device GUIDs fit with room to spare).
+const MAX_BODY: usize = 64 * 1024;
 /// The most query parameters read from one request.
 const MAX_PARAMS: usize = 32;
 
@@ -71,6 +72,11 @@ pub(crate) fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(resources::access_state_summary))
         .routes(routes!(resources::readiness))
         .routes(routes!(resources::audit_log))
+        .routes(routes!(changes::device_action))
+        .routes(routes!(changes::exchange_access))
+        .routes(routes!(changes::preview))
+        .routes(routes!(changes::apply))
+        .routes(routes!(changes::policy))
         .split_for_parts()
 }
 
@@ -90,6 +96,8 @@ pub(crate) fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         (name = "connectors", description = "The connector: status, health, syncs"),
         (name = "sync runs", description = "The sync history"),
         (name = "devices", description = "Exchange ActiveSync devices and why each has its state"),
+        (name = "changes", description = "Changes in Exchange, each audited and read back \
+            (admin tokens): device actions, access settings and rules, mailbox policies"),
         (name = "audit log", description = "Who did what (admin tokens)"),
     )
 )]

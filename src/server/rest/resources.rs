@@ -76,14 +76,14 @@ impl ConnectorResource {
     }
 }
 
-fn json_ok(value: impl Serialize) -> Answer {
+pub(super) fn json_ok(value: impl Serialize) -> Answer {
     let value = serde_json::to_value(value)
         .map_err(|e| Problem::from(super::super::error::AppError::Internal(e.to_string())))?;
     Ok(Json(camel_case(value)).into_response())
 }
 
 /// The connector set up now, if `id` names it; else 404.
-async fn current(state: &AppState, id: &str) -> Result<ConnectorInfo, Problem> {
+pub(super) async fn current(state: &AppState, id: &str) -> Result<ConnectorInfo, Problem> {
     connector::overview(state)
         .await?
         .connector
@@ -238,7 +238,7 @@ pub(super) struct AuditList {
         (status = 202, description = "Started; follow the run at `Location`", body = SyncAccepted,
             headers(("Location" = String, description = "The run's address"))),
         (status = 409, description = "A sync is already running", body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 16 KB", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 64 KB", body = ProblemDoc, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = ProblemDoc, content_type = "application/problem+json"),
         BadRequest, Unauthorized, Forbidden, NotFound))]
 pub(super) async fn sync(
