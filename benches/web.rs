@@ -73,6 +73,7 @@ async fn run() -> Result<(), Error> {
     );
     let base = format!("http://127.0.0.1:{port}");
     wait_for(&format!("{base}/healthz"), Duration::from_secs(60)).await?;
+    hydrates(&format!("{base}{SIGN_IN}"))?;
     let admin = sign_in(&base).await?;
     let (status, body) = post(&admin, &base, "connector/set-up", "").await?;
     if status != 200 {
@@ -194,6 +195,29 @@ struct Fetched {
 }
 
 /// `path` as sent (this crate's reqwest decodes nothing: the body is the bytes on the wire).
+/// Checks that the release page at `url` hydrates in headless Chromium (the Playwright suite
+/// runs the debug build; a release build whose server and browser halves disagree renders
+/// fine and never becomes interactive).
+fn hydrates(url: &str) -> Result<(), Error> {
+    let out = Command::new("/usr/bin/chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            url,
+        ])
+        .output()
+        .map_err(|e| format!("headless chromium (make test installs it): {e}"))?;
+    let dom = String::from_utf8_lossy(&out.stdout);
+    if !dom.contains("data-hydrated=\"true\"") {
+        return Err(format!("{url} does not hydrate in the release build").into());
+    }
+    println!("  the release page hydrates in headless Chromium");
+    Ok(())
+}
+
 async fn raw_get(
     base: &str,
     path: &str,
