@@ -18,6 +18,7 @@ pub(crate) mod db;
 pub(crate) mod devices;
 pub(crate) mod error;
 pub(crate) mod exchange;
+pub(crate) mod fn_status;
 pub(crate) mod headers;
 pub(crate) mod history;
 pub(crate) mod keyset;

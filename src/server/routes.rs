@@ -22,7 +22,9 @@ use crate::model::{AuditFilter, HistoryFilter};
 use super::auth::{csrf, guard, oidc, session};
 use super::setup;
 use super::state::AppState;
-use super::{assets, audit, client_ip, csv, headers, history, live, metrics, probes, rest};
+use super::{
+    assets, audit, client_ip, csv, fn_status, headers, history, live, metrics, probes, rest,
+};
 
 /// The span of a request in the log: its method and path, never its query (OAuth callbacks
 /// carry codes there, the first-admin link its token).
@@ -79,6 +81,8 @@ pub(crate) fn router(state: AppState) -> Router {
             AppState,
             _,
         >(headers::provide_nonce, shell))
+        // A server function refused before its body runs answers its error's status, not 500.
+        .layer(middleware::from_fn(fn_status::error_status))
         .layer(middleware::from_fn_with_state(state.clone(), guard::pages))
         .layer(sessions)
         // Before sessions and handlers: a refused request touches nothing.

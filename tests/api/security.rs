@@ -81,6 +81,11 @@ const ARGS: &[(&str, &str)] = &[
     ),
     ("/api/users/role", "id=no-such-user&role=admin"),
     ("/api/tokens/create", "name=sample&role=admin"),
+    (
+        "/api/auth/first-admin",
+        "token=not-the-link&email=first%40contoso.test&password=a+long+enough+password",
+    ),
+    ("/api/auth/sign-in", "email=nobody%40contoso.test&password=not+it"),
     ("/api/tokens/revoke", "id=no-such-token"),
 ];
 
@@ -608,4 +613,42 @@ async fn the_database_and_its_wal_and_shared_memory_files_are_readable_by_the_ow
             .mode();
         assert_eq!(mode & 0o777, 0o600, "{name:?} has mode {:o}", mode & 0o777);
     }
+}
+
+#[tokio::test]
+async fn a_server_function_refused_before_it_runs_answers_4xx_never_500() {
+    let app = TestApp::with_sim(3, 10).await;
+    let post = |path: &'static str, body: Vec<u8>| {
+        app.http()
+            .post(format!("{}/api/{path}", app.base_url))
+            .header("accept", "application/json")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    // Arguments missing: the caller's error, named.
+    let missing = post("tokens/create", Vec::new()).await.expect("answer");
+    assert_eq!(missing.status(), 400);
+    let body = missing.text().await.expect("body");
+    assert!(
+        body.contains("\"field\":\"request\"") && body.contains("name"),
+        "{body}"
+    );
+    // A body over the limit (2 MB): too large, and the server goes on.
+    let huge = post("users/add", vec![b'a'; 3_000_000])
+        .await
+        .expect("answer");
+    assert_eq!(
+        huge.status(),
+        413,
+        "{}",
+        huge.text().await.unwrap_or_default()
+    );
+    // A failure inside the function keeps the status it set.
+    let gone = post("users/delete", b"id=nobody".to_vec())
+        .await
+        .expect("answer");
+    assert_eq!(gone.status(), 409);
+    let (status, _) = app.get_html("/").await;
+    assert_eq!(status, 200);
 }
