@@ -10,6 +10,11 @@ CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3; exit }' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# Benches build the server with the flags cargo-leptos gives the release build
+# (`always-erase-components`): the pages it renders then hydrate with the release wasm, and the
+# release dependencies are reused instead of built a second time.
+BENCH_RUSTFLAGS := --cfg erase_components
+
 .PHONY: run test deps test-deps build build-release unit e2e lint fmt sim bench bench-web soak clean
 
 ## make run: install what is missing, build (release), serve on http://127.0.0.1:3000
@@ -65,7 +70,7 @@ fmt:
 ## simulator's admin API over loopback (100,000 devices, 1,000-device pages).
 ## Then the web part (`bench-web`).
 bench: deps
-	cargo bench --features ssr --bench protocol
+	RUSTFLAGS="$(BENCH_RUSTFLAGS)" cargo bench --features ssr --bench protocol
 	$(MAKE) bench-web
 
 ## The web part alone: the release build served with the demo tenant; first-load bytes per
@@ -74,13 +79,13 @@ bench-web: deps
 	@command -v wrk >/dev/null \
 	  || { echo "==> installing wrk"; $(SUDO) apt-get update; $(SUDO) apt-get install -y wrk; }
 	cargo leptos build --release --precompress
-	cargo bench --features ssr --bench web
+	RUSTFLAGS="$(BENCH_RUSTFLAGS)" cargo bench --features ssr --bench web
 
 ## Load and a long sync at once (release binaries, loopback, about 3 minutes): 200 connections
 ## for 60 s and 500 live streams while a full sync of 100,000 devices runs; errors, p99 and RSS.
 ## SOAK_CONNECTIONS, SOAK_STREAMS, SOAK_SECONDS and SOAK_DEVICES change the sizes.
 soak: deps
-	cargo bench --features ssr --bench soak
+	RUSTFLAGS="$(BENCH_RUSTFLAGS)" cargo bench --features ssr --bench soak
 
 ## The simulator on its own: make sim ARGS="--devices 10000"
 sim:
