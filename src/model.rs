@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 mod access;
 mod account;
+mod alerts;
 mod audit;
 mod devices;
 mod exchange_access;
@@ -12,6 +13,7 @@ mod policies;
 
 pub use access::*;
 pub use account::*;
+pub use alerts::*;
 pub use audit::*;
 pub use devices::*;
 pub use exchange_access::*;

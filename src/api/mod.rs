@@ -9,6 +9,7 @@ mod auth;
 mod connector;
 mod devices;
 mod history;
+mod notifications;
 mod tokens;
 mod users;
 
@@ -18,6 +19,7 @@ pub use auth::*;
 pub use connector::*;
 pub use devices::*;
 pub use history::*;
+pub use notifications::*;
 pub use tokens::*;
 pub use users::*;
 

@@ -58,6 +58,11 @@ const ADMINISTRATION: &[NavItem] = &[
         aliases: &[],
     },
     NavItem {
+        label: "Notifications",
+        href: paths::NOTIFICATIONS,
+        aliases: &[],
+    },
+    NavItem {
         label: "Audit log",
         href: paths::AUDIT_LOG,
         aliases: &[],

@@ -26,6 +26,7 @@ use pages::exchange_access::ExchangeAccessPage;
 use pages::first_admin::FirstAdminPage;
 use pages::history::SyncHistoryPage;
 use pages::not_found::NotFound;
+use pages::notifications::NotificationsPage;
 use pages::readiness::ReadinessPage;
 use pages::sign_in::SignInPage;
 use pages::sync_run::SyncRunPage;
@@ -87,6 +88,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
                 <Route path=path!("/first-admin") view=FirstAdminPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/notifications") view=NotificationsPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

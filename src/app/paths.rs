@@ -9,6 +9,8 @@ pub const FIRST_ADMIN: &str = "/first-admin";
 pub const ACCOUNT: &str = "/account";
 /// Users and roles (admins only).
 pub const USERS: &str = "/admin/users";
+/// Alert webhooks: destinations, their events, deliveries (admins only).
+pub const NOTIFICATIONS: &str = "/admin/notifications";
 /// The audit log (admins only).
 pub const AUDIT_LOG: &str = "/admin/audit-log";
 /// The audit log as CSV (admins only; the page's filters as query).
@@ -41,4 +43,4 @@ pub fn device(guid: &str) -> String {
 /// Paths anyone may open without signing in.
 pub const PUBLIC_PAGES: &[&str] = &[SIGN_IN, FIRST_ADMIN];
 /// Pages only admins may open.
-pub const ADMIN_PAGES: &[&str] = &[USERS, AUDIT_LOG];
+pub const ADMIN_PAGES: &[&str] = &[USERS, NOTIFICATIONS, AUDIT_LOG];

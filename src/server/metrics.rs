@@ -73,6 +73,13 @@ struct HttpLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AlertLabels {
+    kind: &'static str,
+    /// `delivered`, `retry` (the attempt failed, another follows) or `failed` (given up).
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VersionLabels {
     version: &'static str,
 }
@@ -95,6 +102,7 @@ pub(crate) struct Metrics {
     exchange_requests: Family<ExchangeLabels, Counter>,
     exchange_wait: Family<WaitLabels, Counter<f64, AtomicU64>>,
     http_requests: Family<HttpLabels, Counter>,
+    alert_attempts: Family<AlertLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -150,6 +158,13 @@ impl Default for Metrics {
             "HTTP requests served, by route pattern, method and status",
             http_requests.clone(),
         );
+        let alert_attempts = Family::<AlertLabels, Counter>::default();
+        registry.register(
+            "alert_delivery_attempts",
+            "Attempts to deliver an alert to a webhook, by destination kind (json, teams, \
+             slack) and result (delivered, retry, failed: given up)",
+            alert_attempts.clone(),
+        );
         Self {
             registry,
             sync_runs,
@@ -157,6 +172,7 @@ impl Default for Metrics {
             exchange_requests,
             exchange_wait,
             http_requests,
+            alert_attempts,
         }
     }
 }
@@ -175,6 +191,13 @@ impl Metrics {
                 kind: kind.as_str(),
             })
             .observe(duration.as_secs_f64());
+    }
+
+    /// An attempt to deliver an alert to a destination of `kind` ended as `result`.
+    pub(crate) fn alert_attempt(&self, kind: &'static str, result: &'static str) {
+        self.alert_attempts
+            .get_or_create(&AlertLabels { kind, result })
+            .inc();
     }
 
     fn http_request(&self, route: String, method: &str, status: u16) {

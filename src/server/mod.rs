@@ -2,6 +2,7 @@
 //! database, Exchange client and (by default) the embedded simulator; tests build it on port 0.
 
 pub(crate) mod access;
+pub mod alerts;
 pub(crate) mod assets;
 pub(crate) mod audit;
 pub(crate) mod auth;
@@ -181,6 +182,7 @@ impl Application {
             .map_err(|source| StartError::Listen { addr, source })?;
         let mut options = options;
         options.site_addr = addr;
+        let alerts_settings = config.sync.alerts.clone();
         let state = AppState {
             leptos_options: options,
             db,
@@ -205,6 +207,7 @@ impl Application {
             catalogs: Arc::default(),
             changes: Arc::default(),
             metrics,
+            alerts: Arc::new(alerts::deliver::AlertRuntime::new(alerts_settings)?),
         };
         // Delegated mode: act as the admin who set the connector up, with the stored token.
         if let Err(e) = setup::consent::restore(&state).await {
@@ -258,6 +261,8 @@ impl Application {
         let background = self.state.background.clone();
         sync::schedule::spawn(&self.state);
         live::spawn_publisher(&self.state);
+        alerts::watch::spawn(&self.state);
+        alerts::deliver::spawn(&self.state);
         auth::session::spawn_cleanup(self.state.sessions.clone(), &background);
         let router = routes::router(self.state);
         let cancel = background.cancel.clone();

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::{middleware, routing::get, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use serde::Deserialize;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
@@ -118,10 +119,32 @@ pub(crate) fn router(state: AppState) -> Router {
                 .make_span_with(request_span)
                 .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         )
+        // A bug that panics answers 500 (and is logged) instead of cutting the connection.
+        .layer(CatchPanicLayer::custom(panicked))
         // After the layers, so that none applies: a liveness probe answered as fast as a bare
         // handler (load balancers call it often), with nothing to secure or count.
         .route("/healthz", get(probes::healthz))
         .with_state(state)
+}
+
+/// The answer to a request whose handling panicked: a plain 500, the panic in the log (its
+/// message and place are printed by the panic hook too).
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %message, "a request's handling panicked");
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        "The server failed on this request. It was logged; try again.",
+    )
+        .into_response()
 }
 
 /// The history filters as the page's GET form sends them; empty or unknown values are no

@@ -58,6 +58,8 @@ pub struct AppState {
     pub(crate) changes: Arc<super::access::progress::ChangeBoard>,
     /// Counters and histograms for `/metrics`.
     pub(crate) metrics: Arc<super::metrics::Metrics>,
+    /// Alert webhooks' settings, HTTP client and the delivery worker's wake-up.
+    pub(crate) alerts: Arc<super::alerts::deliver::AlertRuntime>,
 }
 
 impl AppState {

@@ -2,6 +2,7 @@
 //! Exchange Online simulator over real HTTP on loopback.
 
 mod actions;
+mod alerts;
 mod assets;
 mod audit;
 mod auth;

@@ -60,8 +60,14 @@ async fn no_secret_reaches_the_logs_the_pages_or_the_server_function_answers() {
             // Seen once in CI (the connection closed before an answer): say what the server
             // logged, so that a second time tells why.
             let log = std::fs::read_to_string(&log).unwrap_or_default();
-            let tail: String = log.lines().rev().take(40).collect::<Vec<_>>().join("\n");
-            panic!("round trip: {e}\nthe server's last log lines, newest first:\n{tail}")
+            // A panic's message and its first frames, else the last lines.
+            let lines: Vec<&str> = log.lines().collect();
+            let from = lines
+                .iter()
+                .position(|l| l.contains("panicked at"))
+                .map_or(lines.len().saturating_sub(40), |i| i.saturating_sub(5));
+            let part = lines[from..].iter().take(40).copied().collect::<Vec<_>>();
+            panic!("round trip: {e:?}\nthe server's log:\n{}", part.join("\n"))
         });
     assert_eq!(page.url().path(), "/conditional-access/exchange-connector");
     seen.push(page.text().await.expect("page"));

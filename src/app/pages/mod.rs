@@ -9,6 +9,7 @@ pub mod exchange_access;
 pub mod first_admin;
 pub mod history;
 pub mod not_found;
+pub mod notifications;
 pub mod readiness;
 pub mod sign_in;
 pub mod sync_run;

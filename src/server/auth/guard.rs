@@ -150,6 +150,7 @@ mod tests {
             "/conditional-access/exchange-connector",
             "/conditional-access/exchange-connector/sync-history/run-1",
             paths::USERS,
+            paths::NOTIFICATIONS,
             paths::AUDIT_LOG,
         ] {
             assert!(is_guarded_page(page), "{page}");

@@ -25,6 +25,8 @@ pub struct SyncSettings {
     /// devices removed (and at least [`HELD_REMOVAL_MIN`] of them) keeps them and ends
     /// partial, until a full sync sees the same (1 to 100, default 50; 100 never holds).
     pub max_removal_percent: u8,
+    /// `ALERT_CHECK_SECS` and the alert deliveries' retries.
+    pub alerts: crate::server::alerts::AlertSettings,
 }
 
 /// The fewest devices a removal must involve to be held by `SYNC_MAX_REMOVAL_PERCENT`.
@@ -40,6 +42,7 @@ impl Default for SyncSettings {
             schedule: true,
             health: crate::model::HealthThresholds::default(),
             max_removal_percent: 50,
+            alerts: crate::server::alerts::AlertSettings::default(),
         }
     }
 }
@@ -65,6 +68,10 @@ impl SyncSettings {
         if let Some(raw) = get("SYNC_JITTER_SECS") {
             s.jitter =
                 Duration::from_secs(number("SYNC_JITTER_SECS", &raw, 0, 3600, " of seconds")?);
+        }
+        if let Some(raw) = get("ALERT_CHECK_SECS") {
+            s.alerts.check_every =
+                Duration::from_secs(number("ALERT_CHECK_SECS", &raw, 1, 3600, " of seconds")?);
         }
         if let Some(raw) = get("SYNC_MAX_REMOVAL_PERCENT") {
             s.max_removal_percent = number("SYNC_MAX_REMOVAL_PERCENT", &raw, 1, 100, " percent")?;

@@ -274,6 +274,21 @@ pub(crate) async fn secret(
     Ok(row.map(|(nonce, ciphertext)| Sealed { nonce, ciphertext }))
 }
 
+/// When the secret `name` of `connector_id` was last stored (a refresh token: last renewed).
+pub(crate) async fn secret_updated_at(
+    pool: &SqlitePool,
+    connector_id: &str,
+    name: &str,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT updated_at FROM connector_secrets WHERE connector_id = ?1 AND name = ?2",
+    )
+    .bind(connector_id)
+    .bind(name)
+    .fetch_optional(pool)
+    .await
+}
+
 /// Deletes every secret of `connector_id`.
 pub(crate) async fn wipe_secrets(
     conn: &mut SqliteConnection,

@@ -11,6 +11,7 @@ pub(crate) mod exchange_config;
 pub(crate) mod staging;
 pub(crate) mod sync_runs;
 pub(crate) mod users;
+pub(crate) mod webhooks;
 
 use std::path::Path;
 use std::str::FromStr;
