@@ -11,7 +11,8 @@ import { defineConfig, devices } from "@playwright/test";
 //   3105: embedded simulator denying one cmdlet          -> the permission checklist
 //   3107: embedded simulator                             -> the device list, a device's page and
 //         readiness, hydrated and with JavaScript off (the specs set the connector up first);
-//         API tokens made on the account page and used on the REST API
+//         API tokens made on the account page and used on the REST API; alert webhooks
+//         added on Notifications and tested against a receiver the spec starts
 //   3108: embedded simulator                             -> device actions and the Exchange access page (they change the tenant)
 // Each starts with an admin and a reader created by `exchange-connector admin create`.
 // 3106 is started and restarted by reconnect.spec.ts itself (the live stream across a restart).
@@ -122,12 +123,12 @@ export default defineConfig({
     },
     {
       name: "devices",
-      testMatch: /(devices|api-tokens)\.spec\.ts/,
+      testMatch: /(devices|api-tokens|notifications)\.spec\.ts/,
       use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.devices}` },
     },
     {
       name: "devices-no-js",
-      testMatch: /(devices|api-tokens)-no-js\.spec\.ts/,
+      testMatch: /(devices|api-tokens|notifications)-no-js\.spec\.ts/,
       use: { ...devices["Desktop Chrome"], javaScriptEnabled: false, baseURL: `http://127.0.0.1:${PORTS.devices}` },
     },
     {
