@@ -296,11 +296,26 @@ async fn a_failed_sync_reaches_a_signed_json_destination_once_after_a_500_is_ret
         receiver.events("ops", "syncFailed").len() == 3
     })
     .await;
+    // A restart on the same database while the last run is still the failed one: its
+    // transitions were kept, so the new start sends nothing again.
+    app.control.shutdown();
+    until("the first server stopped", || app.server.is_finished()).await;
+    let sent = receiver.got("ops").len();
+    let again = TestApp::reopen(&app, settings_for(sim)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(
+        receiver.got("ops").len(),
+        sent,
+        "a restart repeats no alert"
+    );
+    assert_eq!(page(&again).await.webhooks.len(), 1);
+
     // Fixed: a sync succeeds; health never left healthy, so nothing is "healthy again".
     sim.state().faults().clear();
-    app.control.run(SyncKind::DeltaSync).await.expect("runs");
+    again.control.run(SyncKind::DeltaSync).await.expect("runs");
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(receiver.events("ops", "permissionMissing").len(), 1);
+    assert_eq!(receiver.events("ops", "syncFailed").len(), 3);
     assert!(receiver.events("ops", "connectorHealthy").is_empty());
     assert!(
         receiver.got("ops").iter().all(|r| !r.body.contains(&key)),
@@ -485,6 +500,26 @@ async fn teams_and_slack_get_their_formats_a_dead_receiver_is_given_up_and_reade
     )
     .await;
     assert_eq!(status, 403);
+
+    // Adding and deleting are audited, with the address's hint only.
+    let db = app.db().await;
+    let audited: Vec<(String, String)> = sqlx::query_as(
+        "SELECT target, detail FROM audit_log WHERE action = 'settingsChange' ORDER BY id",
+    )
+    .fetch_all(&db)
+    .await
+    .expect("audit");
+    assert!(
+        audited
+            .iter()
+            .any(|(t, d)| t == "alert destination \"Teams channel\""
+                && d.contains("Microsoft Teams")
+                && d.contains("…eams")),
+        "{audited:?}"
+    );
+    assert!(audited
+        .iter()
+        .all(|(_, d)| !d.contains(&receiver.url("teams"))));
 
     // Delete: gone with its deliveries.
     let (status, body) = call_fn(

@@ -130,7 +130,7 @@ fn AddForm(create: ServerAction<CreateWebhook>) -> impl IntoView {
         }
     });
     view! {
-        <section aria-labelledby="add-heading" class="mt-6 max-w-4xl rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+        <section aria-labelledby="add-heading" class="mt-6 max-w-5xl rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
             <h2 id="add-heading" class="font-semibold">"Add a destination"</h2>
             <ActionForm action=create node_ref=form attr:class="mt-4 grid gap-4 sm:grid-cols-3" attr:aria-labelledby="add-heading">
                 <div>
@@ -210,8 +210,8 @@ fn Panel(
 
 #[component]
 fn OutcomeBox(outcome: Outcome) -> impl IntoView {
-    let ok = "mt-4 max-w-4xl rounded-md border border-emerald-300 bg-emerald-50 p-4 text-sm text-emerald-900";
-    let bad = "mt-4 max-w-4xl rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-900";
+    let ok = "mt-4 max-w-5xl rounded-md border border-emerald-300 bg-emerald-50 p-4 text-sm text-emerald-900";
+    let bad = "mt-4 max-w-5xl rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-900";
     match outcome {
         Outcome::Created(c) => {
             let name = c.webhook.name.clone();
@@ -309,7 +309,7 @@ fn Destinations(
                             <tr data-testid="webhook-row" data-name=w.name.clone()>
                                 <td class="px-3 py-2 font-medium">{w.name.clone()}</td>
                                 <td class="whitespace-nowrap px-3 py-2">{w.kind.label()}</td>
-                                <td class="px-3 py-2 font-mono text-xs break-all">{w.url_hint.clone()}</td>
+                                <td class="whitespace-nowrap px-3 py-2 font-mono text-xs">{w.url_hint.clone()}</td>
                                 <td class="px-3 py-2 text-xs">{events}</td>
                                 <td class="whitespace-nowrap px-3 py-2 text-xs">
                                     <LocalTime at=w.created_at compact=true/>
