@@ -87,6 +87,8 @@ const ARGS: &[(&str, &str)] = &[
     ),
     ("/api/auth/sign-in", "email=nobody%40contoso.test&password=not+it"),
     ("/api/tokens/revoke", "id=no-such-token"),
+    ("/api/notifications/delete", "id=no-such-webhook"),
+    ("/api/notifications/test", "id=no-such-webhook"),
 ];
 
 /// Every registered server function, with its method, in path order.
