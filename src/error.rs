@@ -41,6 +41,15 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// Where a form shows this refusal and what it says: an invalid field's own name and
+    /// message, else `field` with the error's text.
+    pub fn at_field(&self, field: &str) -> (String, String) {
+        match self {
+            ApiError::Invalid { field, message } => (field.clone(), message.clone()),
+            other => (field.to_owned(), other.to_string()),
+        }
+    }
+
     /// The HTTP status a server function answers with for this error.
     pub fn status_code(&self) -> u16 {
         match self {

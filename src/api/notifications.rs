@@ -31,13 +31,8 @@ async fn back_with(flash: WebhookFlash) -> Result<(), ApiError> {
 /// A refusal as a plain form post's outcome: at its field (`field` for any other error).
 #[cfg(feature = "ssr")]
 fn refused(e: crate::server::error::AppError, field: &str) -> WebhookFlash {
-    match ApiError::from(e) {
-        ApiError::Invalid { field, message } => WebhookFlash::Refused { field, message },
-        other => WebhookFlash::Refused {
-            field: field.to_owned(),
-            message: other.to_string(),
-        },
-    }
+    let (field, message) = ApiError::from(e).at_field(field);
+    WebhookFlash::Refused { field, message }
 }
 
 /// Every destination and the latest deliveries, and the outcome of a form posted without

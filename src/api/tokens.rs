@@ -47,14 +47,8 @@ fn back_to() -> &'static str {
 /// A refusal as a plain form post's outcome: at its field (`field` for any other error).
 #[cfg(feature = "ssr")]
 fn refused(e: crate::server::error::AppError, field: &str) -> crate::model::TokenFlash {
-    use crate::model::TokenFlash;
-    match ApiError::from(e) {
-        ApiError::Invalid { field, message } => TokenFlash::Refused { field, message },
-        other => TokenFlash::Refused {
-            field: field.to_owned(),
-            message: other.to_string(),
-        },
-    }
+    let (field, message) = ApiError::from(e).at_field(field);
+    crate::model::TokenFlash::Refused { field, message }
 }
 
 /// The outcome of a token form posted without JavaScript, once.

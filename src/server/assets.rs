@@ -68,24 +68,55 @@ pub(crate) fn carries_hash(file: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// `options` with content-hashed names switched on when the build wrote its hash file beside
-/// this executable (cargo-leptos' `hash-files`), whether or not cargo-leptos started the server:
-/// the pages then name the files the build wrote.
-pub(crate) fn detect_hashed_build(mut options: LeptosOptions) -> LeptosOptions {
-    if !options.hash_files {
-        let beside_exe = std::env::current_exe()
-            .ok()
-            .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())));
-        if beside_exe.is_some_and(|path| path.is_file()) {
-            options.hash_files = true;
-        }
+/// `options` with content-hashed names exactly when the build wrote its hash file beside this
+/// executable (cargo-leptos' `hash-files`), whatever `LEPTOS_HASH_FILES` says: the pages then
+/// name the files the build wrote. Leptos reads that file at the first page it renders and
+/// panics when it is missing, so a `LEPTOS_HASH_FILES=true` inherited without the file (a
+/// binary started outside cargo-leptos, or before the front end was built) must not reach it.
+pub(crate) fn detect_hashed_build(options: LeptosOptions) -> LeptosOptions {
+    let dir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(std::path::Path::to_path_buf));
+    hashed_if_built(options, dir.as_deref())
+}
+
+fn hashed_if_built(mut options: LeptosOptions, exe_dir: Option<&std::path::Path>) -> LeptosOptions {
+    let built = exe_dir.is_some_and(|dir| dir.join(options.hash_file.as_ref()).is_file());
+    if options.hash_files && !built {
+        tracing::warn!(
+            "LEPTOS_HASH_FILES is on but the build's hash file ({}) is not beside the server: \
+             pages name the unhashed files",
+            options.hash_file
+        );
     }
+    options.hash_files = built;
     options
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashed_names_follow_the_hash_file_not_the_setting() {
+        let dir = tempfile::tempdir().expect("dir");
+        let options = |hash_files: bool| {
+            let mut o = LeptosOptions::builder().output_name("x").build();
+            o.hash_files = hash_files;
+            o
+        };
+        // The setting on, the file missing (cargo leptos test before the front end is built):
+        // off, or the first page would panic reading it.
+        assert!(!hashed_if_built(options(true), Some(dir.path())).hash_files);
+        assert!(!hashed_if_built(options(true), None).hash_files);
+        std::fs::write(
+            dir.path().join(options(false).hash_file.as_ref()),
+            "js: abc\n",
+        )
+        .expect("hash file");
+        assert!(hashed_if_built(options(false), Some(dir.path())).hash_files);
+        assert!(hashed_if_built(options(true), Some(dir.path())).hash_files);
+    }
 
     #[test]
     fn only_names_with_a_content_hash_are_immutable() {

@@ -39,16 +39,8 @@ pub enum TokenOutcome {
 impl TokenOutcome {
     /// A refusal from a server function's error, at its field (`field` for any other error).
     pub fn refused(error: &ApiError, field: &str) -> Self {
-        match error {
-            ApiError::Invalid { field, message } => Self::Refused {
-                field: field.clone(),
-                message: message.clone(),
-            },
-            other => Self::Refused {
-                field: field.to_owned(),
-                message: other.to_string(),
-            },
-        }
+        let (field, message) = error.at_field(field);
+        Self::Refused { field, message }
     }
 }
 
@@ -60,6 +52,18 @@ impl From<TokenFlash> for TokenOutcome {
             TokenFlash::Refused { field, message } => Self::Refused { field, message },
         }
     }
+}
+
+/// Puts a revoke's outcome in `last` when it ends (run in place).
+pub fn show_revoked(revoke: ServerAction<RevokeApiToken>, last: RwSignal<Option<TokenOutcome>>) {
+    Effect::new(move |_| {
+        if let Some(r) = revoke.value().get() {
+            last.set(Some(match r {
+                Ok(()) => TokenOutcome::Revoked,
+                Err(e) => TokenOutcome::refused(&e, "id"),
+            }));
+        }
+    });
 }
 
 /// The form that creates a token with a role up to `own_role`.

@@ -11,7 +11,7 @@ use crate::api::{
 };
 use crate::app::components::alert::Alert;
 use crate::app::components::time::LocalTime;
-use crate::app::components::tokens::{CreateTokenForm, TokenOutcome, TokenPanel};
+use crate::app::components::tokens::{show_revoked, CreateTokenForm, TokenOutcome, TokenPanel};
 use crate::app::layout::{role_label, Frame, PageHeading};
 use crate::app::pages::sign_in::{query_feedback, Feedback, FeedbackBox, Field, SubmitButton};
 use crate::error::ApiError;
@@ -160,14 +160,7 @@ fn ApiTokens(own_role: Role, tokens: TokenActions) -> impl IntoView {
             });
         }
     });
-    Effect::new(move |_| {
-        if let Some(r) = revoke.value().get() {
-            last.set(Some(match r {
-                Ok(()) => TokenOutcome::Revoked,
-                Err(e) => TokenOutcome::refused(&e, "id"),
-            }));
-        }
-    });
+    show_revoked(revoke, last);
     view! {
         <section aria-labelledby="tokens-heading" class="mt-6 max-w-4xl rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
             <h2 id="tokens-heading" class="font-semibold">"API tokens"</h2>

@@ -32,16 +32,8 @@ enum Outcome {
 
 impl Outcome {
     fn refused(error: &ApiError, field: &str) -> Self {
-        match error {
-            ApiError::Invalid { field, message } => Self::Refused {
-                field: field.clone(),
-                message: message.clone(),
-            },
-            other => Self::Refused {
-                field: field.to_owned(),
-                message: other.to_string(),
-            },
-        }
+        let (field, message) = error.at_field(field);
+        Self::Refused { field, message }
     }
 }
 

@@ -13,7 +13,7 @@ use crate::api::{
 };
 use crate::app::components::alert::Alert;
 use crate::app::components::time::LocalTime;
-use crate::app::components::tokens::{TokenOutcome, TokenPanel};
+use crate::app::components::tokens::{show_revoked, TokenOutcome, TokenPanel};
 use crate::app::layout::{role_label, Frame, PageHeading};
 use crate::app::pages::sign_in::{query_feedback, Feedback, FeedbackBox, Field, LABEL};
 use crate::error::ApiError;
@@ -397,14 +397,7 @@ fn EveryonesTokens() -> impl IntoView {
     let revoke = ServerAction::<RevokeApiToken>::new();
     let tokens = Resource::new(move || revoke.version().get(), |_| all_api_tokens());
     let last = RwSignal::new(None::<TokenOutcome>);
-    Effect::new(move |_| {
-        if let Some(r) = revoke.value().get() {
-            last.set(Some(match r {
-                Ok(()) => TokenOutcome::Revoked,
-                Err(e) => TokenOutcome::refused(&e, "id"),
-            }));
-        }
-    });
+    show_revoked(revoke, last);
     view! {
         <section aria-labelledby="all-tokens-heading" class="mt-6 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
             <h2 id="all-tokens-heading" class="font-semibold">"API tokens"</h2>

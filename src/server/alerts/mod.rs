@@ -103,8 +103,25 @@ fn clean_url(raw: &str) -> Result<url::Url, AppError> {
             format!("must start with https:// (not {}:)", url.scheme()),
         ));
     }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("url", "the address has no host"));
+    let refused_ip = match url.host() {
+        None | Some(url::Host::Domain("")) => {
+            return Err(invalid("url", "the address has no host"))
+        }
+        Some(url::Host::Ipv4(ip)) => {
+            ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast()
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_unspecified() || ip.is_multicast() || ip.is_unicast_link_local()
+        }
+        Some(url::Host::Domain(_)) => false,
+    };
+    if refused_ip {
+        // 169.254.169.254 is where cloud machines keep their credentials.
+        return Err(invalid(
+            "url",
+            "link-local, broadcast and multicast addresses (such as a cloud's metadata \
+             service) are refused",
+        ));
     }
     Ok(url)
 }
@@ -497,6 +514,16 @@ mod tests {
             "url"
         );
         assert!(clean_url(" https://x.example/hook ").is_ok());
+        assert!(clean_url("http://127.0.0.1:8080/hook").is_ok());
+        assert!(clean_url("http://10.0.0.5/hook").is_ok());
+        for metadata in [
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[fe80::1]/",
+            "http://0.0.0.0/",
+            "http://224.0.0.1/",
+        ] {
+            assert_eq!(field(clean_url(metadata).unwrap_err()), "url", "{metadata}");
+        }
         assert_eq!(field(clean_name("  ").unwrap_err()), "name");
         assert_eq!(field(clean_name("a\nb").unwrap_err()), "name");
         assert_eq!(field(clean_events(&[]).unwrap_err()), "events");
