@@ -20,7 +20,7 @@ use super::{key_context, url_context, AlertSettings};
 const BATCH: i64 = 16;
 const IN_FLIGHT: usize = 4;
 /// How long a delivery taken for an attempt is kept from other attempts (longer than one).
-const LEASE: chrono::Duration = chrono::Duration::seconds(120);
+pub(crate) const LEASE: chrono::Duration = chrono::Duration::seconds(120);
 /// The longest the worker sleeps without looking (a delivery queued by another process).
 const IDLE: Duration = Duration::from_secs(300);
 
@@ -119,22 +119,25 @@ async fn round(state: &AppState) -> Result<usize, AppError> {
     Ok(taken)
 }
 
-/// Makes the attempt of the pending delivery `id` now (the page's test), unless another
-/// attempt has it.
-pub(crate) async fn attempt_now(state: &AppState, id: &str) -> Result<(), AppError> {
+/// Makes the attempt of the delivery `id`, queued already taken (the page's test), now.
+pub(crate) async fn attempt_taken(state: &AppState, id: &str) -> Result<(), AppError> {
     let Some(row) = webhooks::recent_by_id(state.db.pool(), id).await? else {
         return Ok(());
     };
-    attempt(state, row).await
+    send_and_record(state, row).await
 }
 
-/// One attempt of `d`: taken, sent, its outcome recorded.
+/// One attempt of `d`: taken (unless another attempt has it), sent, its outcome recorded.
 async fn attempt(state: &AppState, d: DeliveryRow) -> Result<(), AppError> {
-    let pool = state.db.pool();
     let now = Utc::now();
-    if !webhooks::claim(pool, &d.id, now, now + LEASE).await? {
+    if !webhooks::claim(state.db.pool(), &d.id, now, now + LEASE).await? {
         return Ok(());
     }
+    send_and_record(state, d).await
+}
+
+async fn send_and_record(state: &AppState, d: DeliveryRow) -> Result<(), AppError> {
+    let pool = state.db.pool();
     let (kind, outcome) = send(state, &d).await;
     let at = Utc::now();
     let settings = &state.alerts.settings;

@@ -396,17 +396,21 @@ pub(crate) async fn send_test(
     let delivery_id = uuid::Uuid::new_v4().to_string();
     let now = Utc::now();
     let mut conn = pool.acquire().await?;
+    // Queued as taken by this attempt (the worker leaves it alone until the lease ends).
     webhooks::enqueue(
         &mut conn,
-        &delivery_id,
-        &row.id,
-        AlertEvent::Test.as_str(),
-        &payload.to_string(),
-        now,
+        &webhooks::Queued {
+            id: &delivery_id,
+            webhook_id: &row.id,
+            event: AlertEvent::Test.as_str(),
+            payload: &payload.to_string(),
+            now,
+            due: now + deliver::LEASE,
+        },
     )
     .await?;
     drop(conn);
-    deliver::attempt_now(state, &delivery_id).await?;
+    deliver::attempt_taken(state, &delivery_id).await?;
     let delivery = webhooks::recent_by_id(pool, &delivery_id)
         .await?
         .map(delivery_model)
@@ -470,7 +474,15 @@ pub(crate) async fn raise(
     let mut tx = pool.begin_with(super::db::BEGIN_WRITE).await?;
     for w in &listeners {
         let id = uuid::Uuid::new_v4().to_string();
-        webhooks::enqueue(&mut tx, &id, &w.id, event.as_str(), &body, now).await?;
+        let queued = webhooks::Queued {
+            id: &id,
+            webhook_id: &w.id,
+            event: event.as_str(),
+            payload: &body,
+            now,
+            due: now,
+        };
+        webhooks::enqueue(&mut tx, &queued).await?;
     }
     webhooks::set_state(&mut tx, key, value, now).await?;
     tx.commit().await?;

@@ -106,24 +106,31 @@ pub(crate) async fn delete(pool: &SqlitePool, id: &str) -> Result<bool, sqlx::Er
     Ok(done.rows_affected() > 0)
 }
 
-/// Queues `payload` for the destination `webhook_id`, due now.
+/// A delivery to queue: `payload` for the destination `webhook_id`, made at `now`, first
+/// due at `due`.
+pub(crate) struct Queued<'a> {
+    pub id: &'a str,
+    pub webhook_id: &'a str,
+    pub event: &'a str,
+    pub payload: &'a str,
+    pub now: DateTime<Utc>,
+    pub due: DateTime<Utc>,
+}
+
 pub(crate) async fn enqueue(
     conn: &mut SqliteConnection,
-    id: &str,
-    webhook_id: &str,
-    event: &str,
-    payload: &str,
-    now: DateTime<Utc>,
+    q: &Queued<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, created_at, status, \
-         next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?5)",
+         next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
     )
-    .bind(id)
-    .bind(webhook_id)
-    .bind(event)
-    .bind(payload)
-    .bind(now)
+    .bind(q.id)
+    .bind(q.webhook_id)
+    .bind(q.event)
+    .bind(q.payload)
+    .bind(q.now)
+    .bind(q.due)
     .execute(conn)
     .await?;
     Ok(())
