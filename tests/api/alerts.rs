@@ -537,3 +537,53 @@ async fn teams_and_slack_get_their_formats_a_dead_receiver_is_given_up_and_reade
         .iter()
         .all(|d| d.webhook_id != teams.webhook.id));
 }
+
+#[tokio::test]
+async fn a_delegated_sign_in_about_to_expire_is_announced_once() {
+    use crate::consent::{browser, callback, consent, consenting_sim, synced};
+    let sim = consenting_sim(20).await;
+    let mut settings = settings_for(&sim);
+    settings.auth_mode = exchange_connector::server::config::AuthMode::Delegated;
+    let app = TestApp::spawn_configured(settings, Some(sim), |c| {
+        c.sync.alerts.check_every = Duration::from_millis(100);
+    })
+    .await;
+    let admin = browser(&app).await;
+    let back = consent(&app, &admin).await;
+    callback(&admin, &back).await;
+    synced(&app).await;
+    let receiver = Receiver::start().await;
+    created(
+        &app,
+        "Sign-in",
+        "json",
+        &receiver.url("signin"),
+        &["tokenExpiring"],
+    )
+    .await;
+
+    // Just renewed: nothing. Then the stored token last renewed 80 days ago (10 days left).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(receiver.got("signin").is_empty());
+    let db = app.db().await;
+    let renewed = chrono::Utc::now() - chrono::Duration::days(80);
+    sqlx::query("UPDATE connector_secrets SET updated_at = ?1 WHERE name = 'refresh_token'")
+        .bind(renewed)
+        .execute(&db)
+        .await
+        .expect("aged");
+    until("the expiry announced", || {
+        !receiver.got("signin").is_empty()
+    })
+    .await;
+    let event: Value = serde_json::from_str(&receiver.got("signin")[0].body).expect("json");
+    assert_eq!(event["event"], "tokenExpiring");
+    let summary = event["summary"].as_str().expect("summary");
+    assert!(
+        summary.contains("expires in about 9 days") || summary.contains("expires in about 10 days"),
+        "{summary}"
+    );
+    // Still expiring at every check: announced once.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(receiver.got("signin").len(), 1);
+}

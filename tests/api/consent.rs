@@ -15,7 +15,7 @@ use reqwest::redirect::Policy;
 
 use crate::helpers::{settings_for, TestApp};
 
-async fn consenting_sim(devices: usize) -> RunningSimulator {
+pub(crate) async fn consenting_sim(devices: usize) -> RunningSimulator {
     let config = SimConfig {
         devices,
         mailboxes: devices / 2 + 1,
@@ -36,7 +36,7 @@ async fn delegated_app(devices: usize) -> TestApp {
 }
 
 /// An admin's browser that does not follow redirects (each hop is checked).
-async fn browser(app: &TestApp) -> reqwest::Client {
+pub(crate) async fn browser(app: &TestApp) -> reqwest::Client {
     app.signed_in_with(
         Role::Admin,
         reqwest::Client::builder().redirect(Policy::none()),
@@ -54,7 +54,7 @@ fn location(r: &reqwest::Response) -> String {
 
 /// `/auth/exchange/start`, then the simulator's authorize (auto-consent): the callback URL it
 /// sends the browser back to.
-async fn consent(app: &TestApp, client: &reqwest::Client) -> url::Url {
+pub(crate) async fn consent(app: &TestApp, client: &reqwest::Client) -> url::Url {
     let r = client
         .get(format!("{}/auth/exchange/start", app.base_url))
         .send()
@@ -78,7 +78,7 @@ async fn consent(app: &TestApp, client: &reqwest::Client) -> url::Url {
     back
 }
 
-async fn callback(client: &reqwest::Client, url: &url::Url) {
+pub(crate) async fn callback(client: &reqwest::Client, url: &url::Url) {
     let r = client.get(url.as_str()).send().await.expect("callback");
     assert_eq!(r.status().as_u16(), 303, "back to the page");
     assert_eq!(location(&r), "/conditional-access/exchange-connector");
@@ -108,7 +108,7 @@ async fn info(app: &TestApp, client: &reqwest::Client) -> SetUpInfo {
 }
 
 /// Waits until the connector's first sync has ended.
-async fn synced(app: &TestApp) -> ConnectorOverview {
+pub(crate) async fn synced(app: &TestApp) -> ConnectorOverview {
     for _ in 0..200 {
         let o = app.overview().await;
         if o.connector

@@ -194,7 +194,11 @@ fn Panel(
             <Destinations webhooks delete test/>
         </section>
         <section aria-labelledby="deliveries-heading" class="mt-6 max-w-5xl">
-            <h2 id="deliveries-heading" class="font-semibold">"Latest deliveries"</h2>
+            <div class="flex items-baseline justify-between gap-4">
+                <h2 id="deliveries-heading" class="font-semibold">"Latest deliveries"</h2>
+                // A plain link: it reloads the list (retries happen in the background).
+                <a href=crate::app::paths::NOTIFICATIONS rel="external" class="text-sm font-medium text-sky-800 underline hover:text-sky-900">"Refresh"</a>
+            </div>
             <Deliveries deliveries/>
         </section>
     }
