@@ -269,6 +269,29 @@ async fn a_failed_sync_reaches_a_signed_json_destination_once_after_a_500_is_ret
         serde_json::from_str(&receiver.events("ops", "permissionMissing")[0].body).expect("json");
     assert_eq!(permission["details"]["cmdlets"][0], "Get-MobileDevice");
 
+    // Counted for Prometheus: the 500 as a retry, then the deliveries.
+    let metrics = app
+        .http()
+        .get(format!("{}/metrics", app.base_url))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(
+            "exchange_connector_alert_delivery_attempts_total{kind=\"json\",result=\"retry\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            "exchange_connector_alert_delivery_attempts_total{kind=\"json\",result=\"delivered\"}"
+        ),
+        "{metrics}"
+    );
+
     // Many more checks: nothing more is sent for the same transitions.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(receiver.events("ops", "syncFailed").len(), 2);
