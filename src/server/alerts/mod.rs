@@ -410,7 +410,19 @@ pub(crate) async fn send_test(
     )
     .await?;
     drop(conn);
-    deliver::attempt_taken(state, &delivery_id).await?;
+    // In a task of its own: a browser that goes away does not cut the attempt short, and its
+    // outcome is recorded all the same.
+    let attempt = {
+        let (state, id) = (state.clone(), delivery_id.clone());
+        state
+            .background
+            .tracker
+            .clone()
+            .spawn(async move { deliver::attempt_taken(&state, &id).await })
+    };
+    attempt
+        .await
+        .map_err(|e| AppError::Internal(format!("the test's attempt stopped: {e}")))??;
     let delivery = webhooks::recent_by_id(pool, &delivery_id)
         .await?
         .map(delivery_model)
