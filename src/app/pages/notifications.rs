@@ -12,8 +12,8 @@ use crate::app::layout::{Frame, PageHeading};
 use crate::app::pages::sign_in::LABEL;
 use crate::error::ApiError;
 use crate::model::{
-    AlertEvent, CreatedWebhook, Delivery, DeliveryStatus, NotificationsPage, Webhook, WebhookFlash,
-    WebhookKind, WEBHOOK_MAX_NAME, WEBHOOK_MAX_URL,
+    AlertEvent, Delivery, DeliveryStatus, NotificationsPage, Webhook, WebhookFlash, WebhookKind,
+    WEBHOOK_MAX_NAME, WEBHOOK_MAX_URL,
 };
 
 const TH: &str = "px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500";
@@ -21,31 +21,13 @@ const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-whi
 const BUTTON: &str = "rounded-md bg-sky-700 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-sky-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-600 focus-visible:ring-offset-2 disabled:cursor-wait disabled:opacity-70";
 const SMALL_BUTTON: &str = "rounded-md border border-slate-300 bg-white px-2.5 py-1 text-xs font-semibold text-slate-800 hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-600 disabled:cursor-wait disabled:opacity-70";
 
-/// How the last form ended: from its action (JavaScript) or the session (a plain post).
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Outcome {
-    Created(CreatedWebhook),
-    Deleted,
-    Tested(Delivery),
-    Refused { field: String, message: String },
-}
+/// How the last form ended: from its action (JavaScript), or from the session after a plain
+/// post (the same type).
+type Outcome = WebhookFlash;
 
-impl Outcome {
-    fn refused(error: &ApiError, field: &str) -> Self {
-        let (field, message) = error.at_field(field);
-        Self::Refused { field, message }
-    }
-}
-
-impl From<WebhookFlash> for Outcome {
-    fn from(flash: WebhookFlash) -> Self {
-        match flash {
-            WebhookFlash::Created(c) => Self::Created(c),
-            WebhookFlash::Deleted => Self::Deleted,
-            WebhookFlash::Tested(d) => Self::Tested(d),
-            WebhookFlash::Refused { field, message } => Self::Refused { field, message },
-        }
-    }
+fn refused(error: &ApiError, field: &str) -> Outcome {
+    let (field, message) = error.at_field(field);
+    Outcome::Refused { field, message }
 }
 
 #[component]
@@ -69,7 +51,7 @@ pub fn NotificationsPage() -> impl IntoView {
         if let Some(r) = create.value().get() {
             last.set(match r {
                 Ok(created) => created.map(Outcome::Created),
-                Err(e) => Some(Outcome::refused(&e, "name")),
+                Err(e) => Some(refused(&e, "name")),
             });
         }
     });
@@ -77,7 +59,7 @@ pub fn NotificationsPage() -> impl IntoView {
         if let Some(r) = delete.value().get() {
             last.set(Some(match r {
                 Ok(()) => Outcome::Deleted,
-                Err(e) => Outcome::refused(&e, "id"),
+                Err(e) => refused(&e, "id"),
             }));
         }
     });
@@ -85,7 +67,7 @@ pub fn NotificationsPage() -> impl IntoView {
         if let Some(r) = test.value().get() {
             last.set(match r {
                 Ok(d) => d.map(Outcome::Tested),
-                Err(e) => Some(Outcome::refused(&e, "id")),
+                Err(e) => Some(refused(&e, "id")),
             });
         }
     });
@@ -186,7 +168,6 @@ fn Panel(
         flash,
         now: _,
     } = page;
-    let flash = flash.map(Outcome::from);
     view! {
         {move || last.get().or_else(|| flash.clone()).map(|outcome| view! { <OutcomeBox outcome/> })}
         <section aria-labelledby="destinations-heading" class="mt-6 max-w-5xl">
