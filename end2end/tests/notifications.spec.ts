@@ -48,6 +48,14 @@ test("an admin adds a signed webhook, sends a test that arrives signed, then del
   await expect(delivery).toContainText("HTTP 200");
   await checkPage(page, "notifications-tested");
 
+  // What it hears changes in place; its address and key stay.
+  await row.getByText("Change", { exact: true }).click();
+  await row.getByLabel("A sync failed").uncheck();
+  await row.getByRole("button", { name: `Save the events of ${name}` }).click();
+  await expect(page.getByRole("status").filter({ hasText: "now hears" })).toContainText(`"${name}" now hears: Connector turned warning`);
+  await expect(row).not.toContainText("A sync failed");
+  await expect(row).toContainText("A permission is missing");
+
   // Shown once: after a reload the key is gone.
   await page.reload();
   await waitForHydration(page);

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::error::ApiError;
-use crate::model::{CreatedWebhook, Delivery, NotificationsPage};
+use crate::model::{CreatedWebhook, Delivery, NotificationsPage, Webhook};
 
 #[cfg(feature = "ssr")]
 use super::{authorize, client_address, fail, is_form_post};
@@ -74,6 +74,26 @@ pub async fn create_webhook(
         return Ok(None);
     }
     created.map(Some).map_err(fail)
+}
+
+/// Sets the events the destination `id` hears (one per check box: `events[0]=syncFailed`).
+#[server(endpoint = "notifications/events")]
+pub async fn set_webhook_events(
+    id: String,
+    #[server(default)] events: Vec<String>,
+) -> Result<Option<Webhook>, ApiError> {
+    let (state, who) = authorize(Role::Admin).await?;
+    let address = client_address().await;
+    let done = crate::server::alerts::set_events(&state, &who, &id, &events, &address).await;
+    if is_form_post() {
+        let flash = match done {
+            Ok(w) => WebhookFlash::Updated(w),
+            Err(e) => refused(e, "events"),
+        };
+        back_with(flash).await?;
+        return Ok(None);
+    }
+    done.map(Some).map_err(fail)
 }
 
 /// Deletes the destination `id` and its deliveries.

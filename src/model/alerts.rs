@@ -199,6 +199,7 @@ pub struct CreatedWebhook {
 pub enum WebhookFlash {
     Created(CreatedWebhook),
     Deleted,
+    Updated(Webhook),
     Tested(Delivery),
     Refused { field: String, message: String },
 }

@@ -524,7 +524,45 @@ async fn teams_and_slack_get_their_formats_a_dead_receiver_is_given_up_and_reade
     .await;
     assert_eq!(status, 403);
 
-    // Adding and deleting are audited, with the address's hint only.
+    // The events of a destination change; its address and kind stay.
+    let (status, body) = call_fn(
+        app.http(),
+        &app.base_url,
+        "notifications/events",
+        &[
+            ("id", &slack.webhook.id),
+            ("events[0]", "connectorUnhealthy"),
+            ("events[3]", "tokenExpiring"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let slack_now = page(&app)
+        .await
+        .webhooks
+        .into_iter()
+        .find(|w| w.id == slack.webhook.id)
+        .expect("listed");
+    assert_eq!(
+        slack_now
+            .events
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>(),
+        ["connectorUnhealthy", "tokenExpiring"]
+    );
+    assert_eq!(slack_now.url_hint, slack.webhook.url_hint);
+    let (status, body) = call_fn(
+        app.http(),
+        &app.base_url,
+        "notifications/events",
+        &[("id", &slack.webhook.id)],
+    )
+    .await;
+    assert_eq!(status, 400, "no event at all is refused: {body}");
+    assert!(body.contains("\"field\":\"events\""), "{body}");
+
+    // Adding, changing and deleting are audited, with the address's hint only.
     let db = app.db().await;
     let audited: Vec<(String, String)> = sqlx::query_as(
         "SELECT target, detail FROM audit_log WHERE action = 'settingsChange' ORDER BY id",
@@ -543,6 +581,12 @@ async fn teams_and_slack_get_their_formats_a_dead_receiver_is_given_up_and_reade
     assert!(audited
         .iter()
         .all(|(_, d)| !d.contains(&receiver.url("teams"))));
+    assert!(
+        audited.iter().any(|(_, d)| d
+            == "changed the events of \"Slack channel\" to: Connector turned unhealthy, \
+                Delegated sign-in about to expire"),
+        "{audited:?}"
+    );
 
     // Delete: gone with its deliveries.
     let (status, body) = call_fn(

@@ -88,6 +88,10 @@ const ARGS: &[(&str, &str)] = &[
     ("/api/auth/sign-in", "email=nobody%40contoso.test&password=not+it"),
     ("/api/tokens/revoke", "id=no-such-token"),
     ("/api/notifications/delete", "id=no-such-webhook"),
+    (
+        "/api/notifications/events",
+        "id=no-such-webhook&events%5B0%5D=syncFailed",
+    ),
     ("/api/notifications/test", "id=no-such-webhook"),
 ];
 

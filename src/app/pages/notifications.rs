@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{get_notifications, CreateWebhook, DeleteWebhook, TestWebhook};
+use crate::api::{get_notifications, CreateWebhook, DeleteWebhook, SetWebhookEvents, TestWebhook};
 use crate::app::components::alert::Alert;
 use crate::app::components::time::LocalTime;
 use crate::app::layout::{Frame, PageHeading};
@@ -35,6 +35,7 @@ pub fn NotificationsPage() -> impl IntoView {
     let create = ServerAction::<CreateWebhook>::new();
     let delete = ServerAction::<DeleteWebhook>::new();
     let test = ServerAction::<TestWebhook>::new();
+    let update = ServerAction::<SetWebhookEvents>::new();
     // Made outside the Suspense: its first read takes a plain post's outcome from the session.
     let page = Resource::new(
         move || {
@@ -42,6 +43,7 @@ pub fn NotificationsPage() -> impl IntoView {
                 create.version().get(),
                 delete.version().get(),
                 test.version().get(),
+                update.version().get(),
             )
         },
         |_| get_notifications(),
@@ -64,6 +66,14 @@ pub fn NotificationsPage() -> impl IntoView {
         }
     });
     Effect::new(move |_| {
+        if let Some(r) = update.value().get() {
+            last.set(match r {
+                Ok(w) => w.map(Outcome::Updated),
+                Err(e) => Some(refused(&e, "events")),
+            });
+        }
+    });
+    Effect::new(move |_| {
         if let Some(r) = test.value().get() {
             last.set(match r {
                 Ok(d) => d.map(Outcome::Tested),
@@ -82,7 +92,7 @@ pub fn NotificationsPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
-                        Ok(page) => view! { <Panel page last delete test/> }.into_any(),
+                        Ok(page) => view! { <Panel page last delete test update/> }.into_any(),
                         Err(e) => view! {
                             <Alert title="The notifications could not be loaded" message=e.to_string()/>
                         }.into_any(),
@@ -161,6 +171,7 @@ fn Panel(
     last: RwSignal<Option<Outcome>>,
     delete: ServerAction<DeleteWebhook>,
     test: ServerAction<TestWebhook>,
+    update: ServerAction<SetWebhookEvents>,
 ) -> impl IntoView {
     let NotificationsPage {
         webhooks,
@@ -172,7 +183,7 @@ fn Panel(
         {move || last.get().or_else(|| flash.clone()).map(|outcome| view! { <OutcomeBox outcome/> })}
         <section aria-labelledby="destinations-heading" class="mt-6 max-w-5xl">
             <h2 id="destinations-heading" class="font-semibold">"Destinations"</h2>
-            <Destinations webhooks delete test/>
+            <Destinations webhooks delete test update/>
         </section>
         <section aria-labelledby="deliveries-heading" class="mt-6 max-w-5xl">
             <div class="flex items-baseline justify-between gap-4">
@@ -207,6 +218,10 @@ fn OutcomeBox(outcome: Outcome) -> impl IntoView {
         }
         Outcome::Deleted => view! {
             <div role="status" class=ok>"The destination was deleted, with its deliveries."</div>
+        }
+        .into_any(),
+        Outcome::Updated(w) => view! {
+            <div role="status" class=ok>{format!("\"{}\" now hears: {}.", w.name, events_text(&w.events))}</div>
         }
         .into_any(),
         Outcome::Tested(d) => {
@@ -250,6 +265,7 @@ fn Destinations(
     webhooks: Vec<Webhook>,
     delete: ServerAction<DeleteWebhook>,
     test: ServerAction<TestWebhook>,
+    update: ServerAction<SetWebhookEvents>,
 ) -> impl IntoView {
     if webhooks.is_empty() {
         return view! {
@@ -274,11 +290,10 @@ fn Destinations(
                 </thead>
                 <tbody class="divide-y divide-slate-100 bg-white">
                     {webhooks.into_iter().map(|w| {
-                        let events = if w.events.len() == AlertEvent::CHOOSABLE.len() {
-                            "All events".to_owned()
-                        } else {
-                            w.events.iter().map(|e| e.label()).collect::<Vec<_>>().join(", ")
-                        };
+                        let events = events_text(&w.events);
+                        let chosen = w.events.clone();
+                        let row_id = w.id.clone();
+                        let save_label = format!("Save the events of {}", w.name);
                         let test_label = format!("Send a test to {}", w.name);
                         let delete_label = format!("Delete {}", w.name);
                         let (test_id, delete_id) = (w.id.clone(), w.id.clone());
@@ -287,7 +302,27 @@ fn Destinations(
                                 <td class="px-3 py-2 font-medium">{w.name.clone()}</td>
                                 <td class="whitespace-nowrap px-3 py-2">{w.kind.label()}</td>
                                 <td class="whitespace-nowrap px-3 py-2 font-mono text-xs">{w.url_hint.clone()}</td>
-                                <td class="px-3 py-2 text-xs">{events}</td>
+                                <td class="px-3 py-2 text-xs">
+                                    {events}
+                                    <details class="mt-1">
+                                        <summary class="cursor-pointer font-medium text-sky-800">"Change"</summary>
+                                        <ActionForm action=update attr:class="mt-2 space-y-1">
+                                            <input type="hidden" name="id" value=row_id.clone()/>
+                                            {AlertEvent::CHOOSABLE.into_iter().enumerate().map(|(i, e)| {
+                                                let id = format!("events-{row_id}-{}", e.as_str());
+                                                view! {
+                                                    <div class="flex items-center gap-2">
+                                                        <input type="checkbox" id=id.clone() name=format!("events[{i}]") value=e.as_str()
+                                                            checked=chosen.contains(&e)
+                                                            class="h-4 w-4 rounded border-slate-300 text-sky-700 focus:ring-sky-600"/>
+                                                        <label for=id>{e.label()}</label>
+                                                    </div>
+                                                }
+                                            }).collect_view()}
+                                            <button type="submit" aria-label=save_label class=SMALL_BUTTON>"Save"</button>
+                                        </ActionForm>
+                                    </details>
+                                </td>
                                 <td class="whitespace-nowrap px-3 py-2 text-xs">
                                     <LocalTime at=w.created_at compact=true/>
                                     <span class="block text-slate-600">{w.created_by.clone()}</span>
@@ -317,6 +352,19 @@ fn Destinations(
         </div>
     }
     .into_any()
+}
+
+/// A destination's events in words ("All events" when it hears every one).
+fn events_text(events: &[AlertEvent]) -> String {
+    if events.len() == AlertEvent::CHOOSABLE.len() {
+        "All events".to_owned()
+    } else {
+        events
+            .iter()
+            .map(|e| e.label())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 #[component]

@@ -341,6 +341,46 @@ pub(crate) async fn create(
     })
 }
 
+/// Changes the events the destination `id` hears (its address and key stay). Audited.
+pub(crate) async fn set_events(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    events: &[String],
+    address: &str,
+) -> Result<Webhook, AppError> {
+    let events = clean_events(events)?;
+    let pool = state.db.pool();
+    let Some(row) = webhooks::get(pool, id).await? else {
+        return Err(invalid("id", "there is no such destination (deleted?)"));
+    };
+    let names = event_names(&events);
+    if names != row.events {
+        webhooks::set_events(pool, id, &names).await?;
+        let event = Event::new(
+            AuditAction::SettingsChange,
+            Some(&who.email),
+            AuditResult::Success,
+        )
+        .address(Some(address))
+        .target(format!("alert destination \"{}\"", row.name))
+        .detail(format!(
+            "changed the events of \"{}\" to: {}",
+            row.name,
+            events
+                .iter()
+                .map(|e| e.label())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        audit::record(pool, event).await;
+    }
+    let row = webhooks::get(pool, id)
+        .await?
+        .ok_or_else(|| invalid("id", "the destination was deleted meanwhile"))?;
+    Ok(to_model(&row))
+}
+
 /// Deletes the destination `id` and its deliveries (admins). Audited.
 pub(crate) async fn delete(
     state: &AppState,

@@ -97,6 +97,20 @@ pub(crate) async fn count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
         .await
 }
 
+/// Sets the events the destination `id` hears; whether it exists.
+pub(crate) async fn set_events(
+    pool: &SqlitePool,
+    id: &str,
+    events: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE webhooks SET events = ?2 WHERE id = ?1")
+        .bind(id)
+        .bind(events)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Deletes the destination `id` and its deliveries; whether it existed.
 pub(crate) async fn delete(pool: &SqlitePool, id: &str) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM webhooks WHERE id = ?1")
