@@ -303,7 +303,7 @@ fn Destinations(
                                 <td class="whitespace-nowrap px-3 py-2">{w.kind.label()}</td>
                                 <td class="whitespace-nowrap px-3 py-2 font-mono text-xs">{w.url_hint.clone()}</td>
                                 <td class="px-3 py-2 text-xs">
-                                    {events}
+                                    <span data-testid="webhook-events">{events}</span>
                                     <details class="mt-1">
                                         <summary class="cursor-pointer font-medium text-sky-800">"Change"</summary>
                                         <ActionForm action=update attr:class="mt-2 space-y-1">
