@@ -25,6 +25,7 @@ pub(crate) mod history;
 pub(crate) mod keyset;
 pub(crate) mod live;
 pub(crate) mod metrics;
+pub(crate) mod names;
 pub(crate) mod probes;
 pub(crate) mod rest;
 pub(crate) mod routes;

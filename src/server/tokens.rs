@@ -77,25 +77,11 @@ fn to_model(row: TokenRow) -> ApiToken {
 /// The name as kept: trimmed, non-empty, at most [`API_TOKEN_MAX_NAME`] characters, no
 /// control characters.
 fn clean_name(name: &str) -> Result<String, AppError> {
-    let invalid = |message: &str| AppError::Invalid {
-        field: "name".into(),
-        message: message.into(),
-    };
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(invalid(
-            "give the token a name, such as the script that uses it",
-        ));
-    }
-    if name.chars().count() > API_TOKEN_MAX_NAME {
-        return Err(invalid(&format!("at most {API_TOKEN_MAX_NAME} characters")));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(invalid(
-            "line breaks and control characters are not allowed",
-        ));
-    }
-    Ok(name.to_owned())
+    super::names::clean(
+        name,
+        API_TOKEN_MAX_NAME,
+        "give the token a name, such as the script that uses it",
+    )
 }
 
 /// Creates a token named `name` for `who` with `role` (at most their own) that expires after

@@ -147,26 +147,11 @@ pub(crate) fn url_hint(url: &url::Url) -> String {
 }
 
 fn clean_name(name: &str) -> Result<String, AppError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(invalid(
-            "name",
-            "give the destination a name, such as the channel it posts to",
-        ));
-    }
-    if name.chars().count() > WEBHOOK_MAX_NAME {
-        return Err(invalid(
-            "name",
-            format!("at most {WEBHOOK_MAX_NAME} characters"),
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(invalid(
-            "name",
-            "line breaks and control characters are not allowed",
-        ));
-    }
-    Ok(name.to_owned())
+    super::names::clean(
+        name,
+        WEBHOOK_MAX_NAME,
+        "give the destination a name, such as the channel it posts to",
+    )
 }
 
 /// The chosen events, each known and choosable, in the page's order.
