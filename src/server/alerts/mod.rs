@@ -229,6 +229,28 @@ fn random_key() -> Result<String, AppError> {
     Ok(format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(buf)))
 }
 
+/// The events in words, as the audit log lists them.
+fn labels(events: &[AlertEvent]) -> String {
+    events
+        .iter()
+        .map(|e| e.label())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Records an admin's change of the destination `name` in the audit log.
+async fn audited(state: &AppState, who: &Principal, address: &str, name: &str, detail: String) {
+    let event = Event::new(
+        AuditAction::SettingsChange,
+        Some(&who.email),
+        AuditResult::Success,
+    )
+    .address(Some(address))
+    .target(format!("alert destination \"{name}\""))
+    .detail(detail);
+    audit::record(state.db.pool(), event).await;
+}
+
 /// The page's data: every destination and the latest deliveries.
 pub(crate) async fn page(state: &AppState) -> Result<NotificationsPage, AppError> {
     let pool = state.db.pool();
@@ -302,24 +324,13 @@ pub(crate) async fn create(
         created_at: Utc::now(),
     };
     webhooks::insert(pool, &row).await?;
-    let event = Event::new(
-        AuditAction::SettingsChange,
-        Some(&who.email),
-        AuditResult::Success,
-    )
-    .address(Some(address))
-    .target(format!("alert destination \"{name}\""))
-    .detail(format!(
+    let detail = format!(
         "added the {} destination \"{name}\" ({}) for: {}",
         kind.label(),
         row.url_hint,
-        events
-            .iter()
-            .map(|e| e.label())
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-    audit::record(pool, event).await;
+        labels(&events)
+    );
+    audited(state, who, address, &name, detail).await;
     Ok(CreatedWebhook {
         webhook: to_model(&row),
         signing_key: key,
@@ -342,23 +353,12 @@ pub(crate) async fn set_events(
     let names = event_names(&events);
     if names != row.events {
         webhooks::set_events(pool, id, &names).await?;
-        let event = Event::new(
-            AuditAction::SettingsChange,
-            Some(&who.email),
-            AuditResult::Success,
-        )
-        .address(Some(address))
-        .target(format!("alert destination \"{}\"", row.name))
-        .detail(format!(
+        let detail = format!(
             "changed the events of \"{}\" to: {}",
             row.name,
-            events
-                .iter()
-                .map(|e| e.label())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        audit::record(pool, event).await;
+            labels(&events)
+        );
+        audited(state, who, address, &row.name, detail).await;
     }
     let row = webhooks::get(pool, id)
         .await?
@@ -381,18 +381,11 @@ pub(crate) async fn delete(
         ));
     };
     if webhooks::delete(pool, id).await? {
-        let event = Event::new(
-            AuditAction::SettingsChange,
-            Some(&who.email),
-            AuditResult::Success,
-        )
-        .address(Some(address))
-        .target(format!("alert destination \"{}\"", row.name))
-        .detail(format!(
+        let detail = format!(
             "deleted the destination \"{}\" ({})",
             row.name, row.url_hint
-        ));
-        audit::record(pool, event).await;
+        );
+        audited(state, who, address, &row.name, detail).await;
     }
     Ok(())
 }

@@ -185,7 +185,7 @@ pub(crate) async fn next_due(pool: &SqlitePool) -> Result<Option<DateTime<Utc>>,
 pub(crate) async fn recent(pool: &SqlitePool, limit: i64) -> Result<Vec<DeliveryRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-         ORDER BY d.created_at DESC, d.rowid DESC LIMIT ?1"
+         ORDER BY d.created_at DESC, d.id DESC LIMIT ?1"
     ))
     .bind(limit)
     .fetch_all(pool)
