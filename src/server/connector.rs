@@ -22,13 +22,9 @@ pub(crate) async fn overview(state: &AppState) -> Result<ConnectorOverview, AppE
     if let Some(c) = connector.as_mut() {
         sort_states(&mut c.device_states);
         c.health = Health::at(c.last_sync_at, now, state.sync_settings.health);
-        c.health_cause = match sync_runs::last_ended(pool, &c.id).await? {
-            Some(run) => {
-                let (status, cmdlet) = sync_runs::failure_facts(pool, &run.id).await?;
-                health_cause(&run, status, cmdlet)
-            }
-            None => None,
-        };
+        c.health_cause = sync_runs::last_ended(pool, &c.id)
+            .await?
+            .and_then(|ended| health_cause(&ended.run, ended.error_status, ended.error_cmdlet));
         c.syncing = syncing;
     }
     Ok(ConnectorOverview {

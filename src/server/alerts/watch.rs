@@ -122,7 +122,7 @@ pub(crate) async fn check(state: &AppState, now: DateTime<Utc>) -> Result<(), Ap
     }
 
     // The last failed run.
-    if let Some(run) = sync_runs::last_ended(pool, &c.id).await? {
+    if let Some(sync_runs::Ended { run, .. }) = sync_runs::last_ended(pool, &c.id).await? {
         if run.status == SyncStatus::Failed
             && kept(state, &key("failedRun")).await?.as_deref() != Some(run.id.as_str())
         {

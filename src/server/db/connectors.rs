@@ -30,7 +30,7 @@ pub(crate) async fn current(pool: &SqlitePool) -> Result<Option<ConnectorInfo>, 
     let row = sqlx::query(
         "SELECT c.id, c.status, c.status_reason, c.endpoint, c.tenant_id, c.organization, \
                 c.account, c.connector_type, c.set_up_at, c.last_sync_at, c.set_up_by, \
-                c.auth_mode \
+                c.auth_mode, c.devices_version \
            FROM connectors c WHERE c.removed_at IS NULL ORDER BY c.set_up_at LIMIT 1",
     )
     .fetch_optional(pool)
@@ -38,7 +38,8 @@ pub(crate) async fn current(pool: &SqlitePool) -> Result<Option<ConnectorInfo>, 
     let Some(row) = row else { return Ok(None) };
     let id: String = row.try_get("id")?;
     let status: String = row.try_get("status")?;
-    let device_states = devices::count_by_state(pool, &id).await?;
+    let device_states =
+        devices::count_by_state_at(pool, &id, row.try_get("devices_version")?).await?;
     let last_sync_at: Option<DateTime<Utc>> = row.try_get("last_sync_at")?;
     Ok(Some(ConnectorInfo {
         id,

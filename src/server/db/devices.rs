@@ -5,8 +5,35 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use crate::model::StateCount;
 
-/// Present devices of `connector_id` counted by access state (unsorted).
-pub(crate) async fn count_by_state(
+/// Present devices of `connector_id` counted by access state (unsorted), as of its
+/// `devices_version`. Every write of the devices table is in a sync's final transaction, which
+/// moves that version (`staging::merge`), so counts read at one version hold until it moves:
+/// they are counted once per version and kept. Counting walks every present device (at 100,000
+/// devices, tens of milliseconds), and the connector page and every live status message show
+/// them. Kept by database file and connector, so two databases never share counts.
+pub(crate) async fn count_by_state_at(
+    pool: &SqlitePool,
+    connector_id: &str,
+    devices_version: i64,
+) -> Result<Vec<StateCount>, sqlx::Error> {
+    type Key = (std::path::PathBuf, String, i64);
+    static KEPT: std::sync::Mutex<Option<(Key, Vec<StateCount>)>> = std::sync::Mutex::new(None);
+    let kept = || KEPT.lock().unwrap_or_else(|p| p.into_inner());
+    let key: Key = (
+        pool.connect_options().get_filename().to_path_buf(),
+        connector_id.to_owned(),
+        devices_version,
+    );
+    if let Some((_, counts)) = kept().as_ref().filter(|(k, _)| *k == key) {
+        return Ok(counts.clone());
+    }
+    let counts = count_by_state(pool, connector_id).await?;
+    *kept() = Some((key, counts.clone()));
+    Ok(counts)
+}
+
+/// Present devices of `connector_id` counted by access state (unsorted), read now.
+async fn count_by_state(
     pool: &SqlitePool,
     connector_id: &str,
 ) -> Result<Vec<StateCount>, sqlx::Error> {
@@ -237,4 +264,65 @@ pub(crate) async fn policy_counts(
     .bind(connector_id)
     .fetch_all(pool)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::db::Db;
+
+    /// A database whose connector `c` has `blocked` blocked devices.
+    async fn store(blocked: usize) -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("counts.db").display());
+        let db = Db::open(&url).await.expect("db");
+        sqlx::query(
+            "INSERT INTO connectors (id, status, endpoint, tenant_id, account, set_up_at, updated_at) \
+             VALUES ('c', 'connected', 'e', 't', 'a', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')",
+        )
+        .execute(db.pool())
+        .await
+        .expect("connector");
+        for i in 0..blocked {
+            add(&db, &format!("g{i}"), "Blocked").await;
+        }
+        (dir, db)
+    }
+
+    async fn add(db: &Db, guid: &str, state: &str) {
+        sqlx::query(
+            "INSERT INTO devices (connector_id, guid, identity, device_id, access_state, \
+                 first_seen_at, last_seen_at) \
+             VALUES ('c', ?1, ?1, ?1, ?2, '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')",
+        )
+        .bind(guid)
+        .bind(state)
+        .execute(db.pool())
+        .await
+        .expect("device");
+    }
+
+    async fn blocked(db: &Db, version: i64) -> u64 {
+        count_by_state_at(db.pool(), "c", version)
+            .await
+            .expect("counts")
+            .iter()
+            .filter(|s| s.state == "Blocked")
+            .map(|s| s.count)
+            .sum()
+    }
+
+    #[tokio::test]
+    async fn counts_are_read_again_when_the_devices_version_moves_and_never_shared_between_databases(
+    ) {
+        let (_a_dir, a) = store(2).await;
+        let (_b_dir, b) = store(5).await;
+        assert_eq!(blocked(&a, 0).await, 2);
+        // The same connector id and version in another database: its own counts.
+        assert_eq!(blocked(&b, 0).await, 5);
+        assert_eq!(blocked(&a, 0).await, 2);
+        // A write moves the version (as a sync's final transaction does): counted again.
+        add(&a, "new", "Blocked").await;
+        assert_eq!(blocked(&a, 1).await, 3);
+    }
 }

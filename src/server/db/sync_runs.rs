@@ -209,20 +209,35 @@ pub(crate) async fn chart(
 }
 
 /// The connector's latest run that ended on its own (succeeded, partial or failed): the one
-/// the health cause is read from.
+/// the health cause is read from, with the HTTP status and cmdlet of its failure.
 pub(crate) async fn last_ended(
     pool: &SqlitePool,
     connector_id: &str,
-) -> Result<Option<SyncRun>, sqlx::Error> {
+) -> Result<Option<Ended>, sqlx::Error> {
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM sync_runs WHERE connector_id = ?1 \
+        "SELECT {COLUMNS}, error_status, error_cmdlet FROM sync_runs WHERE connector_id = ?1 \
             AND status IN ('succeeded', 'partial', 'failed') \
           ORDER BY started_at DESC, id DESC LIMIT 1"
     ))
     .bind(connector_id)
     .fetch_optional(pool)
     .await?;
-    row.map(|r| read_run(&r)).transpose()
+    let Some(r) = row else { return Ok(None) };
+    let status: Option<i64> = r.try_get("error_status")?;
+    Ok(Some(Ended {
+        run: read_run(&r)?,
+        error_status: status.and_then(|s| u16::try_from(s).ok()),
+        error_cmdlet: r.try_get("error_cmdlet")?,
+    }))
+}
+
+/// A run that ended, with what its failure's answer said.
+pub(crate) struct Ended {
+    pub run: SyncRun,
+    /// The HTTP status of the answer that failed it.
+    pub error_status: Option<u16>,
+    /// The cmdlet of the call that failed it.
+    pub error_cmdlet: Option<String>,
 }
 
 fn read_run(r: &SqliteRow) -> Result<SyncRun, sqlx::Error> {
@@ -251,25 +266,6 @@ fn read_run(r: &SqliteRow) -> Result<SyncRun, sqlx::Error> {
         error_message: r.try_get("error_message")?,
         error_request_id: r.try_get("error_request_id")?,
     })
-}
-
-/// The HTTP status and cmdlet of a run's failure (for the health cause).
-pub(crate) async fn failure_facts(
-    pool: &SqlitePool,
-    id: &str,
-) -> Result<(Option<u16>, Option<String>), sqlx::Error> {
-    let row = sqlx::query("SELECT error_status, error_cmdlet FROM sync_runs WHERE id = ?1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    let Some(row) = row else {
-        return Ok((None, None));
-    };
-    let status: Option<i64> = row.try_get("error_status")?;
-    Ok((
-        status.and_then(|s| u16::try_from(s).ok()),
-        row.try_get("error_cmdlet")?,
-    ))
 }
 
 // Values this build does not know read as the closest known one rather than failing the page.
