@@ -184,7 +184,7 @@ impl Application {
         let mut options = options;
         options.site_addr = addr;
         let alerts_settings = config.sync.alerts.clone();
-        let state = AppState {
+        let state = AppState::new(state::Shared {
             leptos_options: options,
             db,
             exchange: state::ExchangeHandle::new(exchange, settings),
@@ -209,7 +209,7 @@ impl Application {
             changes: Arc::default(),
             metrics,
             alerts: Arc::new(alerts::deliver::AlertRuntime::new(alerts_settings)?),
-        };
+        });
         // Delegated mode: act as the admin who set the connector up, with the stored token.
         if let Err(e) = setup::consent::restore(&state).await {
             tracing::error!(error = %e, "cannot restore the admin's Microsoft sign-in");

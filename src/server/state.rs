@@ -16,9 +16,27 @@ use super::db::Db;
 use super::exchange::ExchangeClient;
 use super::sync::hub::SyncHub;
 
-/// Shared server state. Cheap to clone.
+/// Shared server state. Cheap to clone: one reference count (every request clones it into
+/// each server function's context and each middleware).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+pub struct Shared {
     pub(crate) leptos_options: LeptosOptions,
     pub(crate) db: Db,
     /// The Exchange client in use (replaced when an admin signs in for a delegated set-up, or
