@@ -53,11 +53,37 @@ impl AlertRuntime {
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
             // A receiver answers; it does not send the event elsewhere.
             .redirect(reqwest::redirect::Policy::none())
+            // A name that resolves to a refused address is not reached either.
+            .dns_resolver(ReceiverResolver)
             .build()?;
         Ok(Self {
             settings,
             wake: tokio::sync::Notify::new(),
             http,
+        })
+    }
+}
+
+/// Resolves receivers' names at each attempt and keeps only the addresses a receiver may have
+/// ([`super::receiver_ip_allowed`]): an address is checked when it is added, but a name can
+/// resolve (or be changed to resolve) to a cloud's metadata service at any time.
+struct ReceiverResolver;
+
+impl reqwest::dns::Resolve for ReceiverResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let allowed: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| super::receiver_ip_allowed(a.ip()))
+                .collect();
+            if allowed.is_empty() {
+                // Without the name: a stored error never carries the receiver's address.
+                return Err("the receiver's name resolves only to refused addresses \
+                            (link-local, broadcast or multicast)"
+                    .into());
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
         })
     }
 }
@@ -435,6 +461,28 @@ fn slack_message(payload: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_name_that_resolves_only_to_refused_addresses_is_not_reached() {
+        use reqwest::dns::Resolve as _;
+        let resolve = |host: &str| ReceiverResolver.resolve(host.parse().expect("a name"));
+        let loopback: Vec<_> = resolve("localhost").await.expect("localhost").collect();
+        assert!(!loopback.is_empty());
+        assert!(
+            loopback.iter().all(|a| a.ip().is_loopback()),
+            "{loopback:?}"
+        );
+        // The resolver answers an address written as a name without asking DNS: a name that
+        // resolves to the metadata service meets the same refusal.
+        for refused in ["169.254.169.254", "224.0.0.1", "0.0.0.0"] {
+            let Err(e) = resolve(refused).await else {
+                panic!("{refused} was resolved");
+            };
+            let e = e.to_string();
+            assert!(e.contains("refused addresses"), "{e}");
+            assert!(!e.contains(refused), "the error names the address: {e}");
+        }
+    }
 
     fn payload() -> Value {
         json!({

@@ -107,12 +107,9 @@ fn clean_url(raw: &str) -> Result<url::Url, AppError> {
         None | Some(url::Host::Domain("")) => {
             return Err(invalid("url", "the address has no host"))
         }
-        Some(url::Host::Ipv4(ip)) => {
-            ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast()
-        }
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_unspecified() || ip.is_multicast() || ip.is_unicast_link_local()
-        }
+        Some(url::Host::Ipv4(ip)) => !receiver_ip_allowed(ip.into()),
+        Some(url::Host::Ipv6(ip)) => !receiver_ip_allowed(ip.into()),
+        // A name is checked when it is resolved, at every attempt (`deliver::ReceiverResolver`).
         Some(url::Host::Domain(_)) => false,
     };
     if refused_ip {
@@ -124,6 +121,20 @@ fn clean_url(raw: &str) -> Result<url::Url, AppError> {
         ));
     }
     Ok(url)
+}
+
+/// Whether a receiver may be reached at `ip`: not link-local (a cloud's metadata service at
+/// 169.254.169.254 keeps the machine's credentials there), unspecified, broadcast or multicast.
+pub(crate) fn receiver_ip_allowed(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(ip) => {
+            !(ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast())
+        }
+        std::net::IpAddr::V6(ip) => match ip.to_ipv4_mapped() {
+            Some(v4) => receiver_ip_allowed(v4.into()),
+            None => !(ip.is_unspecified() || ip.is_multicast() || ip.is_unicast_link_local()),
+        },
+    }
 }
 
 /// What the page shows of an address: its scheme, host and port, and the last 4 characters
@@ -563,6 +574,7 @@ mod tests {
             "http://[fe80::1]/",
             "http://0.0.0.0/",
             "http://224.0.0.1/",
+            "http://[::ffff:169.254.169.254]/",
         ] {
             assert_eq!(field(clean_url(metadata).unwrap_err()), "url", "{metadata}");
         }
