@@ -128,3 +128,20 @@ pub async fn test_webhook(id: String) -> Result<Option<Delivery>, ApiError> {
     }
     sent.map(Some).map_err(fail)
 }
+
+/// Sends the failed delivery `id` once more and waits for the attempt: the delivery as it
+/// stands (still failed, with the new answer, when the receiver refuses again).
+#[server(endpoint = "notifications/resend")]
+pub async fn resend_delivery(id: String) -> Result<Option<Delivery>, ApiError> {
+    let (state, who) = authorize(Role::Admin).await?;
+    let sent = crate::server::alerts::resend(&state, &who, &id).await;
+    if is_form_post() {
+        let flash = match sent {
+            Ok(d) => WebhookFlash::Resent(d),
+            Err(e) => refused(e, "id"),
+        };
+        back_with(flash).await?;
+        return Ok(None);
+    }
+    sent.map(Some).map_err(fail)
+}

@@ -201,6 +201,7 @@ pub enum WebhookFlash {
     Deleted,
     Updated(Webhook),
     Tested(Delivery),
+    Resent(Delivery),
     Refused { field: String, message: String },
 }
 

@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use exchange_connector::app::paths;
 use exchange_connector::model::{
     CreatedWebhook, Delivery, DeliveryStatus, HealthThresholds, NotificationsPage, Role, SyncKind,
+    WebhookFlash,
 };
 use exchange_connector::server::alerts::AlertSettings;
 use exchange_connector::sim::{FaultKind, FaultRule};
@@ -559,6 +561,76 @@ async fn teams_and_slack_get_their_formats_a_dead_receiver_is_given_up_and_reade
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(receiver.got("down").len(), tries, "nothing after giving up");
 
+    // Sent again by hand: one more attempt now. Still refused, it stays failed with the new
+    // answer (and is not retried); once the receiver is back, it is delivered.
+    let resend = |id: String| {
+        let app = &app;
+        async move {
+            call_fn(
+                app.http(),
+                &app.base_url,
+                "notifications/resend",
+                &[("id", &id)],
+            )
+            .await
+        }
+    };
+    let again = |body: &str| -> Delivery {
+        serde_json::from_str::<Option<Delivery>>(body)
+            .expect("json")
+            .expect("delivery")
+    };
+    let (status, body) = resend(gave_up.id.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let still = again(&body);
+    assert_eq!(still.status, DeliveryStatus::Failed, "{still:?}");
+    assert_eq!(still.attempts, gave_up.attempts + 1);
+    assert_eq!(still.last_status, Some(503));
+    assert_eq!(receiver.got("down").len(), tries + 1);
+    receiver.answer("down", &[]);
+    // This time as a plain form post (no JavaScript): back to the page, the outcome shown once.
+    let plain = app
+        .signed_in_with(
+            Role::Admin,
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()),
+        )
+        .await;
+    let r = plain
+        .post(format!("{}/api/notifications/resend", app.base_url))
+        .header("accept", "text/html")
+        .form(&[("id", gave_up.id.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert!(r.status().is_redirection(), "{}", r.status());
+    assert_eq!(
+        r.headers()["location"].to_str().expect("location"),
+        paths::NOTIFICATIONS
+    );
+    let flash = || async {
+        let (status, body) = call_fn(&plain, &app.base_url, "notifications/page", &[]).await;
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<NotificationsPage>(&body)
+            .expect("page")
+            .flash
+    };
+    let Some(WebhookFlash::Resent(delivered)) = flash().await else {
+        panic!("no outcome shown");
+    };
+    assert_eq!(flash().await, None, "shown once");
+    assert_eq!(delivered.status, DeliveryStatus::Delivered, "{delivered:?}");
+    assert_eq!(delivered.attempts, gave_up.attempts + 2);
+    let last = receiver.got("down").pop().expect("received");
+    assert_eq!(
+        last.headers["x-connector-delivery"], gave_up.id,
+        "the same delivery, sent again"
+    );
+    // Only a failed delivery is sent again.
+    let (status, body) = resend(gave_up.id.clone()).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("\"field\":\"id\""), "{body}");
+    assert_eq!(receiver.got("down").len(), tries + 2, "nothing sent");
+
     // Bad input names its field; nothing is added.
     for (form_url, kind, events, field) in [
         ("ftp://x.example/", "json", vec!["syncFailed"], "url"),
@@ -585,14 +657,16 @@ async fn teams_and_slack_get_their_formats_a_dead_receiver_is_given_up_and_reade
     let reader = app.signed_in(Role::Reader).await;
     let (status, _) = call_fn(&reader, &app.base_url, "notifications/page", &[]).await;
     assert_eq!(status, 403);
-    let (status, _) = call_fn(
-        &reader,
-        &app.base_url,
-        "notifications/test",
-        &[("id", &teams.webhook.id)],
-    )
-    .await;
-    assert_eq!(status, 403);
+    for endpoint in ["notifications/test", "notifications/resend"] {
+        let (status, _) = call_fn(
+            &reader,
+            &app.base_url,
+            endpoint,
+            &[("id", &teams.webhook.id)],
+        )
+        .await;
+        assert_eq!(status, 403, "{endpoint}");
+    }
 
     // The events of a destination change; its address and kind stay.
     let (status, body) = call_fn(

@@ -93,6 +93,7 @@ const ARGS: &[(&str, &str)] = &[
         "id=no-such-webhook&events%5B0%5D=syncFailed",
     ),
     ("/api/notifications/test", "id=no-such-webhook"),
+    ("/api/notifications/resend", "id=no-such-delivery"),
 ];
 
 /// Every registered server function, with its method, in path order.

@@ -5,7 +5,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{get_notifications, CreateWebhook, DeleteWebhook, SetWebhookEvents, TestWebhook};
+use crate::api::{
+    get_notifications, CreateWebhook, DeleteWebhook, ResendDelivery, SetWebhookEvents, TestWebhook,
+};
 use crate::app::components::alert::Alert;
 use crate::app::components::time::LocalTime;
 use crate::app::layout::{Frame, PageHeading};
@@ -36,6 +38,7 @@ pub fn NotificationsPage() -> impl IntoView {
     let delete = ServerAction::<DeleteWebhook>::new();
     let test = ServerAction::<TestWebhook>::new();
     let update = ServerAction::<SetWebhookEvents>::new();
+    let resend = ServerAction::<ResendDelivery>::new();
     // Made outside the Suspense: its first read takes a plain post's outcome from the session.
     let page = Resource::new(
         move || {
@@ -44,6 +47,7 @@ pub fn NotificationsPage() -> impl IntoView {
                 delete.version().get(),
                 test.version().get(),
                 update.version().get(),
+                resend.version().get(),
             )
         },
         |_| get_notifications(),
@@ -81,6 +85,14 @@ pub fn NotificationsPage() -> impl IntoView {
             });
         }
     });
+    Effect::new(move |_| {
+        if let Some(r) = resend.value().get() {
+            last.set(match r {
+                Ok(d) => d.map(Outcome::Resent),
+                Err(e) => Some(refused(&e, "id")),
+            });
+        }
+    });
     view! {
         <Title text="Notifications"/>
         <Frame title="Notifications">
@@ -92,7 +104,7 @@ pub fn NotificationsPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
-                        Ok(page) => view! { <Panel page last delete test update/> }.into_any(),
+                        Ok(page) => view! { <Panel page last delete test update resend/> }.into_any(),
                         Err(e) => view! {
                             <Alert title="The notifications could not be loaded" message=e.to_string()/>
                         }.into_any(),
@@ -172,6 +184,7 @@ fn Panel(
     delete: ServerAction<DeleteWebhook>,
     test: ServerAction<TestWebhook>,
     update: ServerAction<SetWebhookEvents>,
+    resend: ServerAction<ResendDelivery>,
 ) -> impl IntoView {
     let NotificationsPage {
         webhooks,
@@ -191,7 +204,7 @@ fn Panel(
                 // A plain link: it reloads the list (retries happen in the background).
                 <a href=crate::app::paths::NOTIFICATIONS rel="external" class="text-sm font-medium text-sky-800 underline hover:text-sky-900">"Refresh"</a>
             </div>
-            <Deliveries deliveries/>
+            <Deliveries deliveries resend/>
         </section>
     }
 }
@@ -243,6 +256,24 @@ fn OutcomeBox(outcome: Outcome) -> impl IntoView {
                 "alert"
             };
             view! { <div role=role class=class data-testid="test-outcome">{text}</div> }.into_any()
+        }
+        Outcome::Resent(d) => {
+            let delivered = d.status == DeliveryStatus::Delivered;
+            let text = if delivered {
+                format!(
+                    "Sent again: \"{}\" received it (HTTP {}).",
+                    d.webhook_name,
+                    d.last_status.unwrap_or(200)
+                )
+            } else {
+                format!(
+                    "Sent again, and \"{}\" did not take it: {}. It stays failed.",
+                    d.webhook_name,
+                    d.last_error.clone().unwrap_or_else(|| "no answer".into())
+                )
+            };
+            let (role, class) = if delivered { ("status", ok) } else { ("alert", bad) };
+            view! { <div role=role class=class data-testid="resend-outcome">{text}</div> }.into_any()
         }
         Outcome::Refused { field, message } => view! {
             <div role="alert" class=bad data-testid="webhook-error">
@@ -368,7 +399,7 @@ fn events_text(events: &[AlertEvent]) -> String {
 }
 
 #[component]
-fn Deliveries(deliveries: Vec<Delivery>) -> impl IntoView {
+fn Deliveries(deliveries: Vec<Delivery>, resend: ServerAction<ResendDelivery>) -> impl IntoView {
     if deliveries.is_empty() {
         return view! {
             <p class="mt-2 text-sm text-slate-600" data-testid="no-deliveries">"Nothing sent yet."</p>
@@ -416,7 +447,18 @@ fn Deliveries(deliveries: Vec<Delivery>) -> impl IntoView {
                                     })}
                                 </td>
                                 <td class="whitespace-nowrap px-3 py-2">{d.attempts}</td>
-                                <td class="px-3 py-2 text-xs">{answer}</td>
+                                <td class="px-3 py-2 text-xs">
+                                    {answer}
+                                    {(d.status == DeliveryStatus::Failed).then(|| view! {
+                                        <ActionForm action=resend attr:class="mt-1">
+                                            <input type="hidden" name="id" value=d.id.clone()/>
+                                            <button type="submit" class=SMALL_BUTTON disabled=move || resend.pending().get()
+                                                aria-label=format!("Send again: {} to {}", d.event.label(), d.webhook_name)>
+                                                "Send again"
+                                            </button>
+                                        </ActionForm>
+                                    })}
+                                </td>
                             </tr>
                         }
                     }).collect_view()}

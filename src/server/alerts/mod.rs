@@ -439,10 +439,34 @@ pub(crate) async fn send_test(
     )
     .await?;
     drop(conn);
-    // In a task of its own: a browser that goes away does not cut the attempt short, and its
-    // outcome is recorded all the same.
+    attempt_now(state, &delivery_id).await
+}
+
+/// Sends the failed delivery `id` once more, now, and waits for the attempt (at most its time
+/// limit): the delivery as it stands. A failure is not retried again (its 24 hours are over,
+/// or the receiver refused it for good); it stays failed with the new answer.
+pub(crate) async fn resend(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+) -> Result<Delivery, AppError> {
+    let until = Utc::now() + deliver::LEASE;
+    if !webhooks::retake(state.db.pool(), id, until).await? {
+        return Err(invalid(
+            "id",
+            "only a failed delivery can be sent again (this one is queued, delivered or gone)",
+        ));
+    }
+    tracing::info!(delivery = %id, by = %who.email, "an alert delivery is sent again");
+    attempt_now(state, id).await
+}
+
+/// Makes the attempt of the delivery `id`, taken already, and reads it back. In a task of its
+/// own: a browser that goes away does not cut the attempt short, and its outcome is recorded
+/// all the same.
+async fn attempt_now(state: &AppState, delivery_id: &str) -> Result<Delivery, AppError> {
     let attempt = {
-        let (state, id) = (state.clone(), delivery_id.clone());
+        let (state, id) = (state.clone(), delivery_id.to_owned());
         state
             .background
             .tracker
@@ -451,12 +475,11 @@ pub(crate) async fn send_test(
     };
     attempt
         .await
-        .map_err(|e| AppError::Internal(format!("the test's attempt stopped: {e}")))??;
-    let delivery = webhooks::recent_by_id(pool, &delivery_id)
+        .map_err(|e| AppError::Internal(format!("the attempt stopped: {e}")))??;
+    webhooks::recent_by_id(state.db.pool(), delivery_id)
         .await?
         .map(delivery_model)
-        .ok_or_else(|| invalid("id", "the destination was deleted meanwhile"))?;
-    Ok(delivery)
+        .ok_or_else(|| invalid("id", "the destination was deleted meanwhile"))
 }
 
 /// The event as every destination's format is made from it: what happened in words, the

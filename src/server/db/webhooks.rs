@@ -227,6 +227,24 @@ pub(crate) async fn claim(
     Ok(done.rows_affected() == 1)
 }
 
+/// Takes the failed delivery `id` for one more attempt (sent again by hand): pending, not due
+/// before `until` (the attempt's lease). Whether it was failed and is now taken.
+pub(crate) async fn retake(
+    pool: &SqlitePool,
+    id: &str,
+    until: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?2 \
+         WHERE id = ?1 AND status = 'failed'",
+    )
+    .bind(id)
+    .bind(until)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// An attempt's outcome: `status` is the new state (`pending` with `next` for a retry).
 pub(crate) struct Attempted<'a> {
     pub id: &'a str,
