@@ -267,9 +267,14 @@ fn OutcomeBox(outcome: Outcome) -> impl IntoView {
                 )
             } else {
                 format!(
-                    "Sent again, and \"{}\" did not take it: {}. It stays failed.",
+                    "Sent again, and \"{}\" did not take it: {}. {}",
                     d.webhook_name,
-                    d.last_error.clone().unwrap_or_else(|| "no answer".into())
+                    d.last_error.clone().unwrap_or_else(|| "no answer".into()),
+                    if d.status == DeliveryStatus::Failed {
+                        "It stays failed."
+                    } else {
+                        "It is retried; the deliveries below show how it goes."
+                    }
                 )
             };
             let (role, class) = if delivered { ("status", ok) } else { ("alert", bad) };
