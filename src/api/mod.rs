@@ -143,3 +143,49 @@ fn set_status(code: u16) {
         response.set_status(status);
     }
 }
+
+/// The outcome of a form that a plain form post (no JavaScript) carries back to its page, kept
+/// in the session for that one page (a new token or signing key never travels in an address).
+#[cfg(feature = "ssr")]
+trait FormFlash: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + Sized {
+    /// The session key it is kept under.
+    const KEY: &'static str;
+    /// A refusal at `field`.
+    fn refused(field: String, message: String) -> Self;
+    /// The page a plain post goes back to.
+    fn page() -> &'static str;
+}
+
+/// The answer of a form's server function: a plain form post goes back to its page with the
+/// outcome (`shown` of the value, or the refusal at its field, `field` for any other error);
+/// a script gets the value itself.
+#[cfg(feature = "ssr")]
+async fn form_answer<T, F: FormFlash>(
+    done: Result<T, crate::server::error::AppError>,
+    shown: impl FnOnce(T) -> F,
+    field: &str,
+) -> Result<Option<T>, ApiError> {
+    if !is_form_post() {
+        return done.map(Some).map_err(fail);
+    }
+    let flash = match done {
+        Ok(value) => shown(value),
+        Err(e) => {
+            let (field, message) = ApiError::from(e).at_field(field);
+            F::refused(field, message)
+        }
+    };
+    let session = session().await?;
+    if let Err(e) = session.insert(F::KEY, &flash).await {
+        tracing::error!(error = %e, "cannot keep a form's outcome in the session");
+        return Err(fail(crate::server::error::AppError::Session(e.to_string())));
+    }
+    leptos_axum::redirect(F::page());
+    Ok(None)
+}
+
+/// The outcome a plain form post left for this page, once.
+#[cfg(feature = "ssr")]
+async fn take_flash<F: FormFlash>() -> Result<Option<F>, ApiError> {
+    Ok(session().await?.remove::<F>(F::KEY).await.ok().flatten())
+}

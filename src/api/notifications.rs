@@ -7,32 +7,21 @@ use crate::error::ApiError;
 use crate::model::{CreatedWebhook, Delivery, NotificationsPage, Webhook};
 
 #[cfg(feature = "ssr")]
-use super::{authorize, client_address, fail, is_form_post};
+use super::{authorize, client_address, fail, form_answer};
 #[cfg(feature = "ssr")]
 use crate::model::{Role, WebhookFlash};
 
-/// The session key of a Notifications form's outcome, when it was posted without JavaScript.
 #[cfg(feature = "ssr")]
-const FLASH: &str = "webhook_flash";
+impl super::FormFlash for WebhookFlash {
+    const KEY: &'static str = "webhook_flash";
 
-/// A plain form post goes back to the page, its outcome kept for it (a signing key never
-/// travels in an address).
-#[cfg(feature = "ssr")]
-async fn back_with(flash: WebhookFlash) -> Result<(), ApiError> {
-    let session = super::session().await?;
-    if let Err(e) = session.insert(FLASH, &flash).await {
-        tracing::error!(error = %e, "cannot keep a notifications form's outcome in the session");
-        return Err(fail(crate::server::error::AppError::Session(e.to_string())));
+    fn refused(field: String, message: String) -> Self {
+        Self::Refused { field, message }
     }
-    leptos_axum::redirect(crate::app::paths::NOTIFICATIONS);
-    Ok(())
-}
 
-/// A refusal as a plain form post's outcome: at its field (`field` for any other error).
-#[cfg(feature = "ssr")]
-fn refused(e: crate::server::error::AppError, field: &str) -> WebhookFlash {
-    let (field, message) = ApiError::from(e).at_field(field);
-    WebhookFlash::Refused { field, message }
+    fn page() -> &'static str {
+        crate::app::paths::NOTIFICATIONS
+    }
 }
 
 /// Every destination and the latest deliveries, and the outcome of a form posted without
@@ -41,8 +30,7 @@ fn refused(e: crate::server::error::AppError, field: &str) -> WebhookFlash {
 pub async fn get_notifications() -> Result<NotificationsPage, ApiError> {
     let (state, _who) = authorize(Role::Admin).await?;
     let mut page = crate::server::alerts::page(&state).await.map_err(fail)?;
-    let session = super::session().await?;
-    page.flash = session.remove::<WebhookFlash>(FLASH).await.ok().flatten();
+    page.flash = super::take_flash().await?;
     Ok(page)
 }
 
@@ -65,15 +53,7 @@ pub async fn create_webhook(
         events: &events,
     };
     let created = crate::server::alerts::create(&state, &who, &new, &address).await;
-    if is_form_post() {
-        let flash = match created {
-            Ok(created) => WebhookFlash::Created(created),
-            Err(e) => refused(e, "name"),
-        };
-        back_with(flash).await?;
-        return Ok(None);
-    }
-    created.map(Some).map_err(fail)
+    form_answer(created, WebhookFlash::Created, "name").await
 }
 
 /// Sets the events the destination `id` hears (one per check box: `events[0]=syncFailed`).
@@ -85,15 +65,7 @@ pub async fn set_webhook_events(
     let (state, who) = authorize(Role::Admin).await?;
     let address = client_address().await;
     let done = crate::server::alerts::set_events(&state, &who, &id, &events, &address).await;
-    if is_form_post() {
-        let flash = match done {
-            Ok(w) => WebhookFlash::Updated(w),
-            Err(e) => refused(e, "events"),
-        };
-        back_with(flash).await?;
-        return Ok(None);
-    }
-    done.map(Some).map_err(fail)
+    form_answer(done, WebhookFlash::Updated, "events").await
 }
 
 /// Deletes the destination `id` and its deliveries.
@@ -102,14 +74,9 @@ pub async fn delete_webhook(id: String) -> Result<(), ApiError> {
     let (state, who) = authorize(Role::Admin).await?;
     let address = client_address().await;
     let done = crate::server::alerts::delete(&state, &who, &id, &address).await;
-    if is_form_post() {
-        let flash = match done {
-            Ok(()) => WebhookFlash::Deleted,
-            Err(e) => refused(e, "id"),
-        };
-        return back_with(flash).await;
-    }
-    done.map_err(fail)
+    form_answer(done, |()| WebhookFlash::Deleted, "id")
+        .await
+        .map(drop)
 }
 
 /// Sends a test event to the destination `id` and waits for the attempt (at most the
@@ -118,15 +85,7 @@ pub async fn delete_webhook(id: String) -> Result<(), ApiError> {
 pub async fn test_webhook(id: String) -> Result<Option<Delivery>, ApiError> {
     let (state, who) = authorize(Role::Admin).await?;
     let sent = crate::server::alerts::send_test(&state, &who, &id).await;
-    if is_form_post() {
-        let flash = match sent {
-            Ok(d) => WebhookFlash::Tested(d),
-            Err(e) => refused(e, "id"),
-        };
-        back_with(flash).await?;
-        return Ok(None);
-    }
-    sent.map(Some).map_err(fail)
+    form_answer(sent, WebhookFlash::Tested, "id").await
 }
 
 /// Sends the failed delivery `id` once more and waits for the attempt: the delivery as it
@@ -135,13 +94,5 @@ pub async fn test_webhook(id: String) -> Result<Option<Delivery>, ApiError> {
 pub async fn resend_delivery(id: String) -> Result<Option<Delivery>, ApiError> {
     let (state, who) = authorize(Role::Admin).await?;
     let sent = crate::server::alerts::resend(&state, &who, &id).await;
-    if is_form_post() {
-        let flash = match sent {
-            Ok(d) => WebhookFlash::Resent(d),
-            Err(e) => refused(e, "id"),
-        };
-        back_with(flash).await?;
-        return Ok(None);
-    }
-    sent.map(Some).map_err(fail)
+    form_answer(sent, WebhookFlash::Resent, "id").await
 }

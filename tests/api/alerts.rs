@@ -171,6 +171,16 @@ async fn created(
         .expect("created")
 }
 
+/// Calls `endpoint` (`notifications/test` or `notifications/resend`) for the delivery or
+/// destination `id` as the page does: the delivery as the attempt left it.
+async fn attempt(app: &TestApp, endpoint: &str, id: &str) -> Delivery {
+    let (status, body) = call_fn(app.http(), &app.base_url, endpoint, &[("id", id)]).await;
+    assert_eq!(status, 200, "{endpoint}: {body}");
+    serde_json::from_str::<Option<Delivery>>(&body)
+        .expect("json")
+        .expect("delivery")
+}
+
 async fn page(app: &TestApp) -> NotificationsPage {
     app.call("notifications/page").await.expect("page")
 }
@@ -485,17 +495,7 @@ async fn teams_and_slack_get_their_formats_a_dead_receiver_is_given_up_and_reade
 
     // Send test: the answer is the attempt's outcome.
     for (hook, path) in [(&teams, "teams"), (&slack, "slack")] {
-        let (status, body) = call_fn(
-            app.http(),
-            &app.base_url,
-            "notifications/test",
-            &[("id", &hook.webhook.id)],
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-        let d: Delivery = serde_json::from_str::<Option<Delivery>>(&body)
-            .expect("json")
-            .expect("delivery");
+        let d = attempt(&app, "notifications/test", &hook.webhook.id).await;
         assert_eq!(d.status, DeliveryStatus::Delivered, "{d:?}");
         assert_eq!(d.last_status, Some(200));
         assert_eq!(receiver.got(path).len(), 1);
@@ -527,17 +527,7 @@ async fn teams_and_slack_get_their_formats_a_dead_receiver_is_given_up_and_reade
     // A receiver that always fails is retried, then given up (here after 0.7 s).
     receiver.answer("down", &[503; 100]);
     let down = created(&app, "Down", "json", &receiver.url("down"), &all).await;
-    let (status, body) = call_fn(
-        app.http(),
-        &app.base_url,
-        "notifications/test",
-        &[("id", &down.webhook.id)],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let first: Delivery = serde_json::from_str::<Option<Delivery>>(&body)
-        .expect("json")
-        .expect("delivery");
+    let first = attempt(&app, "notifications/test", &down.webhook.id).await;
     assert_eq!(first.status, DeliveryStatus::Pending);
     assert_eq!(first.last_status, Some(503));
     assert!(first.next_attempt_at.is_some());
@@ -563,26 +553,7 @@ async fn teams_and_slack_get_their_formats_a_dead_receiver_is_given_up_and_reade
 
     // Sent again by hand: one more attempt now. Still refused, it stays failed with the new
     // answer (and is not retried); once the receiver is back, it is delivered.
-    let resend = |id: String| {
-        let app = &app;
-        async move {
-            call_fn(
-                app.http(),
-                &app.base_url,
-                "notifications/resend",
-                &[("id", &id)],
-            )
-            .await
-        }
-    };
-    let again = |body: &str| -> Delivery {
-        serde_json::from_str::<Option<Delivery>>(body)
-            .expect("json")
-            .expect("delivery")
-    };
-    let (status, body) = resend(gave_up.id.clone()).await;
-    assert_eq!(status, 200, "{body}");
-    let still = again(&body);
+    let still = attempt(&app, "notifications/resend", &gave_up.id).await;
     assert_eq!(still.status, DeliveryStatus::Failed, "{still:?}");
     assert_eq!(still.attempts, gave_up.attempts + 1);
     assert_eq!(still.last_status, Some(503));
@@ -626,7 +597,13 @@ async fn teams_and_slack_get_their_formats_a_dead_receiver_is_given_up_and_reade
         "the same delivery, sent again"
     );
     // Only a failed delivery is sent again.
-    let (status, body) = resend(gave_up.id.clone()).await;
+    let (status, body) = call_fn(
+        app.http(),
+        &app.base_url,
+        "notifications/resend",
+        &[("id", &gave_up.id)],
+    )
+    .await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("\"field\":\"id\""), "{body}");
     assert_eq!(receiver.got("down").len(), tries + 2, "nothing sent");
