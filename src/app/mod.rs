@@ -11,7 +11,7 @@ pub mod paths;
 pub mod query;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -32,8 +32,18 @@ use pages::sign_in::SignInPage;
 use pages::sync_run::SyncRunPage;
 use pages::users::UsersPage;
 
+/// The front end's built files under the site's package directory, as the pages link them
+/// (`/pkg/exchange-connector.<hash>.wasm` in a build that hashes its files). The server finds
+/// them once, at start-up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildFiles {
+    pub css: String,
+    pub js: String,
+    pub wasm: String,
+}
+
 /// The HTML document around the app, rendered on the server.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+pub fn shell(options: LeptosOptions, files: BuildFiles) -> impl IntoView {
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -42,16 +52,43 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="description" content="Exchange service connector for Exchange Online"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <AutoReload options=options.clone()/>
-                // The build's stylesheet, by its content-hashed name when the build hashes.
-                <HashedStylesheet options=options.clone() id="leptos"/>
-                <HydrationScripts options/>
+                <AutoReload options/>
+                <link id="leptos" rel="stylesheet" href=files.css.clone()/>
+                <Hydration files/>
                 <MetaTags/>
             </head>
             <body class="antialiased">
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Fetches the JS and the wasm early and hydrates the page when both are in, with the page's
+/// CSP nonce (what Leptos' `HydrationScripts` renders, without reading the build's hash file
+/// again on every page).
+#[component]
+fn Hydration(files: BuildFiles) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    // JSON strings are JavaScript strings.
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let script = format!(
+        "import({js}).then(m => m.default({{module_or_path: {wasm}}}).then(() => m.hydrate()));",
+        js = quoted(&files.js),
+        wasm = quoted(&files.wasm),
+    );
+    view! {
+        <link rel="modulepreload" href=files.js crossorigin="anonymous"/>
+        <link
+            rel="preload"
+            href=files.wasm
+            r#as="fetch"
+            r#type="application/wasm"
+            crossorigin="anonymous"
+        />
+        <script type="module" nonce=nonce>
+            {script}
+        </script>
     }
 }
 

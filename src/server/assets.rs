@@ -12,6 +12,8 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
 use leptos::config::LeptosOptions;
+
+use crate::app::BuildFiles;
 use tower_http::services::ServeDir;
 
 /// Cache-Control of an asset whose name carries its content hash.
@@ -68,29 +70,53 @@ pub(crate) fn carries_hash(file: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// `options` with content-hashed names exactly when the build wrote its hash file beside this
-/// executable (cargo-leptos' `hash-files`), whatever `LEPTOS_HASH_FILES` says: the pages then
-/// name the files the build wrote. Leptos reads that file at the first page it renders and
-/// panics when it is missing, so a `LEPTOS_HASH_FILES=true` inherited without the file (a
-/// binary started outside cargo-leptos, or before the front end was built) must not reach it.
-pub(crate) fn detect_hashed_build(options: LeptosOptions) -> LeptosOptions {
-    let dir = std::env::current_exe()
+/// The files the pages link: the content-hashed names exactly when the build wrote its hash
+/// file beside this executable (cargo-leptos' `hash-files`), whatever `LEPTOS_HASH_FILES` says.
+/// Read once, at start-up: every page then names the files of the build it was started with.
+pub(crate) fn build_files(options: &LeptosOptions) -> BuildFiles {
+    let path = std::env::current_exe()
         .ok()
-        .and_then(|exe| exe.parent().map(std::path::Path::to_path_buf));
-    hashed_if_built(options, dir.as_deref())
-}
-
-fn hashed_if_built(mut options: LeptosOptions, exe_dir: Option<&std::path::Path>) -> LeptosOptions {
-    let built = exe_dir.is_some_and(|dir| dir.join(options.hash_file.as_ref()).is_file());
-    if options.hash_files && !built {
+        .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())));
+    let hashes = path.and_then(|p| std::fs::read_to_string(p).ok());
+    if options.hash_files && hashes.is_none() {
         tracing::warn!(
             "LEPTOS_HASH_FILES is on but the build's hash file ({}) is not beside the server: \
              pages name the unhashed files",
             options.hash_file
         );
     }
-    options.hash_files = built;
-    options
+    files_of(options, hashes.as_deref())
+}
+
+/// The names of `options`' files given the build's hash file (`js: <hash>` lines), if any.
+fn files_of(options: &LeptosOptions, hashes: Option<&str>) -> BuildFiles {
+    let hash = |kind: &str| {
+        hashes?.lines().find_map(|line| {
+            let (k, v) = line.split_once(':')?;
+            let v = v.trim();
+            let plain = !v.is_empty()
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+            (k.trim() == kind && plain).then_some(v)
+        })
+    };
+    let pkg = options.site_pkg_dir.trim_matches('/');
+    let out = &options.output_name;
+    let name = |kind: &str, unhashed: &str| match hash(kind) {
+        Some(h) => format!("/{pkg}/{out}.{h}.{kind}"),
+        None => format!("/{pkg}/{out}{unhashed}.{kind}"),
+    };
+    // wasm-bindgen's own name, unless cargo-leptos named the output.
+    let bg = if option_env!("LEPTOS_OUTPUT_NAME").is_some() {
+        ""
+    } else {
+        "_bg"
+    };
+    BuildFiles {
+        css: name("css", ""),
+        js: name("js", ""),
+        wasm: name("wasm", bg),
+    }
 }
 
 #[cfg(test)]
@@ -98,24 +124,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hashed_names_follow_the_hash_file_not_the_setting() {
-        let dir = tempfile::tempdir().expect("dir");
-        let options = |hash_files: bool| {
-            let mut o = LeptosOptions::builder().output_name("x").build();
-            o.hash_files = hash_files;
-            o
+    fn pages_name_the_hashed_files_the_hash_file_gives() {
+        let options = LeptosOptions::builder()
+            .output_name("x")
+            .site_pkg_dir("pkg")
+            .build();
+        let hashed = files_of(&options, Some("js: J-1_\nwasm: W2\ncss: C3\n"));
+        assert_eq!(hashed.js, "/pkg/x.J-1_.js");
+        assert_eq!(hashed.wasm, "/pkg/x.W2.wasm");
+        assert_eq!(hashed.css, "/pkg/x.C3.css");
+        // No hash file (cargo leptos test before the front end is built), a kind it does not
+        // name, or a value that is not a plain hash: the unhashed name.
+        let bg = if option_env!("LEPTOS_OUTPUT_NAME").is_some() {
+            ""
+        } else {
+            "_bg"
         };
-        // The setting on, the file missing (cargo leptos test before the front end is built):
-        // off, or the first page would panic reading it.
-        assert!(!hashed_if_built(options(true), Some(dir.path())).hash_files);
-        assert!(!hashed_if_built(options(true), None).hash_files);
-        std::fs::write(
-            dir.path().join(options(false).hash_file.as_ref()),
-            "js: abc\n",
-        )
-        .expect("hash file");
-        assert!(hashed_if_built(options(false), Some(dir.path())).hash_files);
-        assert!(hashed_if_built(options(true), Some(dir.path())).hash_files);
+        let plain = files_of(&options, None);
+        assert_eq!(plain.js, "/pkg/x.js");
+        assert_eq!(plain.wasm, format!("/pkg/x{bg}.wasm"));
+        assert_eq!(plain.css, "/pkg/x.css");
+        let odd = files_of(&options, Some("js: a\"b\ncss:\n"));
+        assert_eq!(odd.js, "/pkg/x.js");
+        assert_eq!(odd.css, "/pkg/x.css");
+        assert_eq!(odd.wasm, format!("/pkg/x{bg}.wasm"));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use chrono::Utc;
 
 use crate::model::{ConnectorOverview, Health, HealthCause, LiveStatus, SyncRun, SyncStatus};
 
-use super::db::{connectors, sync_runs};
+use super::db::connectors;
 use super::error::AppError;
 use super::state::AppState;
 
@@ -17,16 +17,17 @@ pub(crate) async fn overview(state: &AppState) -> Result<ConnectorOverview, AppE
     // Whether a sync runs, before the row: a run that ends in between shows as running next to
     // the row it had, never as over next to a row it has not written yet.
     let syncing = state.hub.is_running();
-    let mut connector = connectors::current(pool).await?;
     let now = Utc::now();
-    if let Some(c) = connector.as_mut() {
-        sort_states(&mut c.device_states);
-        c.health = Health::at(c.last_sync_at, now, state.sync_settings.health);
-        c.health_cause = sync_runs::last_ended(pool, &c.id)
-            .await?
-            .and_then(|ended| health_cause(&ended.run, ended.error_status, ended.error_cmdlet));
-        c.syncing = syncing;
-    }
+    let connector = connectors::current_with_last_ended(pool)
+        .await?
+        .map(|(mut c, ended)| {
+            sort_states(&mut c.device_states);
+            c.health = Health::at(c.last_sync_at, now, state.sync_settings.health);
+            c.health_cause =
+                ended.and_then(|e| health_cause(&e.run, e.error_status, e.error_cmdlet));
+            c.syncing = syncing;
+            c
+        });
     Ok(ConnectorOverview {
         connector,
         now,

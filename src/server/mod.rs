@@ -304,7 +304,6 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let options = leptos::config::get_configuration(None)
         .map_err(|e| StartError::LeptosConfig(e.to_string()))?
         .leptos_options;
-    let options = assets::detect_hashed_build(options);
     let app = Application::build(config, options).await?;
     tracing::info!("serving on http://{}", app.addr());
     if let Some(link) = app.first_admin_link() {

@@ -42,6 +42,7 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
 pub(crate) fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let files = assets::build_files(&options);
     let readers = || middleware::from_fn_with_state(state.clone(), guard::readers);
     let sessions = session::layer(state.sessions.clone(), &state.security);
     // Everything a browser signs in to: sessions, the page guard and the cross-site check.
@@ -75,13 +76,18 @@ pub(crate) fn router(state: AppState) -> Router {
                     headers::provide_nonce();
                 }
             },
-            move || shell(options.clone()),
+            {
+                let files = files.clone();
+                move || shell(options.clone(), files.clone())
+            },
         )
         // With the nonce too: a 404 page hydrates like any other.
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(headers::provide_nonce, shell))
+        >(headers::provide_nonce, move |options| {
+            shell(options, files.clone())
+        }))
         // A server function refused before its body runs answers its error's status, not 500.
         .layer(middleware::from_fn(fn_status::error_status))
         .layer(middleware::from_fn_with_state(state.clone(), guard::pages))

@@ -1,9 +1,13 @@
 //! The `connectors` table: one row per Exchange organization the product connects to.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::devices;
+use super::sync_runs::{self, Ended, COLUMNS as RUN_COLUMNS, ENDED};
 use crate::model::{ConnectionStatus, ConnectorInfo, Health, HealthThresholds, IdentityMode};
 
 /// A secret as stored: AES-256-GCM ciphertext and its nonce (see `auth::crypto`).
@@ -24,46 +28,83 @@ pub(crate) struct NewConnector<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// The connector's columns, named apart from a run's (see [`current_with_last_ended`]).
+const COLUMNS: &str = "c.id AS c_id, c.status AS c_status, c.status_reason AS c_status_reason, \
+    c.endpoint AS c_endpoint, c.tenant_id AS c_tenant_id, c.organization AS c_organization, \
+    c.account AS c_account, c.connector_type AS c_connector_type, c.set_up_at AS c_set_up_at, \
+    c.last_sync_at AS c_last_sync_at, c.set_up_by AS c_set_up_by, c.auth_mode AS c_auth_mode, \
+    c.devices_version AS c_devices_version";
+
+/// The connector in use, as a table `c` of at most one row.
+const CURRENT: &str =
+    "SELECT * FROM connectors WHERE removed_at IS NULL ORDER BY set_up_at LIMIT 1";
+
 /// The connector (there is at most one until the tenants page arrives), with its present
 /// devices counted by access state (unsorted) and in all.
 pub(crate) async fn current(pool: &SqlitePool) -> Result<Option<ConnectorInfo>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT c.id, c.status, c.status_reason, c.endpoint, c.tenant_id, c.organization, \
-                c.account, c.connector_type, c.set_up_at, c.last_sync_at, c.set_up_by, \
-                c.auth_mode, c.devices_version \
-           FROM connectors c WHERE c.removed_at IS NULL ORDER BY c.set_up_at LIMIT 1",
-    )
-    .fetch_optional(pool)
-    .await?;
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("WITH c AS ({CURRENT}) SELECT {COLUMNS} FROM c"));
+    let row = sqlx::query(&SQL).fetch_optional(pool).await?;
+    match row {
+        Some(row) => read(pool, &row).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// [`current`] and its latest run that ended on its own (`sync_runs::last_ended`), read in
+/// one query: the connector page and the live status read both each time.
+pub(crate) async fn current_with_last_ended(
+    pool: &SqlitePool,
+) -> Result<Option<(ConnectorInfo, Option<Ended>)>, sqlx::Error> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "WITH c AS ({CURRENT}) \
+             SELECT {COLUMNS}, r.* FROM c LEFT JOIN ( \
+                 SELECT {RUN_COLUMNS} FROM sync_runs \
+                  WHERE connector_id = (SELECT id FROM c) AND {ENDED} \
+                  ORDER BY started_at DESC, id DESC LIMIT 1) r"
+        )
+    });
+    let row = sqlx::query(&SQL).fetch_optional(pool).await?;
     let Some(row) = row else { return Ok(None) };
-    let id: String = row.try_get("id")?;
-    let status: String = row.try_get("status")?;
+    let connector = read(pool, &row).await?;
+    let ended = match row.try_get::<Option<String>, _>("id")? {
+        Some(_) => Some(sync_runs::read_ended(&row)?),
+        None => None,
+    };
+    Ok(Some((connector, ended)))
+}
+
+/// A connector read with [`COLUMNS`].
+async fn read(pool: &SqlitePool, row: &SqliteRow) -> Result<ConnectorInfo, sqlx::Error> {
+    let id: String = row.try_get("c_id")?;
+    let status: String = row.try_get("c_status")?;
     let device_states =
-        devices::count_by_state_at(pool, &id, row.try_get("devices_version")?).await?;
-    let last_sync_at: Option<DateTime<Utc>> = row.try_get("last_sync_at")?;
-    Ok(Some(ConnectorInfo {
+        devices::count_by_state_at(pool, &id, row.try_get("c_devices_version")?).await?;
+    let last_sync_at: Option<DateTime<Utc>> = row.try_get("c_last_sync_at")?;
+    Ok(ConnectorInfo {
         id,
         // A value this build does not know reads as disconnected rather than failing the page.
         status: ConnectionStatus::parse(&status).unwrap_or(ConnectionStatus::Disconnected),
-        status_reason: row.try_get("status_reason")?,
-        endpoint: row.try_get("endpoint")?,
-        tenant_id: row.try_get("tenant_id")?,
-        organization: row.try_get("organization")?,
-        account: row.try_get("account")?,
-        connector_type: row.try_get("connector_type")?,
-        set_up_at: row.try_get("set_up_at")?,
+        status_reason: row.try_get("c_status_reason")?,
+        endpoint: row.try_get("c_endpoint")?,
+        tenant_id: row.try_get("c_tenant_id")?,
+        organization: row.try_get("c_organization")?,
+        account: row.try_get("c_account")?,
+        connector_type: row.try_get("c_connector_type")?,
+        set_up_at: row.try_get("c_set_up_at")?,
         last_sync_at,
         device_count: device_states.iter().map(|s| s.count).sum(),
         device_states,
         health: Health::at(last_sync_at, Utc::now(), HealthThresholds::default()),
         health_cause: None,
         syncing: false,
-        set_up_by: row.try_get("set_up_by")?,
-        mode: match row.try_get::<String, _>("auth_mode")?.as_str() {
+        set_up_by: row.try_get("c_set_up_by")?,
+        mode: match row.try_get::<String, _>("c_auth_mode")?.as_str() {
             "delegated" => IdentityMode::Delegated,
             _ => IdentityMode::App,
         },
-    }))
+    })
 }
 
 /// Records a set-up in progress: a new connector, or an existing one being set up again.
@@ -335,4 +376,83 @@ pub(crate) async fn mark_removed(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SyncStatus;
+    use crate::server::db::Db;
+
+    async fn exec(db: &Db, sql: &str) {
+        sqlx::query(sql).execute(db.pool()).await.expect(sql);
+    }
+
+    async fn run(db: &Db, connector: &str, id: &str, status: &str, second: u32) {
+        exec(
+            db,
+            &format!(
+                "INSERT INTO sync_runs (id, connector_id, kind, trigger, status, started_at, \
+                     error_status, error_cmdlet) \
+                 VALUES ('{id}', '{connector}', 'fullSync', 'manual', '{status}', \
+                     '2026-01-01T00:00:{second:02}+00:00', 403, 'Get-MobileDevice')"
+            ),
+        )
+        .await;
+    }
+
+    /// What the connector page reads in one query is what the two separate reads give.
+    #[tokio::test]
+    async fn the_connector_comes_with_its_latest_run_that_ended_on_its_own() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("c.db").display());
+        let db = Db::open(&url).await.expect("db");
+        let pool = db.pool();
+        assert!(current_with_last_ended(pool).await.expect("read").is_none());
+
+        for (id, set_up, removed) in [
+            ("old", "00", "'2026-01-01T00:00:30+00:00'"),
+            ("c", "01", "NULL"),
+        ] {
+            exec(
+                &db,
+                &format!(
+                    "INSERT INTO connectors (id, status, endpoint, tenant_id, account, set_up_at, \
+                         updated_at, removed_at) \
+                     VALUES ('{id}', 'connected', 'e', 't', 'a', '2026-01-01T00:00:{set_up}+00:00', \
+                         '2026-01-01T00:00:00+00:00', {removed})"
+                ),
+            )
+            .await;
+        }
+        let (connector, ended) = current_with_last_ended(pool)
+            .await
+            .expect("read")
+            .expect("c");
+        assert_eq!(connector.id, "c");
+        assert!(ended.is_none(), "no run yet");
+
+        run(&db, "c", "failed", "failed", 1).await;
+        run(&db, "c", "partial", "partial", 2).await;
+        // Later, but not ended on their own, or of another connector.
+        run(&db, "c", "interrupted", "interrupted", 3).await;
+        run(&db, "c", "running", "running", 4).await;
+        run(&db, "old", "other", "succeeded", 5).await;
+
+        let (connector, ended) = current_with_last_ended(pool)
+            .await
+            .expect("read")
+            .expect("c");
+        let ended = ended.expect("an ended run");
+        assert_eq!(ended.run.id, "partial");
+        assert_eq!(ended.run.status, SyncStatus::Partial);
+        assert_eq!(ended.error_status, Some(403));
+        assert_eq!(ended.error_cmdlet.as_deref(), Some("Get-MobileDevice"));
+        let alone = super::sync_runs::last_ended(pool, "c")
+            .await
+            .expect("read")
+            .expect("run");
+        assert_eq!(ended.run, alone.run);
+        assert_eq!(Some(connector), current(pool).await.expect("read"));
+    }
 }

@@ -129,7 +129,8 @@ pub(crate) async fn interrupt_abandoned(
     Ok(done.rows_affected())
 }
 
-const COLUMNS: &str = "id, kind, trigger, triggered_by, status, started_at, \
+/// The columns [`read_ended`] (and `read_run`) read, as a run's select list.
+pub(super) const COLUMNS: &str = "id, kind, trigger, triggered_by, status, started_at, \
     CAST(started_at AS TEXT) AS started_key, finished_at, duration_ms, devices_seen, \
     devices_added, devices_changed, devices_removed, mailboxes_queried, api_calls, \
     api_calls_by_cmdlet, retries, throttle_wait_ms, warnings, error_code, error_message, \
@@ -215,20 +216,26 @@ pub(crate) async fn last_ended(
     connector_id: &str,
 ) -> Result<Option<Ended>, sqlx::Error> {
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS}, error_status, error_cmdlet FROM sync_runs WHERE connector_id = ?1 \
-            AND status IN ('succeeded', 'partial', 'failed') \
+        "SELECT {COLUMNS} FROM sync_runs WHERE connector_id = ?1 AND {ENDED} \
           ORDER BY started_at DESC, id DESC LIMIT 1"
     ))
     .bind(connector_id)
     .fetch_optional(pool)
     .await?;
-    let Some(r) = row else { return Ok(None) };
+    row.as_ref().map(read_ended).transpose()
+}
+
+/// The runs that ended on their own, as a `WHERE` condition on `sync_runs`.
+pub(super) const ENDED: &str = "status IN ('succeeded', 'partial', 'failed')";
+
+/// A run read with [`COLUMNS`], with its failure's answer.
+pub(super) fn read_ended(r: &SqliteRow) -> Result<Ended, sqlx::Error> {
     let status: Option<i64> = r.try_get("error_status")?;
-    Ok(Some(Ended {
-        run: read_run(&r)?,
+    Ok(Ended {
+        run: read_run(r)?,
         error_status: status.and_then(|s| u16::try_from(s).ok()),
         error_cmdlet: r.try_get("error_cmdlet")?,
-    }))
+    })
 }
 
 /// A run that ended, with what its failure's answer said.
