@@ -63,11 +63,16 @@ impl Store {
         stored.insert(record.id, record.clone());
     }
 
-    fn forget(&self, id: &Id) -> Option<Record> {
+    fn forget(&self, id: &Id) {
         self.stored
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(id)
+            .remove(id);
+    }
+
+    fn needs_write(&self, record: &Record) -> bool {
+        let stored = self.stored.lock().unwrap_or_else(|e| e.into_inner());
+        needs_write(stored.get(&record.id), record, self.refresh)
     }
 }
 
@@ -92,10 +97,14 @@ impl SessionStore for Store {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        if !needs_write(self.forget(&record.id).as_ref(), record, self.refresh) {
+        // What is remembered stays for the session's other requests under way: each of them
+        // compares with what the database holds, not with nothing.
+        if !self.needs_write(record) {
             return Ok(());
         }
-        self.inner.save(record).await
+        self.inner.save(record).await?;
+        self.remember(record);
+        Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
@@ -180,5 +189,55 @@ mod tests {
             ..at(1)
         };
         assert!(write(Some(&stored), &changed), "new data: written at once");
+    }
+
+    /// Two requests of one session under way at once (a page and its server functions, or a
+    /// browser's parallel loads): neither writes while the stored end is less than a minute
+    /// behind, and once it is, one write brings it forward.
+    #[tokio::test]
+    async fn parallel_requests_of_one_session_do_not_write_it_each_time() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let db = crate::server::db::Db::open(&url).await.expect("db");
+        let inner = store(db.pool().clone()).await.expect("store");
+        let sessions = Store::new(inner.clone(), time::Duration::seconds(60));
+        let now = time::OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .expect("now");
+        let mut first = record(now, "a");
+        sessions.create(&mut first).await.expect("create");
+        let id = first.id;
+        // What the database holds, past the store's memory.
+        let stored_end = || async {
+            let stored = inner.load(&id).await.expect("read");
+            stored.expect("stored").expiry_date
+        };
+        let later = |r: Record, secs: i64| Record {
+            expiry_date: now + time::Duration::seconds(secs),
+            ..r
+        };
+        let both = || async {
+            let a = sessions.load(&id).await.expect("load").expect("a");
+            let b = sessions.load(&id).await.expect("load").expect("b");
+            (a, b)
+        };
+
+        // Both load, then both save with their later ends.
+        let (a, b) = both().await;
+        sessions.save(&later(a, 5)).await.expect("save");
+        sessions.save(&later(b, 6)).await.expect("save");
+        assert_eq!(stored_end().await, now, "seconds later: not written");
+
+        let (a, b) = both().await;
+        sessions.save(&later(a, 61)).await.expect("save");
+        let moved = now + time::Duration::seconds(61);
+        assert_eq!(stored_end().await, moved, "a minute later: written");
+        // The other request, ending a second later, finds the end already moved.
+        sessions.save(&later(b, 62)).await.expect("save");
+        assert_eq!(
+            stored_end().await,
+            moved,
+            "written once, not by each request"
+        );
     }
 }
