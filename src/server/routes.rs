@@ -44,7 +44,11 @@ pub(crate) fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let files = assets::build_files(&options);
     let readers = || middleware::from_fn_with_state(state.clone(), guard::readers);
-    let sessions = session::layer(state.sessions.clone(), &state.security);
+    let sessions = session::layer(
+        state.sessions.clone(),
+        state.db.pool().clone(),
+        &state.security,
+    );
     // Everything a browser signs in to: sessions, the page guard and the cross-site check.
     let browser = Router::new()
         .route("/readyz", get(probes::readyz))

@@ -1,7 +1,8 @@
 //! Sessions in the database (tower-sessions with its SQLite store): an `HttpOnly`,
 //! `SameSite=Lax` cookie, `Secure` when served over HTTPS, ended after the configured idle time;
 //! expired rows are deleted in the background. Activity moves a session's stored end forward
-//! at most once a minute ([`Store`]), not on every request.
+//! at most once a minute ([`Store`]), not on every request, and never brings back a session
+//! that was ended while a request of it ran.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,10 +21,13 @@ use super::super::state::Background;
 /// The session cookie's name.
 pub(crate) const COOKIE: &str = "ec_session";
 
+/// The sessions' table.
+const TABLE: &str = "sessions";
+
 /// Creates the session table if needed and returns the store.
 pub(crate) async fn store(pool: sqlx::SqlitePool) -> Result<SqliteStore, sqlx::Error> {
     let store = SqliteStore::new(pool)
-        .with_table_name("sessions")
+        .with_table_name(TABLE)
         .map_err(|e| sqlx::Error::Configuration(e.into()))?;
     store.migrate().await?;
     Ok(store)
@@ -41,15 +45,18 @@ const MAX_REMEMBERED: usize = 50_000;
 #[derive(Clone, Debug)]
 pub(crate) struct Store {
     inner: SqliteStore,
+    /// The store's database, for [`Store::save`]'s update.
+    pool: sqlx::SqlitePool,
     refresh: time::Duration,
     /// What each session read from the database holds: its data and its stored end.
     stored: Arc<Mutex<HashMap<Id, Record>>>,
 }
 
 impl Store {
-    pub(crate) fn new(inner: SqliteStore, refresh: time::Duration) -> Self {
+    pub(crate) fn new(inner: SqliteStore, pool: sqlx::SqlitePool, refresh: time::Duration) -> Self {
         Self {
             inner,
+            pool,
             refresh,
             stored: Arc::default(),
         }
@@ -102,8 +109,26 @@ impl SessionStore for Store {
         if !self.needs_write(record) {
             return Ok(());
         }
-        self.inner.save(record).await?;
-        self.remember(record);
+        // Only a session read from the database is saved (a new one, or one with a new id, is
+        // created): one that is no longer there was ended while this request ran (signed out,
+        // disabled, expired) and stays ended. The store's own save would write it back. The
+        // record is encoded as the store encodes and reads it.
+        let data =
+            rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let done = sqlx::query(&format!(
+            "UPDATE {TABLE} SET data = ?1, expiry_date = ?2 WHERE id = ?3"
+        ))
+        .bind(data)
+        .bind(record.expiry_date)
+        .bind(record.id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| session_store::Error::Backend(e.to_string()))?;
+        if done.rows_affected() == 1 {
+            self.remember(record);
+        } else {
+            self.forget(&record.id);
+        }
         Ok(())
     }
 
@@ -125,12 +150,16 @@ impl SessionStore for Store {
 }
 
 /// The session layer for the router.
-pub(crate) fn layer(store: SqliteStore, settings: &SecuritySettings) -> SessionManagerLayer<Store> {
+pub(crate) fn layer(
+    store: SqliteStore,
+    pool: sqlx::SqlitePool,
+    settings: &SecuritySettings,
+) -> SessionManagerLayer<Store> {
     let idle =
         time::Duration::seconds(i64::try_from(settings.session_idle.as_secs()).unwrap_or(1800));
     let refresh =
         time::Duration::seconds(i64::try_from(settings.session_refresh.as_secs()).unwrap_or(60));
-    SessionManagerLayer::new(Store::new(store, refresh))
+    SessionManagerLayer::new(Store::new(store, pool, refresh))
         .with_name(COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -200,7 +229,11 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("s.db").display());
         let db = crate::server::db::Db::open(&url).await.expect("db");
         let inner = store(db.pool().clone()).await.expect("store");
-        let sessions = Store::new(inner.clone(), time::Duration::seconds(60));
+        let sessions = Store::new(
+            inner.clone(),
+            db.pool().clone(),
+            time::Duration::seconds(60),
+        );
         let now = time::OffsetDateTime::now_utc()
             .replace_nanosecond(0)
             .expect("now");
@@ -239,5 +272,54 @@ mod tests {
             moved,
             "written once, not by each request"
         );
+    }
+
+    /// Signed out (or disabled, or expired) while another request of the session runs: that
+    /// request's save does not bring the session back.
+    #[tokio::test]
+    async fn a_session_ended_during_a_request_stays_ended() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let db = crate::server::db::Db::open(&url).await.expect("db");
+        let inner = store(db.pool().clone()).await.expect("store");
+        let sessions = Store::new(
+            inner.clone(),
+            db.pool().clone(),
+            time::Duration::seconds(60),
+        );
+        let now = time::OffsetDateTime::now_utc();
+        let mut first = record(now + time::Duration::minutes(30), "a");
+        sessions.create(&mut first).await.expect("create");
+
+        let running = sessions
+            .load(&first.id)
+            .await
+            .expect("load")
+            .expect("loaded");
+        sessions.delete(&first.id).await.expect("sign out");
+        // Its end a while later and new data: it would be written.
+        let mut late = Record {
+            expiry_date: running.expiry_date + time::Duration::minutes(5),
+            ..running
+        };
+        late.data.insert("flash".to_owned(), serde_json::json!("x"));
+        sessions.save(&late).await.expect("save");
+        assert!(inner.load(&first.id).await.expect("read").is_none());
+
+        // A session still there is saved.
+        let mut other = record(now + time::Duration::minutes(30), "b");
+        sessions.create(&mut other).await.expect("create");
+        let loaded = sessions
+            .load(&other.id)
+            .await
+            .expect("load")
+            .expect("loaded");
+        let mut changed = loaded.clone();
+        changed
+            .data
+            .insert("flash".to_owned(), serde_json::json!("y"));
+        sessions.save(&changed).await.expect("save");
+        let stored = inner.load(&other.id).await.expect("read").expect("stored");
+        assert_eq!(stored.data, changed.data);
     }
 }
