@@ -33,8 +33,9 @@ pub(crate) async fn store(pool: sqlx::SqlitePool) -> Result<SqliteStore, sqlx::E
     Ok(store)
 }
 
-/// Sessions remembered between their read and their save; past this, the memory is cleared
-/// (a session then is written once more than needed).
+/// Sessions remembered (what the database last gave or took for each); past this, the memory
+/// is cleared (a session then is written once more than needed). Expired sessions are deleted
+/// by the cleanup task, not through the store: their memory goes with this clearing.
 const MAX_REMEMBERED: usize = 50_000;
 
 /// The SQLite store, writing a session only when its data changed or its stored end is older
