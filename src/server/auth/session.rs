@@ -221,20 +221,24 @@ mod tests {
         assert!(write(Some(&stored), &changed), "new data: written at once");
     }
 
+    /// A store on a new database file (kept while the directory lives), its SQLite store
+    /// underneath, and this store over it writing at most once a minute.
+    async fn sessions() -> (tempfile::TempDir, SqliteStore, Store) {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let db = crate::server::db::Db::open(&url).await.expect("db");
+        let inner = store(db.pool().clone()).await.expect("store");
+        let minute = time::Duration::seconds(60);
+        let sessions = Store::new(inner.clone(), db.pool().clone(), minute);
+        (dir, inner, sessions)
+    }
+
     /// Two requests of one session under way at once (a page and its server functions, or a
     /// browser's parallel loads): neither writes while the stored end is less than a minute
     /// behind, and once it is, one write brings it forward.
     #[tokio::test]
     async fn parallel_requests_of_one_session_do_not_write_it_each_time() {
-        let dir = tempfile::tempdir().expect("dir");
-        let url = format!("sqlite://{}", dir.path().join("s.db").display());
-        let db = crate::server::db::Db::open(&url).await.expect("db");
-        let inner = store(db.pool().clone()).await.expect("store");
-        let sessions = Store::new(
-            inner.clone(),
-            db.pool().clone(),
-            time::Duration::seconds(60),
-        );
+        let (_dir, inner, sessions) = sessions().await;
         let now = time::OffsetDateTime::now_utc()
             .replace_nanosecond(0)
             .expect("now");
@@ -279,15 +283,7 @@ mod tests {
     /// request's save does not bring the session back.
     #[tokio::test]
     async fn a_session_ended_during_a_request_stays_ended() {
-        let dir = tempfile::tempdir().expect("dir");
-        let url = format!("sqlite://{}", dir.path().join("s.db").display());
-        let db = crate::server::db::Db::open(&url).await.expect("db");
-        let inner = store(db.pool().clone()).await.expect("store");
-        let sessions = Store::new(
-            inner.clone(),
-            db.pool().clone(),
-            time::Duration::seconds(60),
-        );
+        let (_dir, inner, sessions) = sessions().await;
         let now = time::OffsetDateTime::now_utc();
         let mut first = record(now + time::Duration::minutes(30), "a");
         sessions.create(&mut first).await.expect("create");
