@@ -63,8 +63,12 @@ pub(crate) fn carries_hash(file: &str) -> bool {
     else {
         return false;
     };
-    !stem.is_empty()
-        && hash.len() == 22
+    !stem.is_empty() && hash.len() == 22 && plain_hash(hash)
+}
+
+/// Whether `hash` is made only of the URL-safe base64 characters a content hash uses.
+fn plain_hash(hash: &str) -> bool {
+    !hash.is_empty()
         && hash
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -94,10 +98,7 @@ fn files_of(options: &LeptosOptions, hashes: Option<&str>) -> BuildFiles {
         hashes?.lines().find_map(|line| {
             let (k, v) = line.split_once(':')?;
             let v = v.trim();
-            let plain = !v.is_empty()
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
-            (k.trim() == kind && plain).then_some(v)
+            (k.trim() == kind && plain_hash(v)).then_some(v)
         })
     };
     let pkg = options.site_pkg_dir.trim_matches('/');

@@ -6,6 +6,7 @@ use chrono::Utc;
 use crate::model::{ConnectorOverview, Health, HealthCause, LiveStatus, SyncRun, SyncStatus};
 
 use super::db::connectors;
+use super::db::sync_runs::Ended;
 use super::error::AppError;
 use super::state::AppState;
 
@@ -13,27 +14,38 @@ use super::state::AppState;
 /// successful sync (thresholds from the configuration), the named cause of the last failed or
 /// partial run, and whether a sync runs now.
 pub(crate) async fn overview(state: &AppState) -> Result<ConnectorOverview, AppError> {
+    Ok(overview_with_last_ended(state).await?.0)
+}
+
+/// [`overview`] and the connector's last run that ended on its own, the one its health cause
+/// comes from (read together, for the alert watcher).
+pub(crate) async fn overview_with_last_ended(
+    state: &AppState,
+) -> Result<(ConnectorOverview, Option<Ended>), AppError> {
     let pool = state.db.pool();
     // Whether a sync runs, before the row: a run that ends in between shows as running next to
     // the row it had, never as over next to a row it has not written yet.
     let syncing = state.hub.is_running();
     let now = Utc::now();
-    let connector = connectors::current_with_last_ended(pool)
-        .await?
-        .map(|(mut c, ended)| {
+    let (connector, ended) = match connectors::current_with_last_ended(pool).await? {
+        Some((mut c, ended)) => {
             sort_states(&mut c.device_states);
             c.health = Health::at(c.last_sync_at, now, state.sync_settings.health);
-            c.health_cause =
-                ended.and_then(|e| health_cause(&e.run, e.error_status, e.error_cmdlet));
+            c.health_cause = ended
+                .as_ref()
+                .and_then(|e| health_cause(&e.run, e.error_status, e.error_cmdlet.clone()));
             c.syncing = syncing;
-            c
-        });
-    Ok(ConnectorOverview {
+            (Some(c), ended)
+        }
+        None => (None, None),
+    };
+    let overview = ConnectorOverview {
         connector,
         now,
         simulated: state.simulated,
         endpoint: state.exchange.settings.admin_api_url.to_string(),
-    })
+    };
+    Ok((overview, ended))
 }
 
 /// The overview and the running sync's progress, for the live status stream.

@@ -82,7 +82,7 @@ fn health_event(old: &str, new: &str) -> Option<AlertEvent> {
 
 /// One look: every fact compared with its kept value, each transition raised.
 pub(crate) async fn check(state: &AppState, now: DateTime<Utc>) -> Result<(), AppError> {
-    let overview = super::super::connector::overview(state).await?;
+    let (overview, last_ended) = super::super::connector::overview_with_last_ended(state).await?;
     let Some(c) = overview.connector else {
         return Ok(());
     };
@@ -122,7 +122,7 @@ pub(crate) async fn check(state: &AppState, now: DateTime<Utc>) -> Result<(), Ap
     }
 
     // The last failed run.
-    if let Some(sync_runs::Ended { run, .. }) = sync_runs::last_ended(pool, &c.id).await? {
+    if let Some(sync_runs::Ended { run, .. }) = last_ended {
         if run.status == SyncStatus::Failed
             && kept(state, &key("failedRun")).await?.as_deref() != Some(run.id.as_str())
         {

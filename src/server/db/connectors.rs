@@ -7,7 +7,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::devices;
-use super::sync_runs::{self, Ended, COLUMNS as RUN_COLUMNS, ENDED};
+use super::sync_runs::{self, Ended};
 use crate::model::{ConnectionStatus, ConnectorInfo, Health, HealthThresholds, IdentityMode};
 
 /// A secret as stored: AES-256-GCM ciphertext and its nonce (see `auth::crypto`).
@@ -51,18 +51,15 @@ pub(crate) async fn current(pool: &SqlitePool) -> Result<Option<ConnectorInfo>, 
     }
 }
 
-/// [`current`] and its latest run that ended on its own (`sync_runs::last_ended`), read in
+/// [`current`] and its latest run that ended on its own (`sync_runs::latest_ended`), read in
 /// one query: the connector page and the live status read both each time.
 pub(crate) async fn current_with_last_ended(
     pool: &SqlitePool,
 ) -> Result<Option<(ConnectorInfo, Option<Ended>)>, sqlx::Error> {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "WITH c AS ({CURRENT}) \
-             SELECT {COLUMNS}, r.* FROM c LEFT JOIN ( \
-                 SELECT {RUN_COLUMNS} FROM sync_runs \
-                  WHERE connector_id = (SELECT id FROM c) AND {ENDED} \
-                  ORDER BY started_at DESC, id DESC LIMIT 1) r"
+            "WITH c AS ({CURRENT}) SELECT {COLUMNS}, r.* FROM c LEFT JOIN ({}) r",
+            sync_runs::latest_ended("(SELECT id FROM c)")
         )
     });
     let row = sqlx::query(&SQL).fetch_optional(pool).await?;
@@ -448,11 +445,13 @@ mod tests {
         assert_eq!(ended.run.status, SyncStatus::Partial);
         assert_eq!(ended.error_status, Some(403));
         assert_eq!(ended.error_cmdlet.as_deref(), Some("Get-MobileDevice"));
-        let alone = super::sync_runs::last_ended(pool, "c")
+        // The run query on its own, for the connector by its id.
+        let alone = sqlx::query(&sync_runs::latest_ended("?1"))
+            .bind("c")
+            .fetch_one(pool)
             .await
-            .expect("read")
-            .expect("run");
-        assert_eq!(ended.run, alone.run);
+            .expect("read");
+        assert_eq!(ended.run, sync_runs::read_ended(&alone).expect("run").run);
         assert_eq!(Some(connector), current(pool).await.expect("read"));
     }
 }

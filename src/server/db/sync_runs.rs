@@ -130,7 +130,7 @@ pub(crate) async fn interrupt_abandoned(
 }
 
 /// The columns [`read_ended`] (and `read_run`) read, as a run's select list.
-pub(super) const COLUMNS: &str = "id, kind, trigger, triggered_by, status, started_at, \
+const COLUMNS: &str = "id, kind, trigger, triggered_by, status, started_at, \
     CAST(started_at AS TEXT) AS started_key, finished_at, duration_ms, devices_seen, \
     devices_added, devices_changed, devices_removed, mailboxes_queried, api_calls, \
     api_calls_by_cmdlet, retries, throttle_wait_ms, warnings, error_code, error_message, \
@@ -209,24 +209,17 @@ pub(crate) async fn chart(
         .collect()
 }
 
-/// The connector's latest run that ended on its own (succeeded, partial or failed): the one
-/// the health cause is read from, with the HTTP status and cmdlet of its failure.
-pub(crate) async fn last_ended(
-    pool: &SqlitePool,
-    connector_id: &str,
-) -> Result<Option<Ended>, sqlx::Error> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM sync_runs WHERE connector_id = ?1 AND {ENDED} \
+/// The query of a connector's latest run that ended on its own (succeeded, partial or failed):
+/// the one the health cause is read from, with the HTTP status and cmdlet of its failure. The
+/// connector's id is what `connector` gives (a parameter, or the subquery of
+/// `connectors::current_with_last_ended`).
+pub(super) fn latest_ended(connector: &str) -> String {
+    format!(
+        "SELECT {COLUMNS} FROM sync_runs \
+          WHERE connector_id = {connector} AND status IN ('succeeded', 'partial', 'failed') \
           ORDER BY started_at DESC, id DESC LIMIT 1"
-    ))
-    .bind(connector_id)
-    .fetch_optional(pool)
-    .await?;
-    row.as_ref().map(read_ended).transpose()
+    )
 }
-
-/// The runs that ended on their own, as a `WHERE` condition on `sync_runs`.
-pub(super) const ENDED: &str = "status IN ('succeeded', 'partial', 'failed')";
 
 /// A run read with [`COLUMNS`], with its failure's answer.
 pub(super) fn read_ended(r: &SqliteRow) -> Result<Ended, sqlx::Error> {
