@@ -10,6 +10,10 @@ CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3; exit }' Cargo.lock)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# The browser's wasm as the app's frame plus a file per group of pages (`app::routes`). A build
+# without these flags still works: every page is then in the one wasm file.
+SPLIT := --split --lib-features split
+
 # Benches build the server with the flags cargo-leptos gives the release build
 # (`always-erase-components`): the pages it renders then hydrate with the release wasm, and the
 # release dependencies are reused instead of built a second time.
@@ -19,7 +23,7 @@ BENCH_RUSTFLAGS := --cfg erase_components
 
 ## make run: install what is missing, build (release), serve on http://127.0.0.1:3000
 run: deps
-	cargo leptos serve --release --precompress
+	cargo leptos serve --release --precompress $(SPLIT)
 
 ## make test: install test needs, then every Rust test, lints and the Playwright suite
 test: deps test-deps lint unit e2e
@@ -43,10 +47,10 @@ test-deps:
 	  || { echo "==> installing the Playwright runner"; cd end2end && npm ci --no-audit --no-fund; }
 
 build: deps
-	cargo leptos build
+	cargo leptos build $(SPLIT)
 
 build-release: deps
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress $(SPLIT)
 
 ## Rust unit and integration tests: server side (real SQLite files, real HTTP on loopback),
 ## then the browser-side unit tests. cargo-leptos reuses the build's artifacts.
@@ -61,6 +65,7 @@ lint: deps
 	cargo fmt --all --check
 	cargo clippy --features ssr --all-targets -- -D warnings
 	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --lib --features split --target wasm32-unknown-unknown -- -D warnings
 
 fmt:
 	cargo fmt --all
@@ -78,7 +83,7 @@ bench: deps
 bench-web: deps
 	@command -v wrk >/dev/null \
 	  || { echo "==> installing wrk"; $(SUDO) apt-get update; $(SUDO) apt-get install -y wrk; }
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress $(SPLIT)
 	RUSTFLAGS="$(BENCH_RUSTFLAGS)" cargo bench --features ssr --bench web
 
 ## Load and a long sync at once (release binaries, loopback, about 3 minutes): 200 connections

@@ -118,7 +118,7 @@ export default defineConfig({
     },
     {
       name: "denied",
-      testMatch: /(account|denied|sign-in)\.spec\.ts/,
+      testMatch: /(account|denied|sign-in|page-code)\.spec\.ts/,
       use: { ...devices["Desktop Chrome"], baseURL: `http://127.0.0.1:${PORTS.denied}` },
     },
     {

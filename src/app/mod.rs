@@ -9,37 +9,33 @@ pub mod live;
 pub mod pages;
 pub mod paths;
 pub mod query;
+mod routes;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
-use pages::account::AccountPage;
-use pages::audit_log::AuditLogPage;
-use pages::connector::ConnectorPage;
-use pages::device::DevicePage;
-use pages::devices::DevicesPage;
-use pages::exchange_access::ExchangeAccessPage;
-use pages::first_admin::FirstAdminPage;
-use pages::history::SyncHistoryPage;
 use pages::not_found::NotFound;
-use pages::notifications::NotificationsPage;
-use pages::readiness::ReadinessPage;
-use pages::sign_in::SignInPage;
-use pages::sync_run::SyncRunPage;
-use pages::users::UsersPage;
+use routes::{
+    AccountRoute, AuditLogRoute, ConnectorRoute, DeviceRoute, DevicesRoute, ExchangeAccessRoute,
+    FirstAdminRoute, NotificationsRoute, ReadinessRoute, SignInRoute, SyncHistoryRoute,
+    SyncRunRoute, UsersRoute,
+};
 
 /// The front end's built files under the site's package directory, as the pages link them
 /// (`/pkg/exchange-connector.<hash>.wasm` in a build that hashes its files). The server finds
 /// them once, at start-up.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct BuildFiles {
     pub css: String,
     pub js: String,
     pub wasm: String,
+    /// Which split-off wasm files each group of pages needs (a `split` build): a page names
+    /// its group's for preloading, so they download beside the main wasm (`routes`).
+    pub split: Option<leptos::WasmSplitManifest>,
 }
 
 /// The HTML document around the app, rendered on the server.
@@ -101,32 +97,52 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 // Async: the server sends the finished page, so it reads right without JavaScript.
-                <Route path=path!("/") view=ConnectorPage ssr=SsrMode::Async/>
+                <Route path=path!("/") view={Lazy::<ConnectorRoute>::new()} ssr=SsrMode::Async/>
                 <Route
                     path=path!("/conditional-access/exchange-connector")
-                    view=ConnectorPage
+                    view={Lazy::<ConnectorRoute>::new()}
                     ssr=SsrMode::Async
                 />
                 <Route
                     path=path!("/conditional-access/exchange-connector/sync-history")
-                    view=SyncHistoryPage
+                    view={Lazy::<SyncHistoryRoute>::new()}
                     ssr=SsrMode::Async
                 />
                 <Route
                     path=path!("/conditional-access/exchange-connector/sync-history/:id")
-                    view=SyncRunPage
+                    view={Lazy::<SyncRunRoute>::new()}
                     ssr=SsrMode::Async
                 />
-                <Route path=path!("/conditional-access/devices") view=DevicesPage ssr=SsrMode::Async/>
-                <Route path=path!("/conditional-access/devices/:id") view=DevicePage ssr=SsrMode::Async/>
-                <Route path=path!("/conditional-access/readiness") view=ReadinessPage ssr=SsrMode::Async/>
-                <Route path=path!("/conditional-access/exchange-access") view=ExchangeAccessPage ssr=SsrMode::Async/>
-                <Route path=path!("/admin/audit-log") view=AuditLogPage ssr=SsrMode::Async/>
-                <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
-                <Route path=path!("/first-admin") view=FirstAdminPage ssr=SsrMode::Async/>
-                <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
-                <Route path=path!("/admin/notifications") view=NotificationsPage ssr=SsrMode::Async/>
-                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/conditional-access/devices")
+                    view={Lazy::<DevicesRoute>::new()}
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/conditional-access/devices/:id")
+                    view={Lazy::<DeviceRoute>::new()}
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/conditional-access/readiness")
+                    view={Lazy::<ReadinessRoute>::new()}
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=path!("/conditional-access/exchange-access")
+                    view={Lazy::<ExchangeAccessRoute>::new()}
+                    ssr=SsrMode::Async
+                />
+                <Route path=path!("/admin/audit-log") view={Lazy::<AuditLogRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/sign-in") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/first-admin") view={Lazy::<FirstAdminRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin/users") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async/>
+                <Route
+                    path=path!("/admin/notifications")
+                    view={Lazy::<NotificationsRoute>::new()}
+                    ssr=SsrMode::Async
+                />
+                <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -13,6 +13,11 @@ use axum::response::Response;
 use axum::Router;
 use leptos::config::LeptosOptions;
 
+use std::collections::HashMap;
+
+use leptos::prelude::ArcStoredValue;
+use leptos::WasmSplitManifest;
+
 use crate::app::BuildFiles;
 use tower_http::services::ServeDir;
 
@@ -89,21 +94,56 @@ pub(crate) fn build_files(options: &LeptosOptions) -> BuildFiles {
             options.hash_file
         );
     }
-    files_of(options, hashes.as_deref())
+    let mut files = files_of(options, hashes.as_deref());
+    files.split = split_manifest(options, hashes.as_deref());
+    files
+}
+
+/// The split build's manifest (`cargo leptos build --split`): for each lazily loaded function,
+/// the wasm files it needs. `None` without one, or when it does not read as one (the pages then
+/// name no preloads and the browser fetches each file when the page asks for it).
+fn split_manifest(options: &LeptosOptions, hashes: Option<&str>) -> Option<WasmSplitManifest> {
+    let pkg = options.site_pkg_dir.trim_matches('/');
+    let dir = std::path::Path::new(options.site_root.as_ref()).join(pkg);
+    let hashed = |kind: &str, stem: &str, extension: &str| match hash_of(hashes, kind) {
+        Some(h) => format!("{stem}.{h}.{extension}"),
+        None => format!("{stem}.{extension}"),
+    };
+    let manifest = hashed("manifest", "__wasm_split_manifest", "json");
+    let text = std::fs::read_to_string(dir.join(&manifest)).ok()?;
+    let modules: HashMap<String, Vec<String>> = match serde_json::from_str(&text) {
+        Ok(modules) => modules,
+        Err(error) => {
+            tracing::warn!("the split build's manifest ({manifest}) does not read: {error}");
+            return None;
+        }
+    };
+    // cargo-leptos' name for the loader while it is not hashed.
+    let loader = match hash_of(hashes, "split") {
+        Some(h) => format!("__wasm_split.{h}.js"),
+        None => "__wasm_split.______________________.js".to_owned(),
+    };
+    Some(WasmSplitManifest(ArcStoredValue::new((
+        format!("/{pkg}"),
+        modules,
+        loader,
+    ))))
+}
+
+/// The hash the build's hash file gives `kind` (`kind: <hash>`), when a plain hash.
+fn hash_of<'a>(hashes: Option<&'a str>, kind: &str) -> Option<&'a str> {
+    hashes?.lines().find_map(|line| {
+        let (k, v) = line.split_once(':')?;
+        let v = v.trim();
+        (k.trim() == kind && plain_hash(v)).then_some(v)
+    })
 }
 
 /// The names of `options`' files given the build's hash file (`js: <hash>` lines), if any.
 fn files_of(options: &LeptosOptions, hashes: Option<&str>) -> BuildFiles {
-    let hash = |kind: &str| {
-        hashes?.lines().find_map(|line| {
-            let (k, v) = line.split_once(':')?;
-            let v = v.trim();
-            (k.trim() == kind && plain_hash(v)).then_some(v)
-        })
-    };
     let pkg = options.site_pkg_dir.trim_matches('/');
     let out = &options.output_name;
-    let name = |kind: &str, unhashed: &str| match hash(kind) {
+    let name = |kind: &str, unhashed: &str| match hash_of(hashes, kind) {
         Some(h) => format!("/{pkg}/{out}.{h}.{kind}"),
         None => format!("/{pkg}/{out}{unhashed}.{kind}"),
     };
@@ -117,11 +157,14 @@ fn files_of(options: &LeptosOptions, hashes: Option<&str>) -> BuildFiles {
         css: name("css", ""),
         js: name("js", ""),
         wasm: name("wasm", bg),
+        split: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use leptos::prelude::GetValue;
+
     use super::*;
 
     #[test]
@@ -149,6 +192,46 @@ mod tests {
         assert_eq!(odd.js, "/pkg/x.js");
         assert_eq!(odd.css, "/pkg/x.css");
         assert_eq!(odd.wasm, format!("/pkg/x{bg}.wasm"));
+    }
+
+    #[test]
+    fn pages_preload_what_the_split_build_manifest_lists() {
+        let site = tempfile::tempdir().expect("dir");
+        let pkg = site.path().join("pkg");
+        std::fs::create_dir(&pkg).expect("pkg");
+        let options = LeptosOptions::builder()
+            .output_name("x")
+            .site_root(site.path().to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .build();
+        let read = |hashes: Option<&str>| split_manifest(&options, hashes).map(|m| m.0.get_value());
+        // No split build: nothing to preload.
+        assert!(read(None).is_none());
+
+        // A hashed build names its manifest and loader by their hashes.
+        let hashes = "js: J\nwasm: W\ncss: C\nmanifest: M-1_\nsplit: S2\n";
+        std::fs::write(
+            pkg.join("__wasm_split_manifest.M-1_.json"),
+            r#"{"sign_in_page_1": ["split_1.A.wasm", "chunk_2.B.wasm"]}"#,
+        )
+        .expect("manifest");
+        let (root, modules, loader) = read(Some(hashes)).expect("a manifest");
+        assert_eq!(root, "/pkg");
+        assert_eq!(loader, "__wasm_split.S2.js");
+        assert_eq!(
+            modules["sign_in_page_1"],
+            ["split_1.A.wasm", "chunk_2.B.wasm"]
+        );
+
+        // An unhashed build: the plain names.
+        std::fs::write(pkg.join("__wasm_split_manifest.json"), r#"{"a": []}"#).expect("manifest");
+        let (_, modules, loader) = read(None).expect("a manifest");
+        assert_eq!(loader, "__wasm_split.______________________.js");
+        assert!(modules["a"].is_empty());
+
+        // A manifest that does not read: no preloads rather than a failed start.
+        std::fs::write(pkg.join("__wasm_split_manifest.json"), "{\"a\": 1").expect("manifest");
+        assert!(read(None).is_none());
     }
 
     #[test]

@@ -75,9 +75,13 @@ pub(crate) fn router(state: AppState) -> Router {
             routes,
             {
                 let state = state.clone();
+                let split = files.split.clone();
                 move || {
                     provide_context(state.clone());
                     headers::provide_nonce();
+                    if let Some(split) = &split {
+                        provide_context(split.clone());
+                    }
                 }
             },
             {
