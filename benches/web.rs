@@ -252,7 +252,13 @@ async fn first_load(base: &str, path: &str, cookie: Option<&str>) -> Result<u64,
     let html = String::from_utf8_lossy(&html);
     let mut total = page.body.len() as u64;
     println!("    {path}: {}, {}", kb(total), describe(&page.headers));
-    for asset in assets_named(&html) {
+    let mut assets = assets_named(&html);
+    for preloaded in preloads(&page.headers) {
+        if !assets.contains(&preloaded) {
+            assets.push(preloaded);
+        }
+    }
+    for asset in assets {
         let fetched = raw_get(base, &asset, cookie, BROWSER_ENCODINGS).await?;
         if fetched.status != 200 {
             return Err(format!("{asset}: {}", fetched.status).into());
@@ -280,6 +286,21 @@ fn describe(headers: &reqwest::header::HeaderMap) -> String {
         get("content-encoding"),
         get("cache-control")
     )
+}
+
+/// The same-site files the `Link` headers of a response have the browser preload (`</a.wasm>;
+/// rel=preload, …`: a split build's page group).
+fn preloads(headers: &reqwest::header::HeaderMap) -> Vec<String> {
+    headers
+        .get_all("link")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|link| {
+            let url = link.trim().strip_prefix('<')?.split('>').next()?;
+            url.starts_with('/').then(|| url.to_owned())
+        })
+        .collect()
 }
 
 /// The same-site files a page names in `href` or `src` (its stylesheet, script, wasm, icon).

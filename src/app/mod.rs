@@ -19,6 +19,8 @@ use leptos_router::{
 };
 
 use pages::not_found::NotFound;
+#[cfg(feature = "ssr")]
+pub use routes::PagePreloads;
 use routes::{
     AccountRoute, AuditLogRoute, ConnectorRoute, DeviceRoute, DevicesRoute, ExchangeAccessRoute,
     FirstAdminRoute, NotificationsRoute, ReadinessRoute, SignInRoute, SyncHistoryRoute,
@@ -28,14 +30,11 @@ use routes::{
 /// The front end's built files under the site's package directory, as the pages link them
 /// (`/pkg/exchange-connector.<hash>.wasm` in a build that hashes its files). The server finds
 /// them once, at start-up.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuildFiles {
     pub css: String,
     pub js: String,
     pub wasm: String,
-    /// Which split-off wasm files each group of pages needs (a `split` build): a page names
-    /// its group's for preloading, so they download beside the main wasm (`routes`).
-    pub split: Option<leptos::WasmSplitManifest>,
 }
 
 /// The HTML document around the app, rendered on the server.

@@ -161,34 +161,22 @@ async fn shown(loaded: Result<AnyView, NotLoaded>) -> AnyView {
     }
 }
 
-/// Names the files of `group` in the page's head for preloading (a split build's manifest in
-/// the request's context): the browser fetches them with the main wasm, not after it.
+/// Per group of pages, the `Link` header that has the browser fetch the group's files with the
+/// page, not after the main wasm asked for them (a split build; made once, at start-up).
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, Default)]
+pub struct PagePreloads(
+    pub std::sync::Arc<std::collections::HashMap<String, axum::http::HeaderValue>>,
+);
+
+/// Sends `group`'s preloads with the page being rendered.
 #[cfg(feature = "ssr")]
 fn preload(group: &str) {
-    use leptos_meta::Link;
-
-    let Some(manifest) = use_context::<leptos::WasmSplitManifest>() else {
-        return;
-    };
-    let Some((pkg, modules, loader)) = manifest.0.try_get_value() else {
-        return;
-    };
-    let Some(files) = modules.get(group) else {
-        return;
-    };
-    // Rendered for their effect: each registers with the page's head.
-    for file in files {
-        let _ = view! {
-            <Link
-                rel="preload"
-                href=format!("{pkg}/{file}.wasm")
-                as_="fetch"
-                type_="application/wasm"
-                crossorigin="anonymous"
-            />
-        }
-        .to_html();
+    let preloads = use_context::<PagePreloads>().unwrap_or_default();
+    if let (Some(header), Some(response)) = (
+        preloads.0.get(group),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        response.append_header(axum::http::header::LINK, header.clone());
     }
-    let _ = view! { <Link rel="modulepreload" href=format!("{pkg}/{loader}") crossorigin="anonymous"/> }
-        .to_html();
 }

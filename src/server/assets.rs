@@ -14,11 +14,9 @@ use axum::Router;
 use leptos::config::LeptosOptions;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use leptos::prelude::ArcStoredValue;
-use leptos::WasmSplitManifest;
-
-use crate::app::BuildFiles;
+use crate::app::{BuildFiles, PagePreloads};
 use tower_http::services::ServeDir;
 
 /// Cache-Control of an asset whose name carries its content hash.
@@ -82,7 +80,8 @@ fn plain_hash(hash: &str) -> bool {
 /// The files the pages link: the content-hashed names exactly when the build wrote its hash
 /// file beside this executable (cargo-leptos' `hash-files`), whatever `LEPTOS_HASH_FILES` says.
 /// Read once, at start-up: every page then names the files of the build it was started with.
-pub(crate) fn build_files(options: &LeptosOptions) -> BuildFiles {
+/// With them, what each group of pages preloads.
+pub(crate) fn build_files(options: &LeptosOptions) -> (BuildFiles, PagePreloads) {
     let path = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())));
@@ -94,28 +93,31 @@ pub(crate) fn build_files(options: &LeptosOptions) -> BuildFiles {
             options.hash_file
         );
     }
-    let mut files = files_of(options, hashes.as_deref());
-    files.split = split_manifest(options, hashes.as_deref());
-    files
+    (
+        files_of(options, hashes.as_deref()),
+        page_preloads(options, hashes.as_deref()),
+    )
 }
 
-/// The split build's manifest (`cargo leptos build --split`): for each lazily loaded function,
-/// the wasm files it needs. `None` without one, or when it does not read as one (the pages then
-/// name no preloads and the browser fetches each file when the page asks for it).
-fn split_manifest(options: &LeptosOptions, hashes: Option<&str>) -> Option<WasmSplitManifest> {
+/// What each group of pages has the browser preload (a split build, `app::routes`): from the
+/// build's manifest, the group's wasm files and the loader script, as one `Link` header per
+/// group, made once. Empty without a manifest, or with one that does not read (the browser then
+/// fetches each file when the page asks for it).
+fn page_preloads(options: &LeptosOptions, hashes: Option<&str>) -> PagePreloads {
     let pkg = options.site_pkg_dir.trim_matches('/');
     let dir = std::path::Path::new(options.site_root.as_ref()).join(pkg);
-    let hashed = |kind: &str, stem: &str, extension: &str| match hash_of(hashes, kind) {
-        Some(h) => format!("{stem}.{h}.{extension}"),
-        None => format!("{stem}.{extension}"),
+    let manifest = match hash_of(hashes, "manifest") {
+        Some(h) => format!("__wasm_split_manifest.{h}.json"),
+        None => "__wasm_split_manifest.json".to_owned(),
     };
-    let manifest = hashed("manifest", "__wasm_split_manifest", "json");
-    let text = std::fs::read_to_string(dir.join(&manifest)).ok()?;
-    let modules: HashMap<String, Vec<String>> = match serde_json::from_str(&text) {
-        Ok(modules) => modules,
+    let Ok(text) = std::fs::read_to_string(dir.join(&manifest)) else {
+        return PagePreloads::default();
+    };
+    let groups: HashMap<String, Vec<String>> = match serde_json::from_str(&text) {
+        Ok(groups) => groups,
         Err(error) => {
             tracing::warn!("the split build's manifest ({manifest}) does not read: {error}");
-            return None;
+            return PagePreloads::default();
         }
     };
     // cargo-leptos' name for the loader while it is not hashed.
@@ -123,11 +125,27 @@ fn split_manifest(options: &LeptosOptions, hashes: Option<&str>) -> Option<WasmS
         Some(h) => format!("__wasm_split.{h}.js"),
         None => "__wasm_split.______________________.js".to_owned(),
     };
-    Some(WasmSplitManifest(ArcStoredValue::new((
-        format!("/{pkg}"),
-        modules,
-        loader,
-    ))))
+    let headers = groups
+        .into_iter()
+        .filter_map(|(group, files)| {
+            let mut links: Vec<String> = files
+                .iter()
+                .map(|file| {
+                    format!(
+                        "</{pkg}/{file}.wasm>; rel=preload; as=fetch; type=\"application/wasm\"; \
+                         crossorigin=anonymous"
+                    )
+                })
+                .collect();
+            links.push(format!(
+                "</{pkg}/{loader}>; rel=modulepreload; crossorigin=anonymous"
+            ));
+            // A name that cannot be a header (never from cargo-leptos) preloads nothing.
+            let header = HeaderValue::from_str(&links.join(", ")).ok()?;
+            Some((group, header))
+        })
+        .collect();
+    PagePreloads(Arc::new(headers))
 }
 
 /// The hash the build's hash file gives `kind` (`kind: <hash>`), when a plain hash.
@@ -157,14 +175,11 @@ fn files_of(options: &LeptosOptions, hashes: Option<&str>) -> BuildFiles {
         css: name("css", ""),
         js: name("js", ""),
         wasm: name("wasm", bg),
-        split: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use leptos::prelude::GetValue;
-
     use super::*;
 
     #[test]
@@ -204,34 +219,46 @@ mod tests {
             .site_root(site.path().to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
             .build();
-        let read = |hashes: Option<&str>| split_manifest(&options, hashes).map(|m| m.0.get_value());
+        let header = |hashes: Option<&str>, group: &str| {
+            let preloads = page_preloads(&options, hashes);
+            preloads
+                .0
+                .get(group)
+                .map(|h| h.to_str().expect("text").to_owned())
+        };
         // No split build: nothing to preload.
-        assert!(read(None).is_none());
+        assert!(page_preloads(&options, None).0.is_empty());
 
         // A hashed build names its manifest and loader by their hashes.
         let hashes = "js: J\nwasm: W\ncss: C\nmanifest: M-1_\nsplit: S2\n";
         std::fs::write(
             pkg.join("__wasm_split_manifest.M-1_.json"),
-            r#"{"sign_in_page_1": ["split_1.A.wasm", "chunk_2.B.wasm"]}"#,
+            r#"{"sign_in_pages": ["split_sign_in_pages.A", "chunk_2.B"]}"#,
         )
         .expect("manifest");
-        let (root, modules, loader) = read(Some(hashes)).expect("a manifest");
-        assert_eq!(root, "/pkg");
-        assert_eq!(loader, "__wasm_split.S2.js");
         assert_eq!(
-            modules["sign_in_page_1"],
-            ["split_1.A.wasm", "chunk_2.B.wasm"]
+            header(Some(hashes), "sign_in_pages").expect("a header"),
+            "</pkg/split_sign_in_pages.A.wasm>; rel=preload; as=fetch; type=\"application/wasm\"; \
+             crossorigin=anonymous, </pkg/chunk_2.B.wasm>; rel=preload; as=fetch; \
+             type=\"application/wasm\"; crossorigin=anonymous, </pkg/__wasm_split.S2.js>; \
+             rel=modulepreload; crossorigin=anonymous"
         );
+        assert!(header(Some(hashes), "admin_pages").is_none());
 
         // An unhashed build: the plain names.
         std::fs::write(pkg.join("__wasm_split_manifest.json"), r#"{"a": []}"#).expect("manifest");
-        let (_, modules, loader) = read(None).expect("a manifest");
-        assert_eq!(loader, "__wasm_split.______________________.js");
-        assert!(modules["a"].is_empty());
+        assert_eq!(
+            header(None, "a").expect("a header"),
+            "</pkg/__wasm_split.______________________.js>; rel=modulepreload; crossorigin=anonymous"
+        );
 
-        // A manifest that does not read: no preloads rather than a failed start.
+        // A manifest that does not read, or a file name that cannot be a header: no preloads
+        // rather than a failed start.
         std::fs::write(pkg.join("__wasm_split_manifest.json"), "{\"a\": 1").expect("manifest");
-        assert!(read(None).is_none());
+        assert!(page_preloads(&options, None).0.is_empty());
+        std::fs::write(pkg.join("__wasm_split_manifest.json"), r#"{"a": ["b\nc"]}"#)
+            .expect("manifest");
+        assert!(header(None, "a").is_none());
     }
 
     #[test]

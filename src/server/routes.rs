@@ -42,7 +42,7 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
 pub(crate) fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
-    let files = assets::build_files(&options);
+    let (files, preloads) = assets::build_files(&options);
     let readers = || middleware::from_fn_with_state(state.clone(), guard::readers);
     let sessions = session::layer(
         state.sessions.clone(),
@@ -75,13 +75,10 @@ pub(crate) fn router(state: AppState) -> Router {
             routes,
             {
                 let state = state.clone();
-                let split = files.split.clone();
                 move || {
                     provide_context(state.clone());
                     headers::provide_nonce();
-                    if let Some(split) = &split {
-                        provide_context(split.clone());
-                    }
+                    provide_context(preloads.clone());
                 }
             },
             {
