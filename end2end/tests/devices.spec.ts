@@ -261,6 +261,8 @@ test("the connector page's access states and View devices lead to the list", asy
   await expect(page.getByTestId("devices-count")).toHaveAttribute("data-count", String(SIM_DEVICES));
   await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Devices" }))
     .toHaveAttribute("aria-current", "page");
+  // Drawn in the browser after the navigation, the chart shows its arcs as the server's page does.
+  await expect(page.getByTestId("state-chart").locator('circle[data-state="Allowed"]')).toBeVisible();
 });
 
 test("with JavaScript the filters, sorting and pages update the table in place", async ({ page }) => {

@@ -61,21 +61,25 @@ pub fn StateChart(
                 group_thousands(a.count)
             );
             let title = label.clone();
+            // In a `g`: built on its own, the macro would make `a` an HTML link, which a
+            // browser does not draw inside an SVG (the arcs went missing after a navigation).
             view! {
-                <a href=href(a.bucket) aria-label=label>
-                    <circle
-                        cx="80" cy="80" r=DONUT_RADIUS
-                        fill="none"
-                        stroke-width="22"
-                        class=format!("{} hover:opacity-80", bucket_stroke(a.bucket))
-                        stroke-dasharray=format!("{} {}", a.length, c - a.length)
-                        stroke-dashoffset=format!("{}", -a.start)
-                        transform="rotate(-90 80 80)"
-                        data-state=a.bucket.as_str()
-                    >
-                        <title>{title}</title>
-                    </circle>
-                </a>
+                <g>
+                    <a href=href(a.bucket) aria-label=label>
+                        <circle
+                            cx="80" cy="80" r=DONUT_RADIUS
+                            fill="none"
+                            stroke-width="22"
+                            class=format!("{} hover:opacity-80", bucket_stroke(a.bucket))
+                            stroke-dasharray=format!("{} {}", a.length, c - a.length)
+                            stroke-dashoffset=format!("{}", -a.start)
+                            transform="rotate(-90 80 80)"
+                            data-state=a.bucket.as_str()
+                        >
+                            <title>{title}</title>
+                        </circle>
+                    </a>
+                </g>
             }
         })
         .collect_view();
