@@ -20,8 +20,8 @@ pub mod sim;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // Each page's code is its own file (`app::App`'s lazy routes): hydration waits for the
-    // shown page's file, then takes over the server's HTML.
+    // In a split build each group of pages is its own file (`app::routes`): hydration waits
+    // for the shown page's group, then takes over the server's HTML.
     wasm_bindgen_futures::spawn_local(async {
         let body = leptos::prelude::document()
             .body()

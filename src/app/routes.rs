@@ -1,6 +1,6 @@
 //! The pages as routes whose code the browser loads when a page of their group is first shown.
 //!
-//! A build with the `split` feature (`cargo leptos build --split --lib-features hydrate,split`,
+//! A build with the `split` feature (`cargo leptos build --split --lib-features split`,
 //! what `make` runs) cuts the wasm into the app's frame and one file per group of pages, plus the
 //! code groups share: a first visit downloads the frame and its page's group, not every page.
 //! Pages that are used together are one group, so a page needs a handful of files, not dozens.
