@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { ADMIN, READER, waitForHydration } from "./helpers";
+import { ADMIN, READER, isSameDocument, markDocument, signIn, waitForHydration } from "./helpers";
 
 // Signing in through the page, as a person does: hydrated, then without a session.
 
@@ -42,4 +42,30 @@ test("a reader signs in and sees no admin links; the admin pages are refused", a
   await expect(page.getByRole("link", { name: "Audit log" })).toHaveCount(0);
   const users = await page.goto("/admin/users");
   expect(users?.status()).toBe(403);
+});
+
+test("the frame shows who is signed in with the page, and asks again only for a page opened by a click", async ({ page }) => {
+  await signIn(page, READER);
+  const asked: string[] = [];
+  page.on("request", (r) => {
+    if (new URL(r.url()).pathname === "/api/auth/me") asked.push(r.url());
+  });
+
+  // The server rendered the header and the navigation for this person: hydration keeps them
+  // without asking who is signed in.
+  await page.goto("/conditional-access/exchange-connector");
+  await waitForHydration(page);
+  await expect(page.getByTestId("current-user")).toContainText(READER.email);
+  await expect(page.getByTestId("current-user").locator("[data-role]")).toHaveAttribute("data-role", "reader");
+  await expect(page.getByRole("link", { name: "Users" })).toHaveCount(0);
+  expect(asked).toHaveLength(0);
+
+  // A page opened in the browser checks again (the person may have changed) and still shows them.
+  await markDocument(page);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sync history" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Sync history");
+  await expect.poll(() => asked.length).toBe(1);
+  await expect(page.getByTestId("current-user")).toContainText(READER.email);
+  await expect(page.getByRole("link", { name: "Users" })).toHaveCount(0);
+  expect(await isSameDocument(page)).toBe(true);
 });

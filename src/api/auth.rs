@@ -24,6 +24,17 @@ pub async fn get_current_user() -> Result<Option<SessionUser>, ApiError> {
     Ok(who.map(|w| w.session_user()))
 }
 
+/// Who is signed in for the page being rendered, as the page guard read it before the page
+/// (no database read, no await: the frame renders it at once). `None` when nobody is, and on a
+/// page the guard does not check.
+#[cfg(feature = "ssr")]
+pub fn page_user() -> Option<SessionUser> {
+    use crate::server::auth::RequestPrincipal;
+    let parts = use_context::<axum::http::request::Parts>()?;
+    let who = parts.extensions.get::<RequestPrincipal>()?.read_already()?;
+    who.as_ref().map(Principal::session_user)
+}
+
 /// Whether no enabled admin exists yet (the sign-in page then says how to create the first
 /// one). Answers without a session.
 #[server(endpoint = "auth/first-admin-needed")]

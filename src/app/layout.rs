@@ -101,6 +101,62 @@ fn is_active(path: &str, href: &str, aliases: &[&str]) -> bool {
                 .is_some_and(|rest| rest.starts_with('/')))
 }
 
+/// Who is signed in, as the frame shows them: one per app, provided by [`CurrentUser::provide`].
+///
+/// The server renders it at once from what the page guard read for the request (no resource,
+/// no `Suspense`: a page's frame costs no database read and no task), and sends it with the page
+/// for hydration. A page opened later in the browser asks the server again, because the person
+/// may have signed in just before (the sign-in page navigates in place) or changed since.
+#[derive(Clone, Copy)]
+pub struct CurrentUser {
+    user: RwSignal<Option<SessionUser>>,
+    /// Whether the next frame is the server-rendered one being hydrated (its user came with the
+    /// page), not one opened in the browser. Consumed by the first frame.
+    served: StoredValue<bool>,
+}
+
+impl CurrentUser {
+    /// Provides the app's [`CurrentUser`]: on the server, the request's signed-in person; in
+    /// the browser, the one the server sent with the page.
+    pub fn provide() {
+        let first = SharedValue::new(|| {
+            #[cfg(feature = "ssr")]
+            {
+                crate::api::page_user()
+            }
+            #[cfg(not(feature = "ssr"))]
+            {
+                None
+            }
+        })
+        .into_inner();
+        // A page without a frame (sign-in) hands over nobody: the next frame asks.
+        let served = StoredValue::new(first.is_some());
+        provide_context(CurrentUser {
+            user: RwSignal::new(first),
+            served,
+        });
+    }
+
+    /// The signed-in person for a frame being made; a frame opened in the browser (not the one
+    /// being hydrated) asks the server again and shows the answer when it comes.
+    fn in_frame() -> RwSignal<Option<SessionUser>> {
+        let Some(CurrentUser { user, served }) = use_context::<CurrentUser>() else {
+            return RwSignal::new(None);
+        };
+        let first = served.try_update_value(std::mem::take).unwrap_or(false);
+        if cfg!(feature = "hydrate") && !first {
+            leptos::task::spawn_local(async move {
+                if let Ok(now) = get_current_user().await {
+                    // The frame may be gone by then: nothing to update.
+                    _ = user.try_set(now);
+                }
+            });
+        }
+        user
+    }
+}
+
 /// Header + navigation + breadcrumb around `children`.
 #[component]
 pub fn Frame(
@@ -115,34 +171,28 @@ pub fn Frame(
     let location = use_location();
     let path = Memo::new(move |_| location.pathname.get());
     // Who is signed in: the header shows them, and the admin links only to admins.
-    let me = Resource::new(|| (), |_| get_current_user());
-    let signed_in = move || async move { me.await.ok().flatten() };
+    let user = CurrentUser::in_frame();
+    let admin = move || {
+        user.try_with(|u| u.as_ref().is_some_and(|u| u.role == Role::Admin))
+            .unwrap_or(false)
+    };
     view! {
         <div class="min-h-screen bg-slate-50 text-slate-900">
             <SkipLink/>
             <Header>
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        signed_in().await.map(|user| view! { <UserMenu user/> })
-                    })}
-                </Suspense>
+                {move || user.try_get().flatten().map(|user| view! { <UserMenu user/> })}
             </Header>
             <div class="flex flex-col md:flex-row">
                 <nav aria-label="Main" class="border-b border-slate-200 bg-white md:min-h-[calc(100vh-3rem)] md:w-64 md:shrink-0 md:border-b-0 md:border-r">
                     <NavSection heading="Conditional access" items=CONDITIONAL_ACCESS path/>
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            let admin = signed_in().await.is_some_and(|u| u.role == Role::Admin);
-                            admin.then(|| view! { <NavSection heading="Administration" items=ADMINISTRATION path/> })
-                        })}
-                    </Suspense>
+                    {move || admin().then(|| view! { <NavSection heading="Administration" items=ADMINISTRATION path/> })}
                 </nav>
                 <div class="min-w-0 flex-1">
                     <nav aria-label="Breadcrumb" class="px-4 pt-4 text-sm text-slate-600 md:px-8">
                         <ol class="flex flex-wrap items-center gap-1">
                             <li><a href="/" class="hover:underline">"Home"</a></li>
                             <li aria-hidden="true">">"</li>
-                            {move || section(&path.get()).map(|s| view! {
+                            {move || path.try_with(|p| section(p)).flatten().map(|s| view! {
                                 <li>{s}</li>
                                 <li aria-hidden="true">">"</li>
                             })}
@@ -274,7 +324,12 @@ fn NavSection(
             {items
                 .iter()
                 .map(|item| {
-                    let active = move || path.with(|p| is_active(p, item.href, item.aliases));
+                    // `try_`: a render the server abandons (the browser went away) may still
+                    // run this closure while the request's signals are being dropped.
+                    let active = move || {
+                        path.try_with(|p| is_active(p, item.href, item.aliases))
+                            .unwrap_or(false)
+                    };
                     view! {
                         <li>
                             <a

@@ -91,6 +91,7 @@ fn Hydration(files: BuildFiles) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    layout::CurrentUser::provide();
     view! {
         <Title formatter=|page: String| format!("{page} – Exchange Connector")/>
         <Router>

@@ -113,6 +113,14 @@ pub(crate) async fn principal(
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RequestPrincipal(std::sync::Arc<tokio::sync::OnceCell<Option<Principal>>>);
 
+impl RequestPrincipal {
+    /// Who is signed in, if this request has read it already (`None` when it has not);
+    /// never reads the database.
+    pub(crate) fn read_already(&self) -> Option<&Option<Principal>> {
+        self.0.get()
+    }
+}
+
 /// The person signed in with `session`, as [`principal`], read once per request when the
 /// request carries a [`RequestPrincipal`] (a failed read is not kept: the next call tries again).
 pub(crate) async fn signed_in(
