@@ -29,6 +29,7 @@ pub(crate) mod names;
 pub(crate) mod probes;
 pub(crate) mod rest;
 pub(crate) mod routes;
+pub(crate) mod run_to_end;
 pub(crate) mod setup;
 pub mod state;
 pub(crate) mod sync;

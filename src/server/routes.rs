@@ -25,6 +25,7 @@ use super::setup;
 use super::state::AppState;
 use super::{
     assets, audit, client_ip, csv, fn_status, headers, history, live, metrics, probes, rest,
+    run_to_end,
 };
 
 /// The span of a request in the log: its method and path, never its query (OAuth callbacks
@@ -93,6 +94,8 @@ pub(crate) fn router(state: AppState) -> Router {
         >(headers::provide_nonce, move |options| {
             shell(options, files.clone())
         }))
+        // Innermost: a page or server function the browser abandons still ends in order.
+        .layer(middleware::from_fn(run_to_end::run_to_end))
         // A server function refused before its body runs answers its error's status, not 500.
         .layer(middleware::from_fn(fn_status::error_status))
         .layer(middleware::from_fn_with_state(state.clone(), guard::pages))

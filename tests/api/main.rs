@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod binary;
 mod consent;
+mod cut_off;
 mod devices;
 mod exchange_access;
 mod helpers;
