@@ -108,6 +108,16 @@ pub async fn sign_in(base: &str) -> reqwest::Client {
         .cookie_store(true)
         .build()
         .expect("client");
+    let r = sign_in_with(&client, base).await;
+    // Read to its end: an answer dropped unread leaves its connection to be drained or closed
+    // while the pool may hand it to the next request (seen once in CI as IncompleteMessage).
+    let body = r.text().await.expect("the sign-in's answer");
+    assert!(body.contains(ADMIN), "{body}");
+    client
+}
+
+/// The admin's sign-in answer, with `client` (checked: 200).
+pub async fn sign_in_with(client: &reqwest::Client, base: &str) -> reqwest::Response {
     let r = client
         .post(format!("{base}/api/auth/sign-in"))
         .header("accept", "application/json")
@@ -116,11 +126,7 @@ pub async fn sign_in(base: &str) -> reqwest::Client {
         .await
         .expect("sign-in answers");
     assert_eq!(r.status(), 200);
-    // Read to its end: an answer dropped unread leaves its connection to be drained or closed
-    // while the pool may hand it to the next request (seen once in CI as IncompleteMessage).
-    let body = r.text().await.expect("the sign-in's answer");
-    assert!(body.contains(ADMIN), "{body}");
-    client
+    r
 }
 
 pub async fn post(

@@ -6,8 +6,8 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use crate::binary::{create_admin, post, sign_in, spawn_server_with, ADMIN};
-use crate::helpers::{start_sim, PASSWORD};
+use crate::binary::{create_admin, post, sign_in, sign_in_with, spawn_server_with};
+use crate::helpers::start_sim;
 
 /// Pages with data loaded on the server (`Suspense`), and the frame alone (a 404).
 const PAGES: &[&str] = &[
@@ -27,14 +27,7 @@ const THREADS: usize = 24;
 
 /// The session cookie (`name=value`) of a new admin sign-in.
 async fn session_cookie(base: &str) -> String {
-    let r = reqwest::Client::new()
-        .post(format!("{base}/api/auth/sign-in"))
-        .header("accept", "application/json")
-        .form(&[("email", ADMIN), ("password", PASSWORD)])
-        .send()
-        .await
-        .expect("sign-in answers");
-    assert_eq!(r.status(), 200);
+    let r = sign_in_with(&reqwest::Client::new(), base).await;
     let cookie = r
         .headers()
         .get_all("set-cookie")
