@@ -148,8 +148,7 @@ impl CurrentUser {
         if cfg!(feature = "hydrate") && !first {
             leptos::task::spawn_local(async move {
                 if let Ok(now) = get_current_user().await {
-                    // The frame may be gone by then: nothing to update.
-                    _ = user.try_set(now);
+                    user.set(now);
                 }
             });
         }
@@ -172,15 +171,12 @@ pub fn Frame(
     let path = Memo::new(move |_| location.pathname.get());
     // Who is signed in: the header shows them, and the admin links only to admins.
     let user = CurrentUser::in_frame();
-    let admin = move || {
-        user.try_with(|u| u.as_ref().is_some_and(|u| u.role == Role::Admin))
-            .unwrap_or(false)
-    };
+    let admin = move || user.with(|u| u.as_ref().is_some_and(|u| u.role == Role::Admin));
     view! {
         <div class="min-h-screen bg-slate-50 text-slate-900">
             <SkipLink/>
             <Header>
-                {move || user.try_get().flatten().map(|user| view! { <UserMenu user/> })}
+                {move || user.get().map(|user| view! { <UserMenu user/> })}
             </Header>
             <div class="flex flex-col md:flex-row">
                 <nav aria-label="Main" class="border-b border-slate-200 bg-white md:min-h-[calc(100vh-3rem)] md:w-64 md:shrink-0 md:border-b-0 md:border-r">
@@ -192,7 +188,7 @@ pub fn Frame(
                         <ol class="flex flex-wrap items-center gap-1">
                             <li><a href="/" class="hover:underline">"Home"</a></li>
                             <li aria-hidden="true">">"</li>
-                            {move || path.try_with(|p| section(p)).flatten().map(|s| view! {
+                            {move || section(&path.get()).map(|s| view! {
                                 <li>{s}</li>
                                 <li aria-hidden="true">">"</li>
                             })}
@@ -324,12 +320,7 @@ fn NavSection(
             {items
                 .iter()
                 .map(|item| {
-                    // `try_`: a render the server abandons (the browser went away) may still
-                    // run this closure while the request's signals are being dropped.
-                    let active = move || {
-                        path.try_with(|p| is_active(p, item.href, item.aliases))
-                            .unwrap_or(false)
-                    };
+                    let active = move || path.with(|p| is_active(p, item.href, item.aliases));
                     view! {
                         <li>
                             <a
