@@ -31,6 +31,35 @@ const EPOCH: &str = "epoch";
 /// sign-in time plus `SESSION_LIFETIME_HOURS`.
 const ENDS_AT: &str = "ends_at";
 
+/// The session key under which a session read from the store carries its signed-in account,
+/// as the database held it in the same read (`session::Store::load` joins the two). Never
+/// stored: the store takes it out of every write.
+const ACCOUNT: &str = "__account";
+
+/// What [`principal`] needs of an account, as a session carries it (see [`ACCOUNT`]).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Account {
+    id: String,
+    email: String,
+    display_name: Option<String>,
+    role: Role,
+    disabled: bool,
+    session_epoch: i64,
+}
+
+impl From<UserRow> for Account {
+    fn from(row: UserRow) -> Self {
+        Self {
+            role: row.role(),
+            disabled: row.disabled_at.is_some(),
+            session_epoch: row.session_epoch,
+            id: row.id,
+            email: row.email,
+            display_name: row.display_name,
+        }
+    }
+}
+
 /// The signed-in person, as the server knows them (read from the database on every request,
 /// so a role change or a disabled account takes effect at once).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,12 +72,15 @@ pub(crate) struct Principal {
 
 impl Principal {
     fn from_row(row: UserRow) -> Self {
-        let role = row.role();
+        Self::from_account(row.into())
+    }
+
+    fn from_account(account: Account) -> Self {
         Self {
-            id: row.id,
-            email: row.email,
-            display_name: row.display_name,
-            role,
+            id: account.id,
+            email: account.email,
+            display_name: account.display_name,
+            role: account.role,
         }
     }
 
@@ -91,14 +123,25 @@ pub(crate) async fn principal(
         .map_err(session_error)?
         .unwrap_or(0);
     let live = Utc::now().timestamp() < ends_at;
-    match users::by_id(state.db.pool(), &id).await? {
-        Some(row) if live && row.disabled_at.is_none() && row.session_epoch == epoch => {
+    // The account as read with the session; a session that does not carry it (its row was
+    // written before sessions named their account, or a sign-in of this request changed who it
+    // is) reads it on its own.
+    let account = match session
+        .get::<Account>(ACCOUNT)
+        .await
+        .map_err(session_error)?
+    {
+        Some(account) if account.id == id => Some(account),
+        _ => users::by_id(state.db.pool(), &id).await?.map(Account::from),
+    };
+    match account {
+        Some(account) if live && !account.disabled && account.session_epoch == epoch => {
             // Activity: the idle timeout starts again. The session layer saves only a changed
             // session, so re-setting its expiry is what moves the stored end (and the cookie's
             // Max-Age) forward; the store writes it at most once a minute
             // (`session::Store`), and requests that check nobody write nothing.
             session.set_expiry(session.expiry());
-            Ok(Some(Principal::from_row(row)))
+            Ok(Some(Principal::from_account(account)))
         }
         _ => {
             session.flush().await.map_err(session_error)?;
@@ -219,6 +262,7 @@ async fn start_session(
     row: UserRow,
 ) -> Result<Principal, AppError> {
     session.cycle_id().await.map_err(session_error)?;
+    forget_account(session).await?;
     session
         .insert(USER_ID, &row.id)
         .await
@@ -240,7 +284,18 @@ async fn start_session(
 /// a new session id, the new epoch. The account's other sessions end.
 pub(crate) async fn renew_session(session: &Session, epoch: i64) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
+    forget_account(session).await?;
     session.insert(EPOCH, epoch).await.map_err(session_error)
+}
+
+/// Drops the account `session` carries from its read (a sign-in or a new epoch changes it):
+/// a later check in the same request reads the account again.
+async fn forget_account(session: &Session) -> Result<(), AppError> {
+    session
+        .remove_value(ACCOUNT)
+        .await
+        .map(drop)
+        .map_err(session_error)
 }
 
 /// Ends the session (its row is deleted and the cookie cleared).

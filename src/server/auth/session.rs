@@ -16,7 +16,9 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
 use super::super::config::SecuritySettings;
+use super::super::db::users::{self, UserRow};
 use super::super::state::Background;
+use super::{Account, ACCOUNT, USER_ID};
 
 /// The session cookie's name.
 pub(crate) const COOKIE: &str = "ec_session";
@@ -43,23 +45,34 @@ const MAX_REMEMBERED: usize = 50_000;
 /// it: activity (which re-sets the expiry on every signed-in request)
 /// costs one database write a minute per session instead of one per request. Reads go to the
 /// database every time, so a session ended elsewhere (signed out, disabled) ends here at once.
+///
+/// A session row names its signed-in account (`user_id`), and a read returns the account
+/// with the session, from the same query, under [`ACCOUNT`] (taken out again before any write).
 #[derive(Clone, Debug)]
 pub(crate) struct Store {
     inner: SqliteStore,
-    /// The store's database, for [`Store::save`]'s update.
+    /// The store's database, for [`Store::save`]'s update and [`Store::load`]'s read.
     pool: sqlx::SqlitePool,
     refresh: time::Duration,
     /// What each session read from the database holds: its data and its stored end.
     stored: Arc<Mutex<HashMap<Id, Record>>>,
+    /// The read of a session and its account.
+    load_sql: Arc<str>,
 }
 
 impl Store {
     pub(crate) fn new(inner: SqliteStore, pool: sqlx::SqlitePool, refresh: time::Duration) -> Self {
+        let load_sql = format!(
+            "SELECT s.data, {} FROM {TABLE} s LEFT JOIN users u ON u.id = s.user_id \
+             WHERE s.id = ?1 AND s.expiry_date > ?2",
+            users::columns_as("u")
+        );
         Self {
             inner,
             pool,
             refresh,
             stored: Arc::default(),
+            load_sql: load_sql.into(),
         }
     }
 
@@ -84,6 +97,22 @@ impl Store {
     }
 }
 
+/// `record` as it is stored: without the account a read attached.
+fn stored_part(record: &Record) -> Record {
+    let mut record = record.clone();
+    record.data.remove(ACCOUNT);
+    record
+}
+
+/// The signed-in account's id in `record`'s data, if any.
+fn user_id(record: &Record) -> Option<&str> {
+    record.data.get(USER_ID).and_then(serde_json::Value::as_str)
+}
+
+fn backend(e: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
 /// Whether `record` needs writing, given what the database holds for it.
 fn needs_write(stored: Option<&Record>, record: &Record, refresh: time::Duration) -> bool {
     match stored {
@@ -99,12 +128,24 @@ fn needs_write(stored: Option<&Record>, record: &Record, refresh: time::Duration
 #[async_trait::async_trait]
 impl SessionStore for Store {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        self.inner.create(record).await?;
-        self.remember(record);
+        let mut stored = stored_part(record);
+        self.inner.create(&mut stored).await?;
+        // Its id may have been drawn again (a collision).
+        record.id = stored.id;
+        if let Some(user) = user_id(&stored) {
+            sqlx::query(&format!("UPDATE {TABLE} SET user_id = ?1 WHERE id = ?2"))
+                .bind(user)
+                .bind(stored.id.to_string())
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+        }
+        self.remember(&stored);
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let record = &stored_part(record);
         // What is remembered stays for the session's other requests under way: each of them
         // compares with what the database holds, not with nothing.
         if !self.needs_write(record) {
@@ -117,14 +158,15 @@ impl SessionStore for Store {
         let data =
             rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let done = sqlx::query(&format!(
-            "UPDATE {TABLE} SET data = ?1, expiry_date = ?2 WHERE id = ?3"
+            "UPDATE {TABLE} SET data = ?1, expiry_date = ?2, user_id = ?4 WHERE id = ?3"
         ))
         .bind(data)
         .bind(record.expiry_date)
         .bind(record.id.to_string())
+        .bind(user_id(record))
         .execute(&self.pool)
         .await
-        .map_err(|e| session_store::Error::Backend(e.to_string()))?;
+        .map_err(backend)?;
         if done.rows_affected() == 1 {
             self.remember(record);
         } else {
@@ -134,14 +176,34 @@ impl SessionStore for Store {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let record = self.inner.load(id).await?;
-        match &record {
-            Some(r) => self.remember(r),
-            None => {
-                self.forget(id);
-            }
+        use sqlx::{FromRow, Row};
+
+        let row = sqlx::query(&self.load_sql)
+            .bind(id.to_string())
+            .bind(time::OffsetDateTime::now_utc())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        let Some(row) = row else {
+            self.forget(id);
+            return Ok(None);
+        };
+        let data: Vec<u8> = row.try_get("data").map_err(backend)?;
+        let mut record: Record = rmp_serde::from_slice(&data)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        self.remember(&record);
+        // The account the row names, when it is still there.
+        if row
+            .try_get::<Option<String>, _>("id")
+            .map_err(backend)?
+            .is_some()
+        {
+            let account = Account::from(UserRow::from_row(&row).map_err(backend)?);
+            let value = serde_json::to_value(account)
+                .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+            record.data.insert(ACCOUNT.to_owned(), value);
         }
-        Ok(record)
+        Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
@@ -277,6 +339,102 @@ mod tests {
             moved,
             "written once, not by each request"
         );
+    }
+
+    /// A session read from the store carries its account as the database holds it at that
+    /// read (role, disabled, epoch: a change shows at the next read), and never stores it.
+    #[tokio::test]
+    async fn a_session_is_read_with_its_account_which_is_never_stored() {
+        use crate::model::Role;
+
+        let (_dir, inner, sessions) = sessions().await;
+        let pool = sessions.pool.clone();
+        let now = chrono::Utc::now();
+        let _admin = users::insert(&pool, "a@example.com", None, Role::Admin, None, now)
+            .await
+            .expect("admin");
+        let reader = users::insert(&pool, "r@example.com", Some("R"), Role::Reader, None, now)
+            .await
+            .expect("reader");
+        let account = |r: &Record| {
+            r.data
+                .get(ACCOUNT)
+                .map(|v| serde_json::from_value::<Account>(v.clone()).expect("account"))
+        };
+        let end = time::OffsetDateTime::now_utc() + time::Duration::minutes(30);
+        let mut signed_in = Record {
+            id: Id::default(),
+            data: [(USER_ID.to_owned(), serde_json::json!(reader))].into(),
+            expiry_date: end,
+        };
+        sessions.create(&mut signed_in).await.expect("create");
+        let mut anonymous = record(end, "nobody");
+        sessions.create(&mut anonymous).await.expect("create");
+
+        let read = sessions
+            .load(&signed_in.id)
+            .await
+            .expect("load")
+            .expect("read");
+        let carried = account(&read).expect("carried");
+        assert_eq!(
+            (carried.id.as_str(), carried.email.as_str(), carried.role),
+            (reader.as_str(), "r@example.com", Role::Reader)
+        );
+        assert!(!carried.disabled);
+        let nobody = sessions
+            .load(&anonymous.id)
+            .await
+            .expect("load")
+            .expect("read");
+        assert_eq!(account(&nobody), None, "nobody signed in: no account");
+
+        // A change to the account shows at the next read.
+        users::set_role_keeping_an_admin(&pool, &reader, Role::Admin)
+            .await
+            .expect("role");
+        let read = sessions
+            .load(&signed_in.id)
+            .await
+            .expect("load")
+            .expect("read");
+        assert_eq!(account(&read).expect("carried").role, Role::Admin);
+        assert!(users::disable_keeping_an_admin(&pool, &reader, now)
+            .await
+            .expect("disable"));
+        let read = sessions
+            .load(&signed_in.id)
+            .await
+            .expect("load")
+            .expect("read");
+        let carried = account(&read).expect("carried");
+        assert!(carried.disabled);
+        assert_eq!(carried.session_epoch, 1, "disabling raised the epoch");
+
+        // Saved with new data (what a request writes back): the account is not stored.
+        let mut changed = read.clone();
+        changed
+            .data
+            .insert("flash".to_owned(), serde_json::json!("x"));
+        sessions.save(&changed).await.expect("save");
+        let raw = inner
+            .load(&signed_in.id)
+            .await
+            .expect("read")
+            .expect("stored");
+        assert_eq!(raw.data.get(ACCOUNT), None);
+        assert_eq!(raw.data.get("flash"), Some(&serde_json::json!("x")));
+
+        // A deleted account: the session reads without one.
+        assert!(users::delete_keeping_an_admin(&pool, &reader)
+            .await
+            .expect("delete"));
+        let read = sessions
+            .load(&signed_in.id)
+            .await
+            .expect("load")
+            .expect("read");
+        assert_eq!(account(&read), None);
     }
 
     /// Signed out (or disabled, or expired) while another request of the session runs: that

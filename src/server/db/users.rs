@@ -32,6 +32,16 @@ impl UserRow {
 const COLUMNS: &str = "id, email, display_name, role, password_hash, created_at, disabled_at, \
      last_sign_in_at, oidc_subject, session_epoch";
 
+/// The columns of a user row read through a join where `users` is named `alias`, under their
+/// own names (for [`UserRow`]'s `FromRow`).
+pub(crate) fn columns_as(alias: &str) -> String {
+    COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{c} AS {c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The user with `email` (any case).
 pub(crate) async fn by_email(
     pool: &SqlitePool,
