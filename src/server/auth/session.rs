@@ -356,6 +356,10 @@ mod tests {
         let reader = users::insert(&pool, "r@example.com", Some("R"), Role::Reader, None, now)
             .await
             .expect("reader");
+        let fetch = |id: &Id| {
+            let (sessions, id) = (sessions.clone(), *id);
+            async move { sessions.load(&id).await.expect("load").expect("read") }
+        };
         let account = |r: &Record| {
             r.data
                 .get(ACCOUNT)
@@ -371,42 +375,26 @@ mod tests {
         let mut anonymous = record(end, "nobody");
         sessions.create(&mut anonymous).await.expect("create");
 
-        let read = sessions
-            .load(&signed_in.id)
-            .await
-            .expect("load")
-            .expect("read");
+        let read = fetch(&signed_in.id).await;
         let carried = account(&read).expect("carried");
         assert_eq!(
             (carried.id.as_str(), carried.email.as_str(), carried.role),
             (reader.as_str(), "r@example.com", Role::Reader)
         );
         assert!(!carried.disabled);
-        let nobody = sessions
-            .load(&anonymous.id)
-            .await
-            .expect("load")
-            .expect("read");
+        let nobody = fetch(&anonymous.id).await;
         assert_eq!(account(&nobody), None, "nobody signed in: no account");
 
         // A change to the account shows at the next read.
         users::set_role_keeping_an_admin(&pool, &reader, Role::Admin)
             .await
             .expect("role");
-        let read = sessions
-            .load(&signed_in.id)
-            .await
-            .expect("load")
-            .expect("read");
+        let read = fetch(&signed_in.id).await;
         assert_eq!(account(&read).expect("carried").role, Role::Admin);
         assert!(users::disable_keeping_an_admin(&pool, &reader, now)
             .await
             .expect("disable"));
-        let read = sessions
-            .load(&signed_in.id)
-            .await
-            .expect("load")
-            .expect("read");
+        let read = fetch(&signed_in.id).await;
         let carried = account(&read).expect("carried");
         assert!(carried.disabled);
         assert_eq!(carried.session_epoch, 1, "disabling raised the epoch");
@@ -429,11 +417,7 @@ mod tests {
         assert!(users::delete_keeping_an_admin(&pool, &reader)
             .await
             .expect("delete"));
-        let read = sessions
-            .load(&signed_in.id)
-            .await
-            .expect("load")
-            .expect("read");
+        let read = fetch(&signed_in.id).await;
         assert_eq!(account(&read), None);
     }
 
