@@ -52,6 +52,15 @@ export async function isSameDocument(page: Page): Promise<boolean> {
   return page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument === true);
 }
 
+/** Marks the page's heading so a test can tell whether the page changed in place or was built again. */
+export async function markPage(page: Page) {
+  await page.locator("h1").evaluate((h) => ((h as unknown as { __samePage: boolean }).__samePage = true));
+}
+
+export async function isSamePage(page: Page): Promise<boolean> {
+  return page.locator("h1").evaluate((h) => (h as unknown as { __samePage?: boolean }).__samePage === true);
+}
+
 /**
  * Makes sure the connector is set up and its first sync (background work) is over, for the
  * signed-in admin: a first call sets it up, a later one is refused as already set up or running.

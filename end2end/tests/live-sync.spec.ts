@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { SIM_DEVICES, isSameDocument, markDocument, waitForHydration, signIn } from "./helpers";
+import { SIM_DEVICES, isSameDocument, isSamePage, markDocument, markPage, waitForHydration, signIn } from "./helpers";
 
 // This server's simulator answers device pages and statistics slowly, so a sync lasts a few
 // seconds: long enough to watch the progress bar move.
@@ -90,6 +90,7 @@ test("the history page shows a run that starts and ends while it is open", async
   await markDocument(page);
   const rows = page.getByTestId("history-row");
   await expect(rows).toHaveCount(2);
+  await markPage(page);
 
   // A plain request with the admin's session (as another tab would) starts a quick sync.
   const started = await page.request.post("/api/connector/sync", {
@@ -102,6 +103,7 @@ test("the history page shows a run that starts and ends while it is open", async
   await expect(rows.first()).toContainText("Quick sync");
   await expect(rows.first().getByTestId("run-status")).toHaveAttribute("data-status", "succeeded", { timeout: 30_000 });
   expect(await isSameDocument(page)).toBe(true);
+  expect(await isSamePage(page), "the history must change in place, not be built again").toBe(true);
 });
 
 test("a row opens the run's details: numbers, API calls by cmdlet", async ({ page }) => {

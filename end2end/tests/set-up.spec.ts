@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { SIM_DEVICES, isSameDocument, markDocument, waitForHydration, signIn } from "./helpers";
+import { SIM_DEVICES, isSameDocument, isSamePage, markDocument, markPage, waitForHydration, signIn } from "./helpers";
 
 test.describe.configure({ mode: "serial" });
 
@@ -13,6 +13,7 @@ test("a click sets up the connector and shows Connected without a reload", async
   await waitForHydration(page);
   await markDocument(page);
   await expect(page.getByTestId("connection-status")).toContainText("Not set up");
+  await markPage(page);
 
   await page.getByRole("button", { name: "Set Up Service to Service Connector" }).click();
 
@@ -30,6 +31,7 @@ test("a click sets up the connector and shows Connected without a reload", async
   await expect(info).toContainText("/adminapi/beta");
   await expect(page.getByRole("button", { name: "Set Up Service to Service Connector" })).toHaveCount(0);
   expect(await isSameDocument(page), "the page must not have been reloaded").toBe(true);
+  expect(await isSamePage(page), "the page must change in place, not be built again").toBe(true);
 });
 
 test("a reload shows the same connector, read from the database", async ({ page }) => {
