@@ -6,6 +6,7 @@ pub mod devices;
 pub mod format;
 pub mod layout;
 pub mod live;
+pub mod page_data;
 pub mod pages;
 pub mod paths;
 pub mod query;

@@ -17,6 +17,7 @@ use crate::app::components::time::{use_ticking_now, LocalTime};
 use crate::app::format::{access_state_label, device_count_label, health_cause_text, relative_age};
 use crate::app::layout::{Frame, HISTORY_PATH};
 use crate::app::live::use_live_status;
+use crate::app::page_data::awaited;
 use crate::error::ApiError;
 use crate::model::{
     ConnectionStatus, ConnectorInfo, Health, IdentityMode, LiveStatus, SetUpInfo, SyncKind,
@@ -26,14 +27,15 @@ use crate::model::{
 /// What a refused sync trigger shows.
 const SYNC_BUSY: &str = "A sync is already running.";
 
+/// The page. Its data is awaited in a plain `Suspend`, not in a `Transition` (`page_data`); a
+/// set-up, a removal or a sync trigger reads it again, whatever its outcome, and the page changes
+/// once both parts are in. The live stream carries everything in between.
 #[component]
 pub fn ConnectorPage() -> impl IntoView {
     let set_up = ServerAction::<SetUpConnector>::new();
     let sync = ServerAction::<StartSync>::new();
     let remove = ServerAction::<RemoveConnector>::new();
-    // Read again whenever a set-up, a removal or a sync trigger finishes, whatever its outcome;
-    // the live stream carries everything in between.
-    let status = Resource::new(
+    let data = Resource::new(
         move || {
             (
                 set_up.version().get(),
@@ -41,11 +43,7 @@ pub fn ConnectorPage() -> impl IntoView {
                 remove.version().get(),
             )
         },
-        |_| get_live_status(),
-    );
-    let info = Resource::new(
-        move || (set_up.version().get(), remove.version().get()),
-        |_| get_set_up_info(),
+        |_| async { Ok::<_, ApiError>((get_live_status().await?, get_set_up_info().await?)) },
     );
     let live = use_live_status();
     let actions = Actions {
@@ -63,17 +61,13 @@ pub fn ConnectorPage() -> impl IntoView {
                     <h1 class="text-2xl font-semibold">"Exchange service connector"</h1>
                 </div>
             </div>
-            <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the connector…"</p> }>
-                {move || Suspend::new(async move {
-                    match (status.await, info.await) {
-                        (Ok(initial), Ok(info)) => view! {
-                            <SetUpAttempt info=info.clone() set_up/>
-                            <Overview initial info live actions/>
-                        }.into_any(),
-                        (Err(e), _) | (_, Err(e)) => view! { <Alert title="The connector could not be loaded" message=e.to_string()/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {awaited(data, move |data| match data {
+                Ok((initial, info)) => view! {
+                    <SetUpAttempt info=info.clone() set_up/>
+                    <Overview initial info live actions/>
+                }.into_any(),
+                Err(e) => view! { <Alert title="The connector could not be loaded" message=e.to_string()/> }.into_any(),
+            })}
         </Frame>
     }
 }

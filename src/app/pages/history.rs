@@ -18,9 +18,12 @@ use crate::app::format::{
 };
 use crate::app::layout::{Frame, PageHeading, CONNECTOR_PATH, HISTORY_PATH};
 use crate::app::live::use_ledger_version;
+use crate::app::page_data::awaited;
 use crate::app::query::HistoryQuery;
 use crate::model::{HistoryPage, SyncRun, SyncStatus};
 
+/// The page. Its runs are awaited in a plain `Suspend`, not in a `Transition` (`page_data`); a
+/// new filter, page or run reads them again, and the page keeps the runs it shows until then.
 #[component]
 pub fn SyncHistoryPage() -> impl IntoView {
     let params = use_query_map();
@@ -40,16 +43,12 @@ pub fn SyncHistoryPage() -> impl IntoView {
                 description="Every sync run of the connector: what started it, how long it took, what it found and why it failed."
             />
             <Filters query/>
-            <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the sync history…"</p> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(data) => view! { <History data query=query.get_untracked()/> }.into_any(),
-                        Err(e) => view! {
-                            <Alert title="The sync history could not be loaded" message=e.to_string()/>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            {awaited(page, move |page| match page {
+                Ok(data) => view! { <History data query=query.get_untracked()/> }.into_any(),
+                Err(e) => view! {
+                    <Alert title="The sync history could not be loaded" message=e.to_string()/>
+                }.into_any(),
+            })}
         </Frame>
     }
 }

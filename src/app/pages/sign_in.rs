@@ -13,6 +13,7 @@ use crate::api::{first_admin_needed, safe_next, single_sign_on, SignIn};
 use crate::app::components::alert::Alert;
 use crate::app::components::icons::{CheckCircleIcon, SpinnerIcon};
 use crate::app::layout::PublicFrame;
+use crate::app::page_data::first;
 use crate::error::ApiError;
 use crate::model::FormNotice;
 
@@ -127,11 +128,10 @@ pub fn SignInPage() -> impl IntoView {
             <h1 class="text-2xl font-semibold">"Sign in"</h1>
             <p class="mt-1 text-sm text-slate-600">"to the Exchange service connector"</p>
             <FeedbackBox feedback title="Sign-in failed"/>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    sso.await.ok().flatten().map(|name| view! { <SingleSignOn name next/> })
-                })}
-            </Suspense>
+            // Plain `Suspend`s, not `Suspense`s: the page is sent finished either way (`page_data`).
+            {Suspend::new(async move {
+                first(sso).await.ok().flatten().map(|name| view! { <SingleSignOn name next/> })
+            })}
             <ActionForm action=sign_in attr:class="mt-6 space-y-4" attr:aria-label="Sign in">
                 <div>
                     <label for="sign-in-email" class=LABEL>"Email address"</label>
@@ -164,11 +164,9 @@ pub fn SignInPage() -> impl IntoView {
             <p class="mt-4 text-xs text-slate-500">
                 "Forgot your password? An admin can set a new one for you on the Users page."
             </p>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    needs_admin.await.unwrap_or(false).then(|| view! { <NoAdminYet/> })
-                })}
-            </Suspense>
+            {Suspend::new(async move {
+                first(needs_admin).await.unwrap_or(false).then(|| view! { <NoAdminYet/> })
+            })}
         </PublicFrame>
     }
 }
